@@ -1,0 +1,7 @@
+"""``python -m addon`` = the ``mcscope`` command."""
+
+import sys
+
+from addon.cli import main
+
+sys.exit(main())

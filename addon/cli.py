@@ -1,0 +1,105 @@
+"""The ``mcscope`` command line: subcommands registered from a fixed list of modules.
+
+Every subcommand lives in its own module exposing ``add_parser(subparsers)``; the parser it adds sets
+``func(args) -> int``. Modules are imported one by one and a missing or broken one is skipped (with a
+debug log), so ``mcscope --help`` keeps working while parts of the tool are being written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+log = logging.getLogger(__name__)
+
+#: Modules that contribute subcommands, in the order they appear in ``--help``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "addon.commands.check",
+    "addon.commands.proxy",
+    "addon.commands.simulate",
+    "addon.commands.mockcollector",
+    "addon.commands.addonpath",
+    "gui.commands",
+)
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def version() -> str:
+    try:
+        from importlib.metadata import version as dist_version
+
+        return dist_version("mcscope")
+    except Exception:  # not installed (running from a source tree)
+        return "0+unknown"
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mcscope",
+        description="Debugging proxy and validator for Adobe's Media Collection API. "
+        "Without a subcommand, opens the desktop window.",
+    )
+    parser.add_argument("--version", action="version", version=f"mcscope {version()}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                log.debug("subcommand module %s not available: %s", name, exc)
+                continue
+            log.warning("cannot load subcommand module %s: %s", name, exc)
+            continue
+        except Exception as exc:  # a broken module must not take the whole CLI down
+            log.warning("cannot load subcommand module %s: %s", name, exc)
+            continue
+        add = getattr(module, "add_parser", None)
+        if callable(add):
+            try:
+                add(sub)
+            except Exception as exc:
+                log.warning("subcommand module %s failed to register: %s", name, exc)
+    return parser
+
+
+def _launch_gui() -> int:
+    try:
+        from gui.app import main as gui_main
+    except ImportError as exc:
+        print(f"mcscope: the desktop window is not available ({exc}); try 'mcscope --help'", file=sys.stderr)
+        return EXIT_USAGE
+    result = gui_main()
+    return int(result or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    func = getattr(args, "func", None)
+    if args.command is None or func is None:
+        return _launch_gui()
+    try:
+        return int(func(args) or 0)
+    except KeyboardInterrupt:
+        print("mcscope: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

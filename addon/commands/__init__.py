@@ -1,0 +1,1 @@
+"""``mcscope`` subcommands: one module per command, each exposing ``add_parser(subparsers)``."""
