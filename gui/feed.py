@@ -1,0 +1,269 @@
+"""Where the window's exchanges come from: the live stream (QLocalSocket) or capture files (a QThread).
+
+Both hand out the same thing — exchange records / :class:`addon.model.Exchange` objects — and the
+window feeds them into its own :class:`addon.session.Analyzer` (one code path for files and live).
+
+Stream protocol (NDJSON over a Unix socket, see addon/stream.py): the client writes
+``{"v": 1, "token": ...}``; the server answers ``hello``, ``snapshot`` and then deltas, of which the GUI
+uses ``exchange`` (every exchange), ``gap``, ``stats`` and ``log``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtNetwork import QLocalSocket
+
+from addon.model import Exchange
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 1
+RETRY_INTERVAL_MS = 100
+MAX_LINE = 64 * 1024 * 1024
+
+
+class StreamClient(QObject):
+    """Client of the addon's live stream. Emits batches, never one signal per message."""
+
+    hello = Signal(dict)
+    #: the records of a (re)connection snapshot: the receiver rebuilds its state from them
+    snapshot = Signal(list, int)
+    #: exchange records that arrived since the last batch
+    records = Signal(list)
+    gap = Signal(int)
+    stats = Signal(dict)
+    log_message = Signal(str, str)
+    connected = Signal()
+    #: the connection ended (reason); not emitted by an explicit close()
+    disconnected = Signal(str)
+    #: could not connect / authentication refused (reason)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._sock = QLocalSocket(self)
+        self._sock.connected.connect(self._on_connected)
+        self._sock.readyRead.connect(self._on_ready_read)
+        self._sock.disconnected.connect(self._on_disconnected)
+        self._sock.errorOccurred.connect(self._on_error)
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._attempt)
+        self.path = ""
+        self.token = ""
+        self.server_info: dict[str, Any] = {}
+        self.messages = 0
+        self._deadline = 0.0
+        self._closing = False
+        self._is_up = False
+
+    # -- public API -------------------------------------------------------------------------------------
+    def connect_to(self, path: str, token: str, wait_s: float = 10.0) -> None:
+        """Connect, retrying for up to ``wait_s`` seconds while the socket does not exist yet."""
+        self.close()
+        self.path = path
+        self.token = token
+        self._closing = False
+        self._deadline = time.monotonic() + wait_s
+        self._attempt()
+
+    def reconnect(self) -> None:
+        """Resync: drop the connection and connect again (the server sends a fresh snapshot)."""
+        if self.path:
+            self.connect_to(self.path, self.token, wait_s=5.0)
+
+    def close(self) -> None:
+        self._closing = True
+        self._retry.stop()
+        self._is_up = False
+        if self._sock.state() != QLocalSocket.LocalSocketState.UnconnectedState:
+            self._sock.abort()
+
+    def is_connected(self) -> bool:
+        return self._is_up
+
+    # -- internals --------------------------------------------------------------------------------------
+    def _attempt(self) -> None:
+        if self._closing and not self.path:
+            return
+        self._closing = False
+        self._sock.abort()
+        self._sock.connectToServer(self.path)
+
+    def _on_connected(self) -> None:
+        hello = json.dumps({"v": PROTOCOL_VERSION, "token": self.token}) + "\n"
+        self._sock.write(hello.encode())
+        self._sock.flush()
+
+    def _on_error(self, error: QLocalSocket.LocalSocketError) -> None:
+        if self._closing:
+            return
+        retryable = error in (
+            QLocalSocket.LocalSocketError.ServerNotFoundError,
+            QLocalSocket.LocalSocketError.ConnectionRefusedError,
+        )
+        if not self._is_up and retryable and time.monotonic() < self._deadline:
+            self._retry.start(RETRY_INTERVAL_MS)
+            return
+        if not self._is_up and error != QLocalSocket.LocalSocketError.PeerClosedError:
+            self._closing = True
+            self.failed.emit(f"cannot connect to the capture stream {self.path}: {self._sock.errorString()}")
+
+    def _on_disconnected(self) -> None:
+        if self._closing:
+            return
+        self._on_ready_read()
+        was_up = self._is_up
+        self._is_up = False
+        if was_up:
+            self.disconnected.emit("the capture stream closed")
+
+    def _on_ready_read(self) -> None:
+        batch: list[dict[str, Any]] = []
+        sock = self._sock
+        while sock.canReadLine():
+            raw = bytes(sock.readLine().data())
+            try:
+                msg = json.loads(raw)
+            except ValueError:
+                log.warning("ignoring a malformed stream line (%d bytes)", len(raw))
+                continue
+            if not isinstance(msg, dict):
+                continue
+            self.messages += 1
+            kind = msg.get("type")
+            if kind == "exchange":
+                rec = msg.get("record")
+                if isinstance(rec, dict):
+                    batch.append(rec)
+                continue
+            # keep the order: deliver what came before a control message first
+            if batch:
+                self.records.emit(batch)
+                batch = []
+            self._dispatch(kind, msg)
+        if batch:
+            self.records.emit(batch)
+
+    def _dispatch(self, kind: Any, msg: dict[str, Any]) -> None:
+        if kind == "hello":
+            self.server_info = msg
+            self._is_up = True
+            self.hello.emit(msg)
+            self.connected.emit()
+        elif kind == "snapshot":
+            recs = [r for r in msg.get("records") or [] if isinstance(r, dict)]
+            self.snapshot.emit(recs, int(msg.get("dropped") or 0))
+        elif kind == "gap":
+            self.gap.emit(int(msg.get("missed") or 0))
+        elif kind == "stats":
+            self.stats.emit(msg)
+        elif kind == "log":
+            self.log_message.emit(str(msg.get("level", "info")), str(msg.get("message", "")))
+        elif kind == "error":
+            reason = str(msg.get("reason") or msg.get("message") or "refused")
+            self._closing = True
+            self._is_up = False
+            self._sock.abort()
+            self.failed.emit(f"the capture stream refused the connection ({reason})")
+
+
+# -- files ----------------------------------------------------------------------------------------------
+@dataclass
+class LoadResult:
+    paths: list[str]
+    exchanges: list[Exchange] = field(default_factory=list)
+    analyzer: Any = None
+    error: str | None = None
+    read_count: int = 0
+    seconds: float = 0.0
+
+
+class FileLoader(QThread):
+    """Reads capture files and feeds them into a fresh Analyzer off the GUI thread."""
+
+    #: exchanges read so far, progress in permille over all files (-1 = unknown)
+    progress = Signal(int, int)
+    loaded = Signal(object)  # LoadResult
+
+    PROGRESS_EVERY = 2000
+
+    def __init__(self, paths: list[str], make_analyzer: Callable[[], Any], parent: QObject | None = None):
+        super().__init__(parent)
+        self.paths = [str(p) for p in paths]
+        self._make_analyzer = make_analyzer
+        self._cancel = False
+
+    def cancel(self) -> None:
+        self._cancel = True
+
+    def run(self) -> None:  # worker thread
+        from addon.capture import open_capture
+
+        t0 = time.perf_counter()
+        result = LoadResult(paths=self.paths)
+        sizes = [_size(p) for p in self.paths]
+        total = sum(sizes) or 1
+        before = 0
+        done = 0
+        try:
+            analyzer = self._make_analyzer()
+            result.analyzer = analyzer
+            for path, size in zip(self.paths, sizes, strict=True):
+                try:
+                    if not os.path.exists(path):
+                        raise FileNotFoundError("no such file")
+                    cap = open_capture(path)
+                    for ex in cap:
+                        if self._cancel:
+                            result.error = "cancelled"
+                            break
+                        result.exchanges.append(ex)
+                        analyzer.feed(ex)
+                        done += 1
+                        if done % self.PROGRESS_EVERY == 0:
+                            pos = getattr(cap, "position", 0) or 0
+                            self.progress.emit(done, int(1000 * (before + pos) / total))
+                except Exception as exc:
+                    result.error = _describe_read_error(path, exc)
+                    break
+                before += size
+                if self._cancel:
+                    break
+            if result.error is None:
+                analyzer.finish()
+        except Exception as exc:  # never let a worker exception vanish
+            log.exception("loading %s failed", self.paths)
+            result.error = f"{type(exc).__name__}: {exc}"
+        result.read_count = len(result.exchanges)
+        result.seconds = time.perf_counter() - t0
+        self.progress.emit(done, 1000)
+        self.loaded.emit(result)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _describe_read_error(path: str, exc: Exception) -> str:
+    name = Path(path).name
+    msg = str(exc) or type(exc).__name__
+    for prefix in (f"{path}: ", f"{name}: "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    read = getattr(exc, "read_count", None)
+    if read is not None:
+        return f"{name}: {msg} ({read} exchange{'s' if read != 1 else ''} read before the problem)"
+    return f"{name}: {msg}"
