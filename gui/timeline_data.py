@@ -1,0 +1,272 @@
+"""Numpy column store behind the timeline widget (no painting here).
+
+A session's ``segments()`` (see ``addon.session.Segment``; dicts with the same keys work too) are
+split per lane into sorted column arrays so that painting is ``searchsorted`` culling plus
+per-pixel-column de-duplication, independent of the number of events.
+Times are kept in milliseconds relative to the session origin ``t0`` (absolute epoch ms).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def attr(obj: Any, name: str, default: Any = None) -> Any:
+    """``obj.name`` or ``obj[name]`` (segments and events may be objects or dicts)."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def event_index(ref: Any) -> int | None:
+    """Index of the event a segment points at (``Segment.event`` may be an Event, a dict or an int)."""
+    if ref is None or isinstance(ref, bool):
+        return None
+    if isinstance(ref, int):
+        return ref
+    idx = attr(ref, "index")
+    return idx if isinstance(idx, int) and not isinstance(idx, bool) else None
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+POINT_LANES = frozenset({"ping", "error", "finding", "playhead", "ignored"})
+
+
+@dataclass
+class LaneColumns:
+    """Sorted columns of one lane. ``cum_end`` is the running max of ``end`` (monotonic, for culling)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    cum_end: np.ndarray
+    kind: np.ndarray  # int16 code into ``kinds``
+    ignored: np.ndarray  # bool
+    value: np.ndarray  # float64, NaN when absent
+    segs: list[Any]
+    kinds: list[str]
+
+    def __len__(self) -> int:
+        return int(self.start.shape[0])
+
+    def visible(self, t0: float, t1: float) -> tuple[int, int]:
+        """Index range [i0, i1) that may intersect [t0, t1]."""
+        i0 = int(np.searchsorted(self.cum_end, t0, side="left"))
+        i1 = int(np.searchsorted(self.start, t1, side="right"))
+        return i0, max(i0, i1)
+
+    def hit(self, t: float, tol: float) -> int | None:
+        """Index of the segment under time ``t`` (± ``tol``), preferring the shortest one."""
+        i0, i1 = self.visible(t - tol, t + tol)
+        if i1 <= i0:
+            return None
+        if i1 - i0 > 5000:
+            i0 = i1 - 5000
+        s = self.start[i0:i1]
+        e = self.end[i0:i1]
+        ok = (s <= t + tol) & (e >= t - tol)
+        if not ok.any():
+            return None
+        cand = np.flatnonzero(ok)
+        # distance to the segment (0 when inside), then length: points beat long spans.
+        dist = np.maximum(0.0, np.maximum(s[cand] - t, t - e[cand]))
+        length = e[cand] - s[cand]
+        best = np.lexsort((length, dist))[0]
+        return i0 + int(cand[best])
+
+
+def _empty_lane() -> LaneColumns:
+    z = np.zeros(0, dtype=np.float64)
+    return LaneColumns(z, z, z, np.zeros(0, np.int16), np.zeros(0, bool), z, [], [])
+
+
+def build_lane(rows: list[tuple[float, float, str, bool, float, Any]]) -> LaneColumns:
+    """Columns from ``(start, end, kind, ignored, value, segment)`` rows (any order)."""
+    if not rows:
+        return _empty_lane()
+    kinds: dict[str, int] = {}
+    n = len(rows)
+    start = np.empty(n, np.float64)
+    end = np.empty(n, np.float64)
+    kind = np.empty(n, np.int16)
+    ign = np.empty(n, bool)
+    val = np.empty(n, np.float64)
+    for i, (s, e, k, ig, v, _seg) in enumerate(rows):
+        start[i] = s
+        end[i] = e
+        kind[i] = kinds.setdefault(k, len(kinds))
+        ign[i] = ig
+        val[i] = v
+    order = np.argsort(start, kind="stable")
+    start, end, kind, ign, val = start[order], end[order], kind[order], ign[order], val[order]
+    segs = [rows[i][5] for i in order.tolist()]
+    return LaneColumns(start, end, np.maximum.accumulate(end), kind, ign, val, segs, list(kinds))
+
+
+@dataclass
+class SessionColumns:
+    """All lanes of one session, relative to ``t0`` (epoch ms)."""
+
+    t0: float = 0.0
+    lanes: dict[str, LaneColumns] = field(default_factory=dict)
+    t_min: float = 0.0
+    t_max: float = 1000.0
+    event_ts: dict[int, float] = field(default_factory=dict)  # event index -> relative ms
+    playhead_range: tuple[float, float] = (0.0, 1.0)
+    bitrate_max: float = 1.0
+    dropped_from: float | None = None  # relative ms of the first event dropped after end/timeout
+    dropped_reason: str | None = None
+    bad_segments: int = 0
+
+    def lane(self, name: str) -> LaneColumns:
+        return self.lanes.get(name) or _empty_lane()
+
+
+def session_origin(session: Any, segments: list[Any]) -> float:
+    first = _num(attr(session, "first_ts"))
+    if first is not None:
+        return first
+    starts = [s for s in (_num(attr(seg, "start")) for seg in segments) if s is not None]
+    return min(starts) if starts else 0.0
+
+
+def build_session_columns(session: Any, segments: list[Any] | None = None) -> SessionColumns:
+    """Turn ``session.segments()`` into per-lane columns. Bad segments are counted and skipped."""
+    if segments is None:
+        try:
+            segments = list(session.segments())
+        except Exception:  # a core bug must not take the window down
+            log.exception("session.segments() failed")
+            segments = []
+    t0 = session_origin(session, segments)
+    open_end = _num(attr(session, "last_ts"))  # open intervals (end None) run to the latest event
+    per_lane: dict[str, list[tuple[float, float, str, bool, float, Any]]] = {}
+    bad = 0
+    event_ts: dict[int, float] = {}
+    for seg in segments:
+        try:
+            lane = str(attr(seg, "lane"))
+            s = _num(attr(seg, "start"))
+            if s is None:
+                bad += 1
+                continue
+            e = _num(attr(seg, "end"))
+            if e is None and attr(seg, "end") is None and lane not in POINT_LANES and open_end is not None:
+                e = open_end
+            e = s if e is None or e < s else e
+            v = _num(attr(seg, "value"))
+            row = (s - t0, e - t0, str(attr(seg, "kind") or lane), bool(attr(seg, "ignored", False)),
+                   math.nan if v is None else v, seg)
+        except Exception:
+            bad += 1
+            continue
+        per_lane.setdefault(lane, []).append(row)
+        idx = event_index(attr(seg, "event"))
+        if idx is not None and (lane == "playhead" or idx not in event_ts):
+            event_ts[idx] = row[0]
+    cols = SessionColumns(t0=t0, bad_segments=bad, event_ts=event_ts)
+    for name, rows in per_lane.items():
+        cols.lanes[name] = build_lane(rows)
+    starts = [ln.start[0] for ln in cols.lanes.values() if len(ln)]
+    ends = [ln.cum_end[-1] for ln in cols.lanes.values() if len(ln)]
+    if starts:
+        cols.t_min = float(min(0.0, min(starts)))
+        cols.t_max = float(max(ends))
+    if cols.t_max - cols.t_min < 1000.0:
+        cols.t_max = cols.t_min + 1000.0
+    ph = cols.lane("playhead").value
+    ph = ph[np.isfinite(ph)] if len(ph) else ph
+    if len(ph):
+        lo, hi = float(ph.min()), float(ph.max())
+        cols.playhead_range = (lo, hi if hi > lo else lo + 1.0)
+    br = cols.lane("bitrate").value
+    br = br[np.isfinite(br)] if len(br) else br
+    if len(br) and float(br.max()) > 0:
+        cols.bitrate_max = float(br.max())
+    dropped = cols.lane("ignored")
+    if len(dropped):
+        cols.dropped_from = float(dropped.start[0])
+        cols.dropped_reason = attr(dropped.segs[0], "reason") or attr(dropped.segs[0], "label")
+    return cols
+
+
+def column_dedup(px: np.ndarray, kind: np.ndarray, nkinds: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (pixel column, kind) pairs: at most one mark per kind per pixel column."""
+    if not len(px):
+        return px, kind
+    key = px.astype(np.int64) * max(1, nkinds) + kind.astype(np.int64)
+    uk = np.unique(key)
+    return uk // max(1, nkinds), uk % max(1, nkinds)
+
+
+def nice_step(span_ms: float, max_ticks: int) -> float:
+    """A 1-2-5 tick step in ms giving at most ``max_ticks`` ticks over ``span_ms``."""
+    if span_ms <= 0 or max_ticks <= 0:
+        return 1000.0
+    raw = span_ms / max_ticks
+    steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000,
+             120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000,
+             21_600_000, 43_200_000, 86_400_000]
+    for s in steps:
+        if s >= raw:
+            return float(s)
+    return float(86_400_000 * math.ceil(raw / 86_400_000))
+
+
+def format_rel(ms: float, step: float = 1000.0) -> str:
+    """Seconds from session start: ``12 s``, ``1:05``, ``1:02:03``; decimals when the step needs them."""
+    sign = "-" if ms < 0 else ""
+    ms = abs(ms)
+    if step < 1000 and ms < 60_000:
+        decimals = 3 if step < 10 else 2 if step < 100 else 1
+        return f"{sign}{ms / 1000:.{decimals}f} s"
+    secs = int(round(ms / 1000))
+    if secs < 60:
+        return f"{sign}{secs} s"
+    h, rem = divmod(secs, 3600)
+    m, s = divmod(rem, 60)
+    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
+
+
+def format_wall(epoch_ms: float) -> str:
+    """Local wall-clock time with milliseconds (``14:03:22.512``)."""
+    import datetime as _dt
+
+    try:
+        dt = _dt.datetime.fromtimestamp(epoch_ms / 1000.0)
+    except (OverflowError, OSError, ValueError):
+        return "?"
+    return dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+
+
+def format_duration(ms: float) -> str:
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    return format_rel(ms)
+
+
+def format_bitrate(bps: float) -> str:
+    if not math.isfinite(bps):
+        return "?"
+    if bps >= 1e6:
+        return f"{bps / 1e6:.1f} Mbps"
+    if bps >= 1e3:
+        return f"{bps / 1e3:.0f} kbps"
+    return f"{bps:.0f} bps"
