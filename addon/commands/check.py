@@ -1,0 +1,183 @@
+"""``mcscope check FILE...``: judge saved captures offline and write reports, with a CI exit code.
+
+Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage or input error
+(missing file, unknown format, truncated capture: what could be read is still judged and reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from addon import report as rpt
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+PROGRESS_AFTER = 1.0  # seconds before a progress line appears (TTY only)
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "check",
+        help="validate saved captures (.mitm, HAR, mcscope journal) and write reports",
+        description="Validate saved captures against the Media Collection API rules. Formats are sniffed "
+        "from the content: mitmproxy flow files, HAR 1.2 exports, mcscope NDJSON journals.",
+        epilog="exit codes: 0 clean at the --fail-on level, 1 findings at or above it, 2 usage or input error",
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="capture files to check")
+    p.add_argument("--json", metavar="F", help="write the JSON report to F ('-' for stdout)")
+    p.add_argument("--junit", metavar="F", help="write JUnit XML to F ('-' for stdout)")
+    p.add_argument("--markdown", metavar="F", help="write a Markdown summary to F ('-' for stdout)")
+    p.add_argument(
+        "--fail-on",
+        choices=rpt.FAIL_ON_CHOICES,
+        default="error",
+        help="lowest severity that makes the exit code 1 (default: error)",
+    )
+    p.add_argument("--ignore", action="append", default=[], metavar="RULE", help="drop a rule (repeatable)")
+    p.add_argument(
+        "--severity", action="append", default=[], metavar="RULE=LEVEL", help="override a rule's severity"
+    )
+    p.add_argument(
+        "--set", dest="tunables", action="append", default=[], metavar="TUNABLE=VALUE",
+        help="change a threshold, e.g. --set idle_timeout=900",
+    )
+    p.add_argument("--rules", action="store_true", help="print the rule catalogue and exit")
+    p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
+    p.add_argument("--no-info", action="store_true", help="leave info findings out of the terminal summary")
+    p.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(f"mcscope check: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def print_rules(out: IO[str]) -> None:
+    from addon.rules.catalogue import RULES
+
+    width = max(len(r) for r in RULES)
+    for info in RULES.values():
+        flag = " (ignored)" if info.ignored else ""
+        out.write(f"{info.id:<{width}}  {info.severity.label:<7}  {info.description}{flag}\n")
+
+
+class _Progress:
+    """A one-line progress indicator on stderr, only on a TTY and only for files taking > 1 s."""
+
+    def __init__(self, label: str, capture: Any, stream: IO[str]) -> None:
+        self.label = label
+        self.capture = capture
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def tick(self, count: int) -> None:
+        if not self.enabled or count % 256:
+            return
+        now = time.monotonic()
+        if now - self.started < PROGRESS_AFTER or now - self.last < 0.2:
+            return
+        self.last = now
+        size = getattr(self.capture, "size", 0) or 0
+        pos = getattr(self.capture, "position", 0) or 0
+        pct = f"{100 * pos / size:3.0f}% " if size else ""
+        self.stream.write(f"\r\x1b[Kreading {self.label}: {pct}{count} exchanges")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr) -> tuple[Any, str | None]:
+    """Feed one capture into a fresh Analyzer: (analyzer, input error message or None)."""
+    from addon.capture import CaptureError, open_capture
+    from addon.session import Analyzer
+
+    analyzer = Analyzer(config)
+    error: str | None = None
+    try:
+        capture = open_capture(path)
+    except CaptureError as exc:
+        return analyzer, exc.message
+    progress = _Progress(path, capture, stderr)
+    count = 0
+    try:
+        for exchange in capture:
+            analyzer.feed(exchange)
+            count += 1
+            progress.tick(count)
+    except CaptureError as exc:
+        error = f"{exc.message} (judged the {exc.read_count} exchanges read before that)"
+    finally:
+        progress.done()
+    analyzer.finish()
+    return analyzer, error
+
+
+def _write(target: str, text: str, stdout: IO[str]) -> None:
+    if target == "-":
+        stdout.write(text)
+        return
+    Path(target).write_text(text, encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> int:
+    stdout, stderr = sys.stdout, sys.stderr
+    if args.rules:
+        print_rules(stdout)
+        return EXIT_OK
+    if not args.files:
+        return _fail("no capture file given (usage: mcscope check FILE... ; see --help)")
+    outputs = [t for t in (args.json, args.junit, args.markdown) if t]
+    if outputs.count("-") > 1:
+        return _fail("only one of --json/--junit/--markdown can write to stdout")
+
+    from addon.config import Config, ConfigError
+
+    try:
+        config = Config.from_options(ignore=args.ignore, severity=args.severity, tunables=args.tunables)
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+    analyzers: dict[str, Any] = {}
+    errors: list[str] = []
+    for path in args.files:
+        key = path
+        n = 2
+        while key in analyzers:  # the same file named twice: keep both
+            key = f"{path} ({n})"
+            n += 1
+        analyzer, error = check_file(path, config, stderr)
+        analyzers[key] = analyzer
+        if error:
+            errors.append(error)
+
+    report = rpt.build_report(analyzers)
+    try:
+        if args.json:
+            _write(args.json, json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", stdout)
+        if args.junit:
+            _write(args.junit, rpt.to_junit(report, args.fail_on), stdout)
+        if args.markdown:
+            _write(args.markdown, rpt.to_markdown(report, args.fail_on), stdout)
+    except OSError as exc:
+        return _fail(f"cannot write report: {exc.filename or ''} {exc.strerror or exc}".strip())
+
+    if not args.quiet and "-" not in outputs:
+        colour = stdout.isatty() and not os.environ.get("NO_COLOR")
+        stdout.write(rpt.to_text(report, args.fail_on, colour=colour, show_info=not args.no_info))
+    for error in errors:
+        print(f"mcscope check: {error}", file=stderr)
+    if errors:
+        return EXIT_USAGE
+    return rpt.exit_code(report, args.fail_on)
