@@ -1,0 +1,176 @@
+"""Desktop entry point: ``mcscope`` (launch + capture), ``mcscope open``, ``mcscope attach``, ``--demo``.
+
+No display -> a one-line error pointing at the headless commands (exit 2) before Qt is touched.
+Every uncaught exception is logged and shown in a dialog; it never takes the window down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+SCREENSHOT_TIMEOUT_MS = 120_000
+
+
+def display_problem(env: dict[str, str] | None = None, platform: str | None = None) -> str | None:
+    """A one-line explanation when no window can be shown, else None."""
+    env = dict(os.environ if env is None else env)
+    platform = platform or sys.platform
+    if env.get("QT_QPA_PLATFORM"):
+        return None
+    if not platform.startswith("linux") and not platform.startswith("freebsd"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "mcscope: no display (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot open; "
+        "use 'mcscope proxy' to capture or 'mcscope check FILE' to analyse a capture headless"
+    )
+
+
+def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--demo", action="store_true",
+                        help="start capture with the mock collector and scripted players (a live tour)")
+    parser.add_argument("--port", type=int, default=None, help="proxy listen port (default 8080 or the saved one)")
+    parser.add_argument("--listen-host", default=None, help="proxy listen address (default 127.0.0.1)")
+    parser.add_argument("--screenshot", metavar="PNG", default=None,
+                        help="render the window offscreen into PNG and exit (with 'open FILE')")
+    parser.add_argument("--no-capture", action="store_true", help="open the window without starting capture")
+
+
+def launch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mcscope", description="Open the mcscope window and start capture.")
+    add_launch_arguments(parser)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------- hooks
+def install_excepthook(show: Callable[[str, str], None]) -> None:
+    """Log every uncaught exception and show it instead of crashing."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("uncaught exception:\n%s", text)
+        try:
+            show(f"{exc_type.__name__}: {exc}", text)
+        except Exception:
+            sys.__excepthook__(exc_type, exc, tb)
+
+    sys.excepthook = hook
+
+
+def _dialog(summary: str, text: str) -> None:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    if QApplication.instance() is None:
+        print(text, file=sys.stderr)
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, "mcscope: unexpected error",
+                      f"Something went wrong, but the window keeps running.\n\n{summary}")
+    box.setDetailedText(text)
+    box.exec()
+
+
+def make_app(argv: Sequence[str] = ()) -> Any:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["mcscope", *argv])
+    app.setApplicationName("mcscope")
+    app.setOrganizationName("mcscope")
+    return app
+
+
+# ---------------------------------------------------------------------------------------------- run
+def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str | None = None,
+        demo: bool = False, screenshot: str | None = None, attach: dict[str, Any] | None = None,
+        capture: bool = True) -> int:
+    """Create the app and window in ``mode`` ("launch", "open", "attach") and run the event loop."""
+    if screenshot and not os.environ.get("QT_QPA_PLATFORM") and display_problem() is not None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    for path in files:
+        if not os.path.exists(path):
+            print(f"mcscope: {path}: no such file", file=sys.stderr)
+            return EXIT_USAGE
+    app = make_app()
+    install_excepthook(_dialog)
+    from gui.window import MainWindow
+
+    win = MainWindow()
+    if port is not None:
+        win.proxy.config.port = port
+    if host:
+        win.proxy.config.host = host
+    if screenshot:
+        win.resize(1400, 900)
+    win.show()
+    result = {"code": EXIT_OK}
+    if mode == "open":
+        if screenshot:
+            win.message = lambda parent, title, text: print(f"mcscope: {title}: {text}", file=sys.stderr)
+            win.loaded.connect(lambda ok: _screenshot_and_quit(app, win, screenshot, result))
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: _give_up(app, result))
+        win.open_files(list(files))
+    elif mode == "attach" and attach is not None:
+        win.attach(str(attach["socket"]), str(attach["token"]))
+    elif demo:
+        from gui.demo import Demo
+
+        win.demo = Demo(win)  # type: ignore[attr-defined]
+        win.demo.start()  # type: ignore[attr-defined]
+    elif capture:
+        win.start_capture()
+    app.exec()
+    win.shutdown()
+    return int(result["code"])
+
+
+def _screenshot_and_quit(app: Any, win: Any, path: str, result: dict[str, int]) -> None:
+    from PySide6.QtCore import QTimer
+
+    def shoot() -> None:
+        try:
+            app.processEvents()
+            pix = win.grab()
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            if not pix.save(path, "PNG"):
+                print(f"mcscope: cannot write {path}", file=sys.stderr)
+                result["code"] = EXIT_USAGE
+        finally:
+            app.quit()
+
+    QTimer.singleShot(300, shoot)  # let the timeline's coalesced repaint run first
+
+
+def _give_up(app: Any, result: dict[str, int]) -> None:
+    print("mcscope: timed out waiting for the capture to load", file=sys.stderr)
+    result["code"] = EXIT_USAGE
+    app.quit()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``mcscope`` without a subcommand (addon/cli.py calls this)."""
+    args, rest = launch_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    files = [a for a in rest if not a.startswith("-")]
+    if files:
+        return run("open", files, port=args.port, host=args.listen_host, screenshot=args.screenshot)
+    return run("launch", port=args.port, host=args.listen_host, demo=args.demo, screenshot=args.screenshot,
+               capture=not args.no_capture)

@@ -1,0 +1,135 @@
+"""Small dialogs of the main window: device set-up, port choice, settings, message boxes (injectable)."""
+
+from __future__ import annotations
+
+import html
+import socket
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+#: (parent, title, text) -> None ; tests replace it to stay dialog-free
+MessageFn = Callable[[QWidget | None, str, str], None]
+
+
+def show_error(parent: QWidget | None, title: str, text: str) -> None:
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
+
+
+def lan_address() -> str:
+    """This machine's address as other devices on the LAN see it (best effort, no traffic sent)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            return str(s.getsockname()[0])
+    except OSError:
+        return "<this computer's IP address>"
+
+
+def device_setup_html(host: str, port: int, lan_ip: str | None = None) -> str:
+    ip = html.escape(lan_ip or lan_address())
+    listen_all = host in ("0.0.0.0", "::", "")
+    note = (
+        ""
+        if listen_all
+        else f"<p><b>Note:</b> the proxy listens on {html.escape(host)} only, so other devices cannot reach it "
+        "yet. Start it on all interfaces (Settings &gt; Proxy address <code>0.0.0.0</code>) first.</p>"
+    )
+    return f"""
+<h3>1. Point the device at the proxy</h3>
+<p>In the device's Wi-Fi / network settings set a <b>manual HTTP proxy</b>:
+server <code>{ip}</code>, port <code>{port}</code>. Browsers on this computer: use
+<code>127.0.0.1:{port}</code>.</p>
+{note}
+<h3>2. Install and trust the mitmproxy certificate</h3>
+<p>On the device, open <a href="http://mitm.it">http://mitm.it</a> <i>through the proxy</i> and follow the
+instructions for its platform (iOS: also enable full trust in Settings &gt; General &gt; About &gt;
+Certificate Trust Settings; Android 7+: apps only trust user certificates when they opt in).</p>
+<h3>3. Devices that cannot use a proxy (smart TVs, some set-top boxes)</h3>
+<p>Run mitmproxy in <b>reverse mode</b> in front of the collector and point the player's Media Collection
+server setting at this computer:</p>
+<pre>mcscope proxy --mode reverse:https://YOUR-NAMESPACE.hb-api.omtrdc.net --listen-port {port}</pre>
+<p>The player then sends <code>http://{ip}:{port}/api/v1/sessions</code> and mcscope forwards it to Adobe.</p>
+<h3>4. Check</h3>
+<p>Start a video: sessions appear in the list on the left within a second.</p>
+"""
+
+
+class DeviceSetupDialog(QDialog):
+    def __init__(self, host: str, port: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Set up a device")
+        self.resize(640, 560)
+        text = QTextBrowser(self)
+        text.setOpenExternalLinks(True)
+        text.setHtml(device_setup_html(host, port))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(text)
+        lay.addWidget(buttons)
+
+
+class SettingsDialog(QDialog):
+    """Proxy address/port and analysis settings (ignored rules, tunables as name=value)."""
+
+    def __init__(self, host: str, port: int, ignored: list[str], tunables: dict[str, str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout()
+        self.host = QLineEdit(host, self)
+        self.port = QSpinBox(self)
+        self.port.setRange(1, 65535)
+        self.port.setValue(port)
+        self.ignored = QLineEdit(", ".join(ignored), self)
+        self.ignored.setPlaceholderText("rule ids, comma separated (e.g. unknown-host, ping-params)")
+        self.tunables = QLineEdit(", ".join(f"{k}={v}" for k, v in tunables.items()), self)
+        self.tunables.setPlaceholderText("name=value, comma separated (e.g. idle_timeout=600)")
+        form.addRow("Proxy address", self.host)
+        form.addRow("Proxy port", self.port)
+        form.addRow("Ignored rules", self.ignored)
+        form.addRow("Tunables", self.tunables)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(QLabel("Analysis settings apply to what is on screen at once (it is re-analysed).", self))
+        lay.addWidget(buttons)
+
+    def values(self) -> tuple[str, int, list[str], dict[str, str]]:
+        ignored = [p.strip() for p in self.ignored.text().split(",") if p.strip()]
+        tunables: dict[str, str] = {}
+        for part in self.tunables.text().split(","):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                if k.strip():
+                    tunables[k.strip()] = v.strip()
+        return self.host.text().strip() or "127.0.0.1", self.port.value(), ignored, tunables
+
+
+def parse_tunables(raw: dict[str, str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in raw.items():
+        try:
+            out[k] = float(v)
+        except ValueError:
+            continue
+    return out
