@@ -1,0 +1,143 @@
+"""``mcscope simulate``: scripted Media Collection API players (clean and faulty scenarios)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import ssl
+import sys
+from typing import Any
+
+from addon.simhttp import HttpError, parse_url, probe
+from addon.simulate import SCENARIOS, PlayerResult, run_players, select_scenarios
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_PLAYERS = 10_000
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="run scripted players (clean and faulty scenarios) against a collector or through a proxy",
+        description="Play scripted Media Collection API sessions with a virtual clock: --speed 60 plays an "
+        "hour in a minute with consistent ts, --speed 0 sends as fast as possible. Exit 0 when every "
+        "response is what Adobe's collector would answer, 1 otherwise, 2 on usage or connection errors.",
+    )
+    parser.add_argument("--target", metavar="URL", help="collector base URL, e.g. http://127.0.0.1:8090")
+    parser.add_argument(
+        "--proxy", metavar="URL", help="HTTP proxy to send through, e.g. http://127.0.0.1:8080"
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        metavar="NAME",
+        help="scenario name, or all / clean / faulty; repeatable or comma-separated (default: all)",
+    )
+    parser.add_argument("--players", type=int, default=1, metavar="N", help="concurrent players per scenario")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="virtual seconds per real second (0 = no waiting)",
+    )
+    parser.add_argument(
+        "--cafile", metavar="PEM", help="CA bundle to trust for https targets (mitmproxy's CA)"
+    )
+    parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="per-request timeout in seconds"
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list the scenarios with their expected rules and exit"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the final summary line")
+    parser.set_defaults(func=run)
+
+
+def list_scenarios() -> str:
+    width = max(len(name) for name in SCENARIOS)
+    lines = []
+    for sc in SCENARIOS.values():
+        rules = (
+            ", ".join(sorted(sc.expected_rules)) if sc.expected_rules else "clean (no errors, no warnings)"
+        )
+        lines.append(f"{sc.name:<{width}}  {rules}")
+        lines.append(f"{'':<{width}}  {sc.description}")
+    return "\n".join(lines)
+
+
+def _fail(message: str) -> int:
+    print(f"mcscope simulate: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        print(list_scenarios())
+        return EXIT_OK
+    if not args.target:
+        return _fail("--target URL is required (or use --list)")
+    try:
+        target = parse_url(args.target, what="--target")
+        proxy = parse_url(args.proxy, what="--proxy", allow_https=False) if args.proxy else None
+        scenarios = select_scenarios(args.scenario or ["all"])
+    except ValueError as exc:
+        return _fail(str(exc))
+    if not scenarios:
+        return _fail("no scenario selected")
+    if not 1 <= args.players <= MAX_PLAYERS:
+        return _fail(f"--players must be between 1 and {MAX_PLAYERS}")
+    if not math.isfinite(args.speed) or args.speed < 0:
+        return _fail("--speed must be a number >= 0")
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
+        return _fail("--timeout must be > 0")
+    try:
+        context = _ssl_context(args) if target.scheme == "https" else None
+    except (OSError, ssl.SSLError) as exc:
+        return _fail(f"cannot load --cafile {args.cafile}: {getattr(exc, 'strerror', None) or exc}")
+
+    def show(result: PlayerResult) -> None:
+        if not args.quiet:
+            print(result.summary(), flush=True)
+
+    try:
+        asyncio.run(probe(proxy or target, timeout=min(args.timeout, 5.0)))
+    except HttpError as exc:
+        return _fail(str(exc))
+    try:
+        results = asyncio.run(
+            run_players(
+                scenarios,
+                target,
+                players=args.players,
+                speed=args.speed,
+                proxy=proxy,
+                ssl_context=context,
+                timeout=args.timeout,
+                on_result=show,
+            )
+        )
+    except KeyboardInterrupt:
+        print("mcscope simulate: interrupted", file=sys.stderr)
+        return 130
+    unreachable = [r for r in results if r.failures and not r.sent]
+    if unreachable and len(unreachable) == len(results):
+        return _fail(unreachable[0].failures[0])
+    sent = sum(r.sent for r in results)
+    bad = [r for r in results if not r.ok]
+    print(
+        f"simulate: {len(results)} players, {len(scenarios)} scenarios, {sent} requests, "
+        f"{len(bad)} with unexpected results",
+        flush=True,
+    )
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _ssl_context(args: argparse.Namespace) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=args.cafile) if args.cafile else ssl.create_default_context()
+    if args.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context

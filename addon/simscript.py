@@ -1,0 +1,335 @@
+"""Scripted media players: the building blocks of the ``mcscope simulate`` scenarios.
+
+A :class:`Player` records what a real MC API client would send, as a list of :class:`Step`
+(virtual time offset in seconds, endpoint, JSON body). A virtual clock gives every event a ``ts``
+(ms) equal to ``t0_ms + offset``, so a scenario played at any speed carries the same timestamps.
+
+The player keeps the bookkeeping a well-behaved client does: ``ts`` strictly increasing (>= 1 ms
+apart), content pings every 10 s (also while paused or buffering), ad pings every 1 s, playhead frozen
+inside ad breaks and equal to ``podSecond``, ``play`` after every ad break that resumes content,
+chapter offsets equal to the playhead. Faulty scenarios break these rules on purpose, either through
+the low-level :meth:`Player.emit` or the ``ts_divisor`` / ``playhead_factor`` knobs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Step", "Player", "Scenario", "SCENARIOS", "scenario", "base_params"]
+
+MAIN_PING_S = 10.0
+AD_PING_S = 1.0
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One request of a scripted player."""
+
+    at: float  # virtual seconds since the player started
+    endpoint: str  # "sessions" | "events" | "downloaded"
+    body: Any  # JSON-serialisable object/array, or bytes sent verbatim
+    sid: str | None = None  # for "events": a fixed sid instead of the one from the 201
+    content_type: str = "application/json"
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+    @property
+    def event_type(self) -> str | None:
+        if isinstance(self.body, dict):
+            value = self.body.get("eventType")
+            return value if isinstance(value, str) else None
+        if isinstance(self.body, list):
+            return "batch"
+        return None
+
+
+def base_params(index: int = 0, **over: Any) -> dict[str, Any]:
+    """A complete, correctly typed ``sessionStart`` params object (all required keys + stream type + ECID)."""
+    params: dict[str, Any] = {
+        "analytics.trackingServer": "example.sc.omtrdc.net",
+        "analytics.reportSuite": "mcscope-demo",
+        "analytics.enableSSL": True,
+        "visitor.marketingCloudOrgId": "0123456789ABCDEF01234567@AdobeOrg",
+        "visitor.marketingCloudUserId": f"{71234567890123456789 + index}",
+        "media.id": "demo-video",
+        "media.name": "Demo video",
+        "media.length": 600,
+        "media.contentType": "vod",
+        "media.streamType": "video",
+        "media.playerName": "mcscope-simulator",
+        "media.channel": "web",
+        "media.sdkVersion": "1.0.0",
+    }
+    params.update(over)
+    return params
+
+
+class Player:
+    """Records the steps of one scripted playback."""
+
+    def __init__(self, t0_ms: int, index: int = 0) -> None:
+        self.t0_ms = int(t0_ms)
+        self.index = index
+        self.t = 0.0  # virtual seconds
+        self.playhead = 0.0
+        self.state = "idle"  # idle | playing | paused | buffering
+        self.in_break = False
+        self.in_ad = False
+        self.started = False
+        self.steps: list[Step] = []
+        self.main_ping_due: float | None = None
+        self.ad_ping_due: float | None = None
+        self.ts_divisor = 1  # 1000 -> ts in seconds (faulty)
+        self.playhead_factor = 1.0  # 1000 -> playhead in ms (faulty)
+        self.main_ping_interval = MAIN_PING_S
+        self.ad_ping_interval = AD_PING_S
+        self.pings = True
+        self._last_ms: int | None = None
+        self._media_suffix = f"-p{index}" if index else ""
+
+    # ------------------------------------------------------------------ clock
+    @property
+    def ts(self) -> int:
+        return (self.t0_ms + round(self.t * 1000)) // self.ts_divisor
+
+    def _move_to(self, t: float) -> None:
+        t = round(t, 3)
+        if t <= self.t:
+            return
+        if self.state == "playing" and not self.in_break:
+            self.playhead = round(self.playhead + (t - self.t), 3)
+        self.t = t
+
+    def _tick(self) -> None:
+        """Keep ts strictly increasing: an event at the same instant as the previous one moves 1 ms on."""
+        ms = round(self.t * 1000)
+        if self._last_ms is not None and ms <= self._last_ms:
+            self._move_to((self._last_ms + 1) / 1000)
+
+    def wait(self, seconds: float) -> None:
+        """Let virtual time pass, sending the pings that fall due (content: 10 s, ads: 1 s)."""
+        end = round(self.t + max(0.0, seconds), 3)
+        while self.pings:
+            due = self.ad_ping_due if self.in_ad else (None if self.in_break else self.main_ping_due)
+            if due is None or due > end - _EPS:
+                break
+            self._move_to(due)
+            self.emit("ping")
+            if self.in_ad:
+                self.ad_ping_due = round(due + self.ad_ping_interval, 3)
+            else:
+                self.main_ping_due = round(due + self.main_ping_interval, 3)
+        self._move_to(end)
+
+    # ------------------------------------------------------------------ raw events
+    def body(
+        self,
+        event_type: str,
+        params: dict[str, Any] | None = None,
+        qoe: dict[str, Any] | None = None,
+        custom: dict[str, str] | None = None,
+        *,
+        playhead: float | None = None,
+        ts: int | None = None,
+    ) -> dict[str, Any]:
+        ph: Any = self.playhead if playhead is None else playhead
+        if isinstance(ph, int | float) and not isinstance(ph, bool):
+            ph = round(ph * self.playhead_factor, 3)
+        doc: dict[str, Any] = {
+            "playerTime": {"playhead": ph, "ts": self.ts if ts is None else ts},
+            "eventType": event_type,
+        }
+        if params is not None:
+            doc["params"] = params
+        if qoe is not None:
+            doc["qoeData"] = qoe
+        if custom is not None:
+            doc["customMetadata"] = custom
+        return doc
+
+    def emit(
+        self,
+        event_type: str,
+        params: dict[str, Any] | None = None,
+        qoe: dict[str, Any] | None = None,
+        custom: dict[str, str] | None = None,
+        *,
+        endpoint: str = "events",
+        playhead: float | None = None,
+        ts: int | None = None,
+        sid: str | None = None,
+    ) -> dict[str, Any]:
+        """Record one event now (after moving the clock 1 ms on if needed)."""
+        self._tick()
+        doc = self.body(event_type, params, qoe, custom, playhead=playhead, ts=ts)
+        self.add(doc, endpoint=endpoint, sid=sid)
+        return doc
+
+    def add(self, body: Any, *, endpoint: str = "events", sid: str | None = None) -> None:
+        """Record an arbitrary body (bytes, array, malformed object) at the current instant."""
+        self._tick()
+        self._last_ms = round(self.t * 1000)
+        content_type = "application/json"
+        self.steps.append(Step(self.t, endpoint, body, sid, content_type))
+
+    # ------------------------------------------------------------------ session
+    def start(
+        self,
+        params: dict[str, Any] | None = None,
+        *,
+        playhead: float = 0.0,
+        qoe: dict[str, Any] | None = None,
+        custom: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        params = base_params(self.index) if params is None else params
+        if "media.id" in params and isinstance(params["media.id"], str):
+            params = {**params, "media.id": params["media.id"] + self._media_suffix}
+        self.playhead = playhead
+        self.started = True
+        return self.emit("sessionStart", params, qoe, custom, endpoint="sessions")
+
+    def play(self, qoe: dict[str, Any] | None = None) -> None:
+        self.state = "playing"
+        self.emit("play", qoe=qoe)
+        if self.main_ping_due is None:
+            self.main_ping_due = round(self.t + self.main_ping_interval, 3)
+
+    def content(self, seconds: float) -> None:
+        """Play main content for ``seconds`` (the player must be playing)."""
+        self.wait(seconds)
+
+    def pause(self, seconds: float) -> None:
+        self.state = "paused"
+        self.emit("pauseStart")
+        self.wait(seconds)
+        self.play()
+
+    def buffer(self, seconds: float) -> None:
+        self.state = "buffering"
+        self.emit("bufferStart")
+        self.wait(seconds)
+        self.play()
+
+    def bitrate(self, bps: int) -> None:
+        self.emit("bitrateChange", qoe={"media.qoe.bitrate": bps})
+
+    def error(self, error_id: str, source: str = "player") -> None:
+        self.emit("error", qoe={"media.qoe.errorID": error_id, "media.qoe.errorSource": source})
+
+    def complete(self) -> None:
+        self.emit("sessionComplete")
+
+    def end(self) -> None:
+        self.emit("sessionEnd")
+
+    # ------------------------------------------------------------------ ads
+    def break_start(self, pod_index: int, name: str | None = None) -> None:
+        params: dict[str, Any] = {
+            "media.ad.podIndex": pod_index,
+            "media.ad.podSecond": round(self.playhead, 3),
+        }
+        if name:
+            params["media.ad.podFriendlyName"] = name
+        self.in_break = True
+        self.main_ping_due = None
+        self.emit("adBreakStart", params)
+
+    def ad(self, ad_id: str, length: float, position: int, *, name: str | None = None) -> None:
+        params: dict[str, Any] = {
+            "media.ad.id": ad_id,
+            "media.ad.length": length,
+            "media.ad.podPosition": position,
+            "media.ad.playerName": "mcscope-ads",
+        }
+        if name:
+            params["media.ad.name"] = name
+        self.emit("adStart", params, custom={"campaign": "demo"})
+        self.in_ad = True
+        self.ad_ping_due = round(self.t + self.ad_ping_interval, 3)
+        self.wait(length)
+        self.in_ad = False
+        self.ad_ping_due = None
+        self.emit("adComplete")
+
+    def break_complete(self) -> None:
+        self.emit("adBreakComplete")
+        self.in_break = False
+
+    def ad_break(
+        self, pod_index: int, ads: list[tuple[str, float]], *, name: str | None = None, resume: bool = True
+    ) -> None:
+        """A whole pod: adBreakStart, each ad (with 1 s pings), adBreakComplete, then ``play`` if resuming."""
+        self.break_start(pod_index, name)
+        for position, (ad_id, length) in enumerate(ads, start=1):
+            self.ad(ad_id, length, position, name=f"Ad {ad_id}")
+        self.break_complete()
+        if resume:
+            self.play()
+
+    # ------------------------------------------------------------------ chapters and states
+    def chapter_start(self, index: int, length: float, name: str | None = None) -> None:
+        params: dict[str, Any] = {
+            "media.chapter.index": index,
+            "media.chapter.offset": round(self.playhead, 3),
+            "media.chapter.length": length,
+        }
+        if name:
+            params["media.chapter.friendlyName"] = name
+        self.emit("chapterStart", params, custom={"segment": f"part-{index}"})
+
+    def chapter_complete(self) -> None:
+        self.emit("chapterComplete")
+
+    def state_start(self, name: str) -> None:
+        self.emit("stateStart", {"media.state.name": name})
+
+    def state_end(self, name: str) -> None:
+        self.emit("stateEnd", {"media.state.name": name})
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named scripted playback. ``expected_rules`` (rule ids of rules.md) is empty for clean ones."""
+
+    name: str
+    script: Callable[[Player], None]
+    description: str
+    expected_rules: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def clean(self) -> bool:
+        return not self.expected_rules
+
+    def steps(self, t0_ms: int, index: int = 0) -> list[Step]:
+        player = Player(t0_ms, index)
+        self.script(player)
+        return player.steps
+
+    def duration(self) -> float:
+        """Virtual length in seconds (offset of the last step)."""
+        steps = self.steps(0)
+        return steps[-1].at if steps else 0.0
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(
+    name: str, *expected_rules: str
+) -> Callable[[Callable[[Player], None]], Callable[[Player], None]]:
+    """Register a scenario; its docstring is the description, ``expected_rules`` the rule ids it triggers."""
+
+    def register(func: Callable[[Player], None]) -> Callable[[Player], None]:
+        doc = " ".join((func.__doc__ or name).split())
+        SCENARIOS[name] = Scenario(name, func, doc, frozenset(expected_rules))
+        func.expected_rules = frozenset(expected_rules)  # type: ignore[attr-defined]
+        return func
+
+    return register
