@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import json
 import logging
 import os
 import re
@@ -35,7 +36,7 @@ from addon.model import Exchange
 log = logging.getLogger(__name__)
 
 NAME = "mcscope"
-FAIL_LEVELS = ("error", "warning", "info")
+FAIL_LEVELS = ("error", "warning", "info", "never")
 OFF = ("off", "none", "false", "no", "-")
 #: Collection endpoints (after any path prefix, query stripped).
 COLLECTION_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded)/?$")
@@ -177,6 +178,10 @@ class McScope:
                 self._check_output_path(getattr(opts, name), name)
         if "mcscope_stream" in updated:
             self._check_stream(opts.mcscope_stream)
+        if "mcscope_fail_on" in updated and opts.mcscope_fail_on not in FAIL_LEVELS:
+            raise exceptions.OptionsError(
+                f"mcscope_fail_on: {opts.mcscope_fail_on!r} is not one of {', '.join(FAIL_LEVELS)}"
+            )
         if "mcscope_stream_queue" in updated and opts.mcscope_stream_queue < 1:
             raise exceptions.OptionsError("mcscope_stream_queue must be at least 1")
         if "mcscope_stream_backlog" in updated:
@@ -528,7 +533,7 @@ class McScope:
             if not target:
                 continue
             try:
-                _write_report(report, kind, rep, Path(target).expanduser())
+                _write_report(report, kind, rep, Path(target).expanduser(), opts.mcscope_fail_on)
                 log.info("mcscope %s report: %s", kind, target)
             except Exception as exc:
                 log.warning("mcscope: cannot write the %s report %s: %s", kind, target, exc)
@@ -540,15 +545,17 @@ class McScope:
         task.add_done_callback(self._tasks.discard)
 
 
-def _write_report(report: Any, kind: str, rep: dict[str, Any], path: Path) -> None:
+def _write_report(report: Any, kind: str, rep: dict[str, Any], path: Path, fail_on: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = getattr(report, f"write_{kind}", None)
-    if callable(writer):
-        writer(rep, path)
-        return
-    render = getattr(report, f"to_{kind}", None) or getattr(report, f"render_{kind}")
-    text = render(rep)
-    path.write_text(text, encoding="utf-8")
+    if kind == "json":
+        text = json.dumps(rep, indent=2, ensure_ascii=False) + "\n"
+    elif kind == "junit":
+        text = report.to_junit(rep, fail_on)
+    else:
+        text = report.to_markdown(rep, fail_on)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _delta_message(d: Any) -> dict[str, Any] | None:
