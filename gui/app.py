@@ -134,8 +134,8 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
     elif demo:
         from gui.demo import Demo
 
-        win.demo = Demo(win)  # type: ignore[attr-defined]
-        win.demo.start()  # type: ignore[attr-defined]
+        win.demo = Demo(win)
+        win.demo.start()
     elif capture:
         win.start_capture()
     app.exec()

@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self.journal_path = ""
         self.last_stream_latency_ms: float | None = None
         self._pending_since: float | None = None
+        self._attached = ""
+        self.demo: Any = None
 
         self.proxy = proxy or ProxyProcess(self)
         self.proxy.setParent(self)
@@ -746,7 +748,7 @@ class MainWindow(QMainWindow):
             up = self.feed.is_connected()
             text = f"● Capturing on {cfg.address}" if up else f"◌ Starting proxy on {cfg.address}…"
             self.act_capture.setText("Stop capture")
-        elif getattr(self, "_attached", None) and self.feed.is_connected():
+        elif self._attached and self.feed.is_connected():
             text = "● Attached to a running proxy"
             self.act_capture.setText("Start capture")
         else:
@@ -846,5 +848,7 @@ class MainWindow(QMainWindow):
             self._loader.cancel()
             self._loader.wait(5000)
             self._loader = None
+        if self.demo is not None:
+            self.demo.stop()
         self.feed.close()
         self.proxy.shutdown()

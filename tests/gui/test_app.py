@@ -1,0 +1,88 @@
+"""gui/app.py and gui/commands.py: launch paths, the no-display error, the exception hook, screenshots."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gui import app
+from tests.conftest import FIXTURES, REPO_ROOT
+
+
+def _env(**over: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env.update(over)
+    return env
+
+
+def test_display_problem_detection() -> None:
+    assert app.display_problem({}, "linux") is not None
+    assert app.display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert app.display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert app.display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert app.display_problem({}, "darwin") is None
+
+
+def test_no_display_is_a_one_line_error_exit_2() -> None:
+    proc = subprocess.run([sys.executable, "-m", "addon"], cwd=REPO_ROOT, env=_env(), capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "no display" in lines[0] and "mcscope proxy" in lines[0] and "mcscope check" in lines[0]
+
+
+def test_excepthook_shows_instead_of_crashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    app.install_excepthook(lambda summary, text: shown.append((summary, text)))
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert shown and shown[0][0] == "ValueError: boom" and "Traceback" in shown[0][1]
+
+
+def test_gui_subcommands_are_registered() -> None:
+    from addon.cli import build_parser
+
+    parser = build_parser(("gui.commands",))
+    args = parser.parse_args(["open", "a.har", "--screenshot", "x.png"])
+    assert args.files == ["a.har"] and args.screenshot == "x.png" and callable(args.func)
+    args = parser.parse_args(["attach", "--list"])
+    assert args.list and callable(args.func)
+    args = parser.parse_args(["gui", "--demo", "--port", "9000"])
+    assert args.demo and args.port == 9000
+
+
+def test_attach_without_a_running_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from addon.cli import build_parser
+
+    args = build_parser(("gui.commands",)).parse_args(["attach"])
+    assert args.func(args) == 2
+    assert "no running mcscope proxy" in capsys.readouterr().err
+
+
+def test_open_missing_file_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert app.run("open", ["/nonexistent/file.har"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_screenshot(tmp_path: Path) -> None:
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "addon", "open", str(FIXTURES / "faulty-ad-outside-break.har"),
+         "--screenshot", str(out)],
+        cwd=REPO_ROOT, env=_env(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path)),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(out))
+    assert img.width() >= 1200 and img.height() >= 800
