@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from gui.style import severity_label
+
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +35,31 @@ def event_index(ref: Any) -> int | None:
         return ref
     idx = attr(ref, "index")
     return idx if isinstance(idx, int) and not isinstance(idx, bool) else None
+
+
+def session_counts(session: Any) -> dict[str, int]:
+    """{"error", "warning", "info", "ignored"} counts from a session's findings and events."""
+    counts = {"error": 0, "warning": 0, "info": 0, "ignored": 0}
+    for f in attr(session, "findings") or []:
+        label = severity_label(attr(f, "severity"))
+        if label:
+            counts[label] += 1
+    counts["ignored"] = sum(1 for e in (attr(session, "events") or []) if attr(e, "ignored"))
+    return counts
+
+
+def worst_severity(counts: dict[str, int]) -> str | None:
+    for label in ("error", "warning", "info"):
+        if counts.get(label):
+            return label
+    return None
+
+
+def session_title(session: Any) -> str:
+    media = attr(session, "media") or {}
+    name = media.get("name") if isinstance(media, dict) else None
+    mid = media.get("id") if isinstance(media, dict) else None
+    return str(name or mid or attr(session, "key") or "?")
 
 
 def _num(value: Any) -> float | None:

@@ -11,38 +11,20 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QFont, QPen
 
 from gui import style
-from gui.timeline_data import attr, format_duration, format_wall
+from gui.timeline_data import (
+    attr,
+    format_duration,
+    format_wall,
+    session_counts,
+    session_title,
+    worst_severity,
+)
 from gui.timeline_paint import GUTTER, hatch
 
 log = logging.getLogger(__name__)
 
 ROW_MAX = 26
 ROW_MIN = 16
-
-
-def session_counts(session: Any) -> dict[str, int]:
-    """{"error", "warning", "info", "ignored"} counts from a session's findings and events."""
-    counts = {"error": 0, "warning": 0, "info": 0, "ignored": 0}
-    for f in attr(session, "findings") or []:
-        label = style.severity_label(attr(f, "severity"))
-        if label:
-            counts[label] += 1
-    counts["ignored"] = sum(1 for e in (attr(session, "events") or []) if attr(e, "ignored"))
-    return counts
-
-
-def worst_severity(counts: dict[str, int]) -> str | None:
-    for label in ("error", "warning", "info"):
-        if counts.get(label):
-            return label
-    return None
-
-
-def session_title(session: Any) -> str:
-    media = attr(session, "media") or {}
-    name = media.get("name") if isinstance(media, dict) else None
-    mid = media.get("id") if isinstance(media, dict) else None
-    return str(name or mid or attr(session, "key") or "?")
 
 
 @dataclass

@@ -1,0 +1,754 @@
+"""Qt item models over sessions, events and findings, with batched inserts and filter proxies.
+
+Rows hold references to the core objects (``addon.session.Session`` / ``Event`` / ``addon.model.Finding``),
+never copies. New rows are queued and inserted with ONE ``beginInsertRows``/``endInsertRows`` per flush:
+either when the 50 ms timer fires or on an explicit ``flush()``.
+
+Public API (window side)::
+
+    sessions = SessionListModel()               # newest session first
+    sessions.sync(analyzer.sessions)            # add unknown sessions (batched), mark known ones changed
+    sessions.add_sessions([...]); sessions.update_sessions([...]); sessions.flush()
+    sessions.session_at(row) / sessions.row_of(key) / sessions.set_sessions([...]) / sessions.clear()
+    proxy = SessionFilterProxy(); proxy.setSourceModel(sessions)
+    proxy.set_problems_only(True); proxy.set_text("trailer")
+
+    events = EventTableModel()
+    events.set_session(session)                 # reset to a session's events (None: empty)
+    events.refresh()                            # live: append the session's new events, update the rest
+    events.append_events([...]); events.flush()
+    events.event_at(row) / events.row_of_event(event_index)
+    eproxy = EventFilterProxy(); eproxy.setSourceModel(events)
+    eproxy.set_text("ping"); eproxy.set_min_severity(2); eproxy.set_rule("ping-interval"); eproxy.set_ignored_only(True)
+
+    findings = FindingsModel(); findings.set_findings(session.findings); findings.finding_at(row)
+
+Roles on every model: ``OBJECT_ROLE`` (the core object), ``SORT_ROLE`` (numeric/str sort key),
+``SEVERITY_ROLE`` (worst severity as int 0..3), ``IGNORED_ROLE`` (bool).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QFont
+
+from gui import style
+from gui.timeline_data import attr, format_duration, session_title
+
+Index = QModelIndex | QPersistentModelIndex
+ROOT = QModelIndex()
+DISPLAY = Qt.ItemDataRole.DisplayRole
+OBJECT_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+SEVERITY_ROLE = Qt.ItemDataRole.UserRole + 3
+IGNORED_ROLE = Qt.ItemDataRole.UserRole + 4
+RULES_ROLE = Qt.ItemDataRole.UserRole + 5
+FLUSH_MS = 50
+SEV_INT = {"info": 1, "warning": 2, "error": 3}
+
+
+def _sev_int(value: Any) -> int:
+    return SEV_INT.get(style.severity_label(value) or "", 0)
+
+
+def _worst(findings: Iterable[Any]) -> int:
+    return max((_sev_int(attr(f, "severity")) for f in findings or ()), default=0)
+
+
+def _wall(ms: Any, with_date: bool = False) -> str:
+    if not isinstance(ms, int | float) or isinstance(ms, bool):
+        return ""
+    try:
+        dt = _dt.datetime.fromtimestamp(ms / 1000.0)
+    except (OverflowError, OSError, ValueError):
+        return "?"
+    text = dt.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+    return text if with_date else text + f".{dt.microsecond // 1000:03d}"
+
+
+class _Batched(QAbstractTableModel):
+    """Base: a ``pending`` list flushed by a single-shot timer with one insert per flush."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
+        super().__init__(parent)
+        self.pending: list[Any] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(flush_ms)
+        self._timer.timeout.connect(self.flush)
+
+    def _queue(self, items: Iterable[Any]) -> None:
+        self.pending.extend(items)
+        if self.pending and not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def columnCount(self, parent: Index = ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == DISPLAY and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+
+# --------------------------------------------------------------------------------------- sessions
+class _Counts:
+    """Incrementally maintained badge counts of one session (only new events/findings are scanned)."""
+
+    __slots__ = ("n_events", "n_findings", "error", "warning", "info", "ignored")
+
+    def __init__(self) -> None:
+        self.n_events = self.n_findings = 0
+        self.error = self.warning = self.info = self.ignored = 0
+
+    def update(self, session: Any) -> _Counts:
+        events = attr(session, "events") or []
+        findings = attr(session, "findings") or []
+        if len(events) < self.n_events or len(findings) < self.n_findings:
+            self.n_events = self.n_findings = 0
+            self.error = self.warning = self.info = self.ignored = 0
+        for e in events[self.n_events:]:
+            self.ignored += bool(attr(e, "ignored"))
+        for f in findings[self.n_findings:]:
+            label = style.severity_label(attr(f, "severity"))
+            if label == "error":
+                self.error += 1
+            elif label == "warning":
+                self.warning += 1
+            elif label == "info":
+                self.info += 1
+        self.n_events, self.n_findings = len(events), len(findings)
+        return self
+
+    @property
+    def worst(self) -> int:
+        return 3 if self.error else 2 if self.warning else 1 if self.info else 0
+
+
+class SessionListModel(_Batched):
+    """One row per session, newest first; live-updating status, counts and badges."""
+
+    (COL_STATUS, COL_MEDIA, COL_PLAYER, COL_START, COL_DURATION, COL_EVENTS, COL_ERRORS, COL_WARNINGS,
+     COL_IGNORED) = range(9)
+    HEADERS = ("Status", "Media", "Player", "Started", "Duration", "Events", "Errors", "Warnings", "Ignored")
+
+    def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
+        super().__init__(parent, flush_ms)
+        self._items: list[Any] = []  # oldest first; row r shows _items[-1 - r]
+        self._pos: dict[str, int] = {}
+        self._counts: dict[int, _Counts] = {}
+        self._changed: set[str] = set()
+
+    # -- feeding
+    def add_sessions(self, sessions: Iterable[Any]) -> None:
+        """Queue new sessions (already known or queued ones are ignored); inserted at the top on flush."""
+        queued = {self._key(s) for s in self.pending}
+        fresh = []
+        for s in sessions:
+            k = self._key(s)
+            if k not in self._pos and k not in queued:
+                queued.add(k)
+                fresh.append(s)
+        self._queue(fresh)
+
+    def update_sessions(self, sessions: Iterable[Any]) -> None:
+        """Mark sessions changed (status, counts); one ``dataChanged`` on the next flush."""
+        for s in sessions:
+            k = self._key(s)
+            if k in self._pos:
+                self._changed.add(k)
+        if self._changed and not self._timer.isActive():
+            self._timer.start()
+
+    def sync(self, sessions: Iterable[Any]) -> None:
+        """Add unknown sessions and mark known ones changed (pass ``analyzer.sessions``)."""
+        sessions = list(sessions)
+        self.add_sessions(sessions)
+        self.update_sessions(sessions)
+
+    refresh = sync  # name used by the window's stand-in model
+
+    def set_sessions(self, sessions: Iterable[Any]) -> None:
+        """Replace everything (model reset)."""
+        self.beginResetModel()
+        self.pending.clear()
+        self._changed.clear()
+        self._items, self._pos, self._counts = [], {}, {}
+        for s in sessions:
+            k = self._key(s)
+            if k not in self._pos:
+                self._pos[k] = len(self._items)
+                self._items.append(s)
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.set_sessions([])
+
+    def flush(self) -> int:
+        """Insert pending sessions (one insert) and emit one ``dataChanged`` for changed ones."""
+        self._timer.stop()
+        added = self.pending
+        self.pending = []
+        if added:
+            self.beginInsertRows(ROOT, 0, len(added) - 1)
+            for s in added:
+                self._pos[self._key(s)] = len(self._items)
+                self._items.append(s)
+            self.endInsertRows()
+        if self._changed:
+            rows = [self.row_of(k) for k in self._changed]
+            self._changed.clear()
+            rows = [r for r in rows if r >= 0]
+            if rows:
+                self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(self.HEADERS) - 1))
+        return len(added)
+
+    # -- lookup
+    @staticmethod
+    def _key(s: Any) -> str:
+        return str(attr(s, "key") or attr(s, "sid") or id(s))
+
+    def session_at(self, row: int) -> Any:
+        n = len(self._items)
+        return self._items[n - 1 - row] if 0 <= row < n else None
+
+    def row_of(self, key: str) -> int:
+        pos = self._pos.get(key)
+        return -1 if pos is None else len(self._items) - 1 - pos
+
+    def sessions(self) -> list[Any]:
+        """Shown sessions, newest first."""
+        return self._items[::-1]
+
+    def counts(self, session: Any) -> _Counts:
+        c = self._counts.get(id(session))
+        if c is None:
+            c = self._counts[id(session)] = _Counts()
+        return c.update(session)
+
+    # -- Qt
+    def rowCount(self, parent: Index = ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        s = self.session_at(index.row())
+        if s is None:
+            return None
+        col = index.column()
+        if role == OBJECT_ROLE:
+            return s
+        status = str(attr(s, "status") or "open")
+        if role == DISPLAY:
+            value = self._display(s, col, status, sort=False)
+            return None if value is None else str(value)
+        if role == SORT_ROLE:
+            return self._display(s, col, status, sort=True)
+        c = self.counts(s)
+        if role == SEVERITY_ROLE:
+            return c.worst
+        if role == IGNORED_ROLE:
+            return c.ignored > 0
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(s, c, status)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == self.COL_STATUS:
+                return style.qcolor(style.STATUS_COLOR.get(status, style.TEXT))
+            if col == self.COL_ERRORS and c.error:
+                return style.qcolor(style.SEVERITY_FG["error"])
+            if col == self.COL_WARNINGS and c.warning:
+                return style.qcolor(style.SEVERITY_FG["warning"])
+            if col == self.COL_IGNORED and c.ignored:
+                return style.qcolor(style.IGNORED_HATCH)
+            return None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if col == self.COL_IGNORED and c.ignored:
+                return style.qcolor(style.IGNORED_FILL)
+            label = {3: "error", 2: "warning"}.get(c.worst)
+            return style.qcolor(style.SEVERITY_BG[label]) if label else None
+        if role == Qt.ItemDataRole.DecorationRole and col == self.COL_STATUS:
+            return style.qcolor(style.STATUS_COLOR.get(status, "#757575"))
+        if role == Qt.ItemDataRole.FontRole and col == self.COL_STATUS and status == "open":
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.TextAlignmentRole and col >= self.COL_DURATION:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, s: Any, col: int, status: str, sort: bool) -> Any:
+        media = attr(s, "media") or {}
+        media = media if isinstance(media, dict) else {}
+        first, last = attr(s, "first_ts"), attr(s, "last_ts")
+        if col == self.COL_STATUS:
+            return style.STATUS_TEXT.get(status, status)
+        if col == self.COL_MEDIA:
+            title = session_title(s)
+            mid = media.get("id")
+            return title if not mid or str(mid) == title else f"{title} ({mid})"
+        if col == self.COL_PLAYER:
+            return str(media.get("playerName") or "")
+        if col == self.COL_START:
+            return (first or 0) if sort else _wall(first, with_date=True)
+        if col == self.COL_DURATION:
+            dur = (last - first) if isinstance(first, int | float) and isinstance(last, int | float) else None
+            if sort:
+                return dur or 0
+            return format_duration(dur) if dur is not None else ""
+        if col == self.COL_EVENTS:
+            return len(attr(s, "events") or [])
+        c = self.counts(s)
+        if col == self.COL_ERRORS:
+            return c.error
+        if col == self.COL_WARNINGS:
+            return c.warning
+        if col == self.COL_IGNORED:
+            return c.ignored
+        return None
+
+    def _tooltip(self, s: Any, c: _Counts, status: str) -> str:
+        lines = [session_title(s), f"session {self._key(s)} — {style.STATUS_TEXT.get(status, status)}",
+                 f"{c.error} errors, {c.warning} warnings, {c.info} infos"]
+        if c.ignored:
+            lines.append(f"{c.ignored} events ignored by Adobe")
+        return "\n".join(lines)
+
+
+class SessionFilterProxy(QSortFilterProxyModel):
+    """Session list filters: "only sessions with problems" and free text (media, player, key)."""
+
+    PROBLEM_STATUSES = frozenset({"timed-out", "gone"})
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._problems_only = False
+        self._text = ""
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)  # statuses and counts change live; the list is small
+
+    def set_problems_only(self, on: bool) -> None:
+        self.beginFilterChange()
+        self._problems_only = bool(on)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._text = (text or "").strip().lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def problems_only(self) -> bool:
+        return self._problems_only
+
+    def filterAcceptsRow(self, row: int, parent: Index) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        s = model.session_at(row) if isinstance(model, SessionListModel) else None
+        if s is None:
+            return True
+        if self._problems_only:
+            c = model.counts(s)
+            if not (c.error or c.warning or c.ignored or attr(s, "status") in self.PROBLEM_STATUSES):
+                return False
+        if self._text:
+            media = attr(s, "media") or {}
+            hay = " ".join(str(v) for v in (media.values() if isinstance(media, dict) else ()))
+            hay = f"{hay} {attr(s, 'key')} {attr(s, 'sid')} {attr(s, 'client')}".lower()
+            if self._text not in hay:
+                return False
+        return True
+
+
+# --------------------------------------------------------------------------------------- events
+KEY_PARAMS: dict[str, tuple[str, ...]] = {
+    "sessionStart": ("media.id", "media.name", "media.contentType", "media.length", "media.playerName"),
+    "adBreakStart": ("media.ad.podIndex", "media.ad.podSecond", "media.ad.podFriendlyName"),
+    "adStart": ("media.ad.id", "media.ad.length", "media.ad.podPosition", "media.ad.name"),
+    "chapterStart": ("media.chapter.index", "media.chapter.offset", "media.chapter.length",
+                     "media.chapter.friendlyName"),
+    "stateStart": ("media.state.name",),
+    "stateEnd": ("media.state.name",),
+    "error": ("media.qoe.errorID", "media.qoe.errorSource"),
+}
+
+
+def key_params(event: Any, limit: int = 120) -> str:
+    """Short ``key=value`` summary of the parameters that matter for this event type."""
+    body = attr(event, "body")
+    if not isinstance(body, dict):
+        return ""
+    params = body.get("params") if isinstance(body.get("params"), dict) else {}
+    qoe = body.get("qoeData") if isinstance(body.get("qoeData"), dict) else {}
+    etype = attr(event, "event_type") or ""
+    parts: list[str] = []
+    wanted = KEY_PARAMS.get(etype)
+    if wanted:
+        for k in wanted:
+            src = qoe if k.startswith("media.qoe.") and k in qoe else params
+            if k in src:
+                parts.append(f"{k.split('.')[-1]}={src[k]}")
+    elif params:
+        parts.extend(f"{k}={v}" for k, v in list(params.items())[:4])
+    if etype == "statesUpdate" and params:
+        parts = [f"{k}={json.dumps(v)[:40]}" for k, v in params.items()]
+    if "media.qoe.bitrate" in qoe:
+        parts.append(f"bitrate={qoe['media.qoe.bitrate']}")
+    text = ", ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class EventTableModel(_Batched):
+    """Events of one session: one row per event, in arrival order."""
+
+    COL_INDEX, COL_TIME, COL_WALL, COL_TYPE, COL_PLAYHEAD, COL_PARAMS, COL_HTTP, COL_FINDINGS = range(8)
+    HEADERS = ("#", "Time", "Wall clock", "Event", "Playhead", "Parameters", "HTTP", "Findings")
+
+    def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
+        super().__init__(parent, flush_ms)
+        self._session: Any = None
+        self._events: list[Any] = []
+        self._t0: float | None = None
+        self._strike = QFont()
+        self._strike.setStrikeOut(True)
+
+    # -- feeding
+    def set_session(self, session: Any) -> None:
+        """Show ``session``'s events (reset); ``None`` empties the table."""
+        self.beginResetModel()
+        self._timer.stop()
+        self.pending.clear()
+        self._session = session
+        self._events = list(attr(session, "events") or []) if session is not None else []
+        self._t0 = self._origin()
+        self.endResetModel()
+
+    setSession = set_session  # noqa: N815
+
+    def session(self) -> Any:
+        return self._session
+
+    def append_events(self, events: Iterable[Any]) -> None:
+        """Queue events (batched: one insert per flush)."""
+        self._queue(events)
+
+    def refresh(self, update_existing: bool = True) -> int:
+        """Live update: insert the session's events not shown yet (one insert) and repaint existing rows."""
+        if self._session is None:
+            return 0
+        events = attr(self._session, "events") or []
+        have = len(self._events) + len(self.pending)
+        if len(events) > have:
+            self.pending.extend(events[have:])
+        n_old = len(self._events)
+        added = self.flush()
+        if update_existing and n_old:
+            self.dataChanged.emit(self.index(0, 0), self.index(n_old - 1, len(self.HEADERS) - 1))
+        return added
+
+    def flush(self) -> int:
+        self._timer.stop()
+        added = self.pending
+        self.pending = []
+        if not added:
+            return 0
+        n = len(self._events)
+        self.beginInsertRows(ROOT, n, n + len(added) - 1)
+        self._events.extend(added)
+        self.endInsertRows()
+        if self._t0 is None:
+            self._t0 = self._origin()
+        return len(added)
+
+    def _origin(self) -> float | None:
+        first = attr(self._session, "first_ts") if self._session is not None else None
+        if isinstance(first, int | float) and not isinstance(first, bool):
+            return float(first)
+        for e in self._events[:50]:
+            ts = attr(e, "ts")
+            if isinstance(ts, int | float) and not isinstance(ts, bool):
+                return float(ts)
+        return None
+
+    # -- lookup
+    def event_at(self, row: int) -> Any:
+        return self._events[row] if 0 <= row < len(self._events) else None
+
+    def row_of_event(self, index: int) -> int:
+        """Row showing the event with ``Event.index == index`` (-1 if not shown)."""
+        if 0 <= index < len(self._events) and attr(self._events[index], "index", index) == index:
+            return index
+        for row, e in enumerate(self._events):
+            if attr(e, "index") == index:
+                return row
+        return -1
+
+    # -- Qt
+    def rowCount(self, parent: Index = ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._events)
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        e = self.event_at(index.row())
+        if e is None:
+            return None
+        col = index.column()
+        if role == DISPLAY:
+            value = self._display(e, col)
+            return None if value is None else str(value)
+        if role == OBJECT_ROLE:
+            return e
+        if role == SORT_ROLE:
+            return self._sort_key(e, col)
+        findings = attr(e, "findings") or []
+        ignored = bool(attr(e, "ignored"))
+        if role == SEVERITY_ROLE:
+            return _worst(findings)
+        if role == IGNORED_ROLE:
+            return ignored
+        if role == RULES_ROLE:
+            return [attr(f, "rule") for f in findings]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if ignored:
+                return style.qcolor(style.IGNORED_FILL)
+            label = {3: "error", 2: "warning", 1: "info"}.get(_worst(findings))
+            return style.qcolor(style.SEVERITY_BG[label]) if label else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if ignored:
+                return style.qcolor(style.IGNORED_HATCH)
+            if col == self.COL_FINDINGS and findings:
+                label = {3: "error", 2: "warning", 1: "info"}.get(_worst(findings), "info")
+                return style.qcolor(style.SEVERITY_FG[label])
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._strike if ignored else None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(e, findings, ignored)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.COL_INDEX, self.COL_TIME, self.COL_PLAYHEAD,
+                                                                 self.COL_HTTP):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, e: Any, col: int) -> Any:
+        if col == self.COL_INDEX:
+            return attr(e, "index")
+        if col == self.COL_TIME:
+            ts = attr(e, "ts")
+            if self._t0 is None or not isinstance(ts, int | float) or isinstance(ts, bool):
+                return ""
+            return f"{(ts - self._t0) / 1000.0:.3f}"
+        if col == self.COL_WALL:
+            return _wall(attr(e, "ts"))
+        if col == self.COL_TYPE:
+            etype = attr(e, "event_type")
+            return etype if etype else "(none)"
+        if col == self.COL_PLAYHEAD:
+            ph = attr(e, "playhead")
+            return "" if ph is None else f"{ph:g}" if isinstance(ph, float) else str(ph)
+        if col == self.COL_PARAMS:
+            return key_params(e)
+        if col == self.COL_HTTP:
+            status = attr(e, "status")
+            return "" if status is None else str(status)
+        if col == self.COL_FINDINGS:
+            rules = [str(attr(f, "rule")) for f in attr(e, "findings") or []]
+            text = ", ".join(dict.fromkeys(rules))
+            if attr(e, "ignored"):
+                text = "IGNORED" + (f": {text}" if text else "")
+            return text
+        return None
+
+    def _sort_key(self, e: Any, col: int) -> Any:
+        if col in (self.COL_TIME, self.COL_WALL):
+            ts = attr(e, "ts")
+            return ts if isinstance(ts, int | float) and not isinstance(ts, bool) else -1
+        if col == self.COL_PLAYHEAD:
+            ph = attr(e, "playhead")
+            return ph if isinstance(ph, int | float) and not isinstance(ph, bool) else -1
+        if col == self.COL_HTTP:
+            return attr(e, "status") or 0
+        if col == self.COL_FINDINGS:
+            return _worst(attr(e, "findings") or [])
+        value = self._display(e, col)
+        return value if value is not None else ""
+
+    @staticmethod
+    def _tooltip(e: Any, findings: list[Any], ignored: bool) -> str | None:
+        lines = []
+        if ignored:
+            lines.append(f"IGNORED by Adobe: {attr(e, 'ignored_reason') or 'dropped'}")
+        for f in findings[:12]:
+            sev = style.severity_label(attr(f, "severity")) or "?"
+            line = f"{sev}: {attr(f, 'rule')} — {attr(f, 'message')}"
+            if attr(f, "consequence"):
+                line += f" ({attr(f, 'consequence')})"
+            lines.append(line)
+        return "\n".join(lines) or None
+
+
+def event_search_text(e: Any) -> str:
+    """Lower-case text the event text filter matches against (type, playhead, status, findings, body)."""
+    parts = [str(attr(e, "index")), str(attr(e, "event_type") or ""), str(attr(e, "playhead") or ""),
+             str(attr(e, "status") or ""), str(attr(e, "ignored_reason") or "")]
+    parts += [f"{attr(f, 'rule')} {attr(f, 'message')}" for f in attr(e, "findings") or []]
+    body = attr(e, "body")
+    if isinstance(body, dict):
+        try:
+            parts.append(json.dumps(body, ensure_ascii=False))
+        except (TypeError, ValueError):
+            pass
+    return " ".join(parts).lower()
+
+
+class EventFilterProxy(QSortFilterProxyModel):
+    """Event table filters: text, minimum severity, one rule id, ignored only. Sorts by ``SORT_ROLE``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._min_sev = 0
+        self._rule = ""
+        self._ignored_only = False
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(False)  # big tables: never re-sort/re-filter on every insert
+
+    def set_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._text = (text or "").strip().lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_min_severity(self, severity: Any) -> None:
+        """0 = all events, 1 = with any finding, 2 = warning or worse, 3 = errors (Severity/labels accepted)."""
+        self.beginFilterChange()
+        self._min_sev = severity if isinstance(severity, int) else _sev_int(severity)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_rule(self, rule: str | None) -> None:
+        self.beginFilterChange()
+        self._rule = rule or ""
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_ignored_only(self, on: bool) -> None:
+        self.beginFilterChange()
+        self._ignored_only = bool(on)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def is_active(self) -> bool:
+        return bool(self._text or self._min_sev or self._rule or self._ignored_only)
+
+    def accepts(self, e: Any) -> bool:
+        findings = attr(e, "findings") or []
+        if self._ignored_only and not attr(e, "ignored"):
+            return False
+        if self._min_sev and _worst(findings) < self._min_sev:
+            return False
+        if self._rule and not any(attr(f, "rule") == self._rule for f in findings):
+            return False
+        return not (self._text and self._text not in event_search_text(e))
+
+    def filterAcceptsRow(self, row: int, parent: Index) -> bool:  # noqa: N802
+        if not self.is_active():
+            return True
+        model = self.sourceModel()
+        e = model.event_at(row) if hasattr(model, "event_at") else None
+        return True if e is None else self.accepts(e)
+
+
+# --------------------------------------------------------------------------------------- findings
+class FindingsModel(_Batched):
+    """Findings (of a session, or transport findings): severity, rule, event, message, consequence."""
+
+    COL_SEVERITY, COL_RULE, COL_EVENT, COL_MESSAGE, COL_CONSEQUENCE = range(5)
+    HEADERS = ("Severity", "Rule", "Event", "Message", "Consequence")
+
+    def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
+        super().__init__(parent, flush_ms)
+        self._findings: list[Any] = []
+
+    def set_findings(self, findings: Iterable[Any]) -> None:
+        self.beginResetModel()
+        self._timer.stop()
+        self.pending.clear()
+        self._findings = list(findings or [])
+        self.endResetModel()
+
+    def append_findings(self, findings: Iterable[Any]) -> None:
+        self._queue(findings)
+
+    def sync(self, findings: list[Any]) -> int:
+        """Append the tail of ``findings`` not shown yet (one insert)."""
+        have = len(self._findings) + len(self.pending)
+        if len(findings) > have:
+            self.pending.extend(findings[have:])
+        return self.flush()
+
+    def flush(self) -> int:
+        self._timer.stop()
+        added = self.pending
+        self.pending = []
+        if added:
+            n = len(self._findings)
+            self.beginInsertRows(ROOT, n, n + len(added) - 1)
+            self._findings.extend(added)
+            self.endInsertRows()
+        return len(added)
+
+    def finding_at(self, row: int) -> Any:
+        return self._findings[row] if 0 <= row < len(self._findings) else None
+
+    def rowCount(self, parent: Index = ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._findings)
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        f = self.finding_at(index.row())
+        if f is None:
+            return None
+        col = index.column()
+        label = style.severity_label(attr(f, "severity")) or "info"
+        if role == DISPLAY:
+            values = (label, attr(f, "rule"), attr(f, "event"), attr(f, "message"), attr(f, "consequence") or "")
+            v = values[col] if 0 <= col < len(values) else None
+            return "" if v is None else str(v)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return str(attr(f, "message") or "")
+        if role == OBJECT_ROLE:
+            return f
+        if role == SORT_ROLE:
+            if col == self.COL_SEVERITY:
+                return SEV_INT.get(label, 0)
+            if col == self.COL_EVENT:
+                return attr(f, "event") if isinstance(attr(f, "event"), int) else -1
+            return self.data(index) or ""
+        if role == SEVERITY_ROLE:
+            return SEV_INT.get(label, 0)
+        if role == IGNORED_ROLE:
+            return bool(attr(f, "ignored"))
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return style.qcolor(style.SEVERITY_BG[label])
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_SEVERITY:
+            return style.qcolor(style.SEVERITY_FG[label])
+        return None

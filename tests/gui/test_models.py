@@ -1,0 +1,233 @@
+"""Item models: Qt model contract, batched inserts, live updates, roles, filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+
+from addon.model import Finding, Severity
+from gui import style
+from gui.models import (
+    IGNORED_ROLE,
+    OBJECT_ROLE,
+    SEVERITY_ROLE,
+    EventFilterProxy,
+    EventTableModel,
+    FindingsModel,
+    SessionFilterProxy,
+    SessionListModel,
+    key_params,
+)
+from tests.gui.fake_session import FakeEvent, clean_session, ignored_ad_session
+
+
+class InsertSpy:
+    """Records every rowsInserted(parent, first, last) of a model."""
+
+    def __init__(self, model: Any) -> None:
+        self.calls: list[tuple[int, int]] = []
+        model.rowsInserted.connect(lambda _p, a, b: self.calls.append((a, b)))
+
+
+def _col_texts(model: Any, col: int) -> list[Any]:
+    return [model.index(r, col).data() for r in range(model.rowCount())]
+
+
+# ------------------------------------------------------------------ sessions
+def test_session_model_passes_modeltester(qtmodeltester: Any) -> None:
+    m = SessionListModel()
+    m.set_sessions([clean_session("a"), ignored_ad_session("b")])
+    qtmodeltester.check(m, force_py=True)
+    proxy = SessionFilterProxy()
+    proxy.setSourceModel(m)
+    proxy.set_problems_only(True)
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_sessions_newest_first_and_batched(qtbot: Any) -> None:
+    m = SessionListModel(flush_ms=20)
+    spy = InsertSpy(m)
+    s1, s2, s3 = clean_session("s1"), clean_session("s2"), ignored_ad_session("s3")
+    m.add_sessions([s1])
+    m.add_sessions([s2, s1])  # s1 again: not queued twice
+    m.add_sessions([s3])
+    assert m.rowCount() == 0 and len(m.pending) == 3
+    with qtbot.waitSignal(m.rowsInserted, timeout=1000):
+        pass
+    assert spy.calls == [(0, 2)]  # one insert for the whole batch
+    assert [m.session_at(r).key for r in range(3)] == ["s3", "s2", "s1"]
+    assert m.row_of("s1") == 2 and m.row_of("nope") == -1
+    m.sync([s1, s2, s3, clean_session("s4")])
+    assert m.flush() == 1
+    assert spy.calls[-1] == (0, 0) and m.session_at(0).key == "s4"
+    assert m.row_of("s1") == 3
+
+
+def test_session_live_update_emits_data_changed(qtbot: Any) -> None:
+    s = clean_session("live")
+    s.status = "open"
+    m = SessionListModel()
+    m.sync([s])
+    m.flush()
+    status = m.index(0, SessionListModel.COL_STATUS)
+    assert status.data() == "live"
+    s.status = "timed-out"
+    s.events.append(FakeEvent(len(s.events), "ping", s.last_ts + 1000, 60,
+                              findings=[Finding("session-timeout-idle", Severity.ERROR, "idle")]))
+    with qtbot.waitSignal(m.dataChanged, timeout=1000):
+        m.sync([s])
+    assert status.data() == "timed out"
+    assert m.index(0, SessionListModel.COL_ERRORS).data() == "1"
+    assert m.index(0, SessionListModel.COL_EVENTS).data() == str(len(s.events))
+
+
+def test_session_columns_and_badges() -> None:
+    m = SessionListModel()
+    m.set_sessions([clean_session("c"), ignored_ad_session("i")])
+    row = m.row_of("i")
+    assert m.index(row, SessionListModel.COL_MEDIA).data().startswith("Ad outside break")
+    assert m.index(row, SessionListModel.COL_PLAYER).data() == "demo-player"
+    assert m.index(row, SessionListModel.COL_ERRORS).data() == "4"
+    assert m.index(row, SessionListModel.COL_WARNINGS).data() == "1"
+    assert m.index(row, SessionListModel.COL_IGNORED).data() == "4"
+    assert m.index(row, SessionListModel.COL_DURATION).data() == "1:20"
+    assert m.index(row, 0).data(SEVERITY_ROLE) == 3
+    assert m.index(row, 0).data(Qt.ItemDataRole.BackgroundRole) == style.qcolor(style.SEVERITY_BG["error"])
+    assert m.index(row, 0).data(OBJECT_ROLE).key == "i"
+    clean = m.row_of("c")
+    assert m.index(clean, 0).data(Qt.ItemDataRole.BackgroundRole) is None
+    assert m.headerData(0, Qt.Orientation.Horizontal) == "Status"
+
+
+def test_session_filter_problems_and_text() -> None:
+    m = SessionListModel()
+    m.set_sessions([clean_session("c"), ignored_ad_session("i")])
+    proxy = SessionFilterProxy()
+    proxy.setSourceModel(m)
+    assert proxy.rowCount() == 2
+    proxy.set_problems_only(True)
+    assert proxy.rowCount() == 1
+    assert proxy.index(0, 0).data(OBJECT_ROLE).key == "i"
+    proxy.set_problems_only(False)
+    proxy.set_text("clean vod")
+    assert proxy.rowCount() == 1 and proxy.index(0, 0).data(OBJECT_ROLE).key == "c"
+    proxy.set_text("")
+    proxy.sort(SessionListModel.COL_ERRORS, Qt.SortOrder.DescendingOrder)
+    assert proxy.index(0, 0).data(OBJECT_ROLE).key == "i"
+
+
+# ------------------------------------------------------------------ events
+def test_event_model_passes_modeltester(qtmodeltester: Any) -> None:
+    m = EventTableModel()
+    m.set_session(ignored_ad_session())
+    qtmodeltester.check(m, force_py=True)
+    proxy = EventFilterProxy()
+    proxy.setSourceModel(m)
+    proxy.set_min_severity(Severity.WARNING)
+    qtmodeltester.check(proxy, force_py=True)
+
+
+def test_event_rows_roles() -> None:
+    s = ignored_ad_session()
+    m = EventTableModel()
+    m.set_session(s)
+    assert m.rowCount() == len(s.events)
+    ad = next(e.index for e in s.events if e.event_type == "adStart")
+    idx = m.index(ad, EventTableModel.COL_TYPE)
+    assert idx.data() == "adStart"
+    assert idx.data(Qt.ItemDataRole.FontRole).strikeOut()
+    assert idx.data(IGNORED_ROLE) is True
+    assert idx.data(Qt.ItemDataRole.ForegroundRole) == style.qcolor(style.IGNORED_HATCH)
+    assert "ad-outside-break" in m.index(ad, EventTableModel.COL_FINDINGS).data()
+    assert "IGNORED" in idx.data(Qt.ItemDataRole.ToolTipRole)
+    assert m.index(ad, EventTableModel.COL_TIME).data() == "20.000"
+    assert m.index(ad, EventTableModel.COL_PLAYHEAD).data() == "19"
+    warn = next(e.index for e in s.events if any(f.rule == "ping-interval" for f in e.findings))
+    wi = m.index(warn, 0)
+    assert wi.data(Qt.ItemDataRole.FontRole) is None
+    assert wi.data(Qt.ItemDataRole.BackgroundRole) == style.qcolor(style.SEVERITY_BG["warning"])
+    assert m.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) is None
+    assert m.event_at(ad) is s.events[ad]  # a reference, not a copy
+    assert m.row_of_event(ad) == ad and m.row_of_event(9999) == -1
+    assert m.data(QModelIndex()) is None
+
+
+def test_event_model_live_refresh_is_one_insert(qtbot: Any) -> None:
+    s = clean_session()
+    events = list(s.events)
+    s.events[:] = events[:3]
+    m = EventTableModel(flush_ms=20)
+    m.set_session(s)
+    spy = InsertSpy(m)
+    s.events[:] = events
+    assert m.refresh() == len(events) - 3
+    assert spy.calls == [(3, len(events) - 1)]
+    # delta-driven feeding: queued, then one timer flush
+    extra = [FakeEvent(len(events) + i, "ping", events[-1].ts + 1000 * (i + 1), 60.0 + i) for i in range(25)]
+    for e in extra:
+        m.append_events([e])
+    with qtbot.waitSignal(m.rowsInserted, timeout=1000):
+        pass
+    assert spy.calls[-1] == (len(events), len(events) + 24)
+    assert len(spy.calls) == 2
+    m.set_session(None)
+    assert m.rowCount() == 0
+
+
+@pytest.mark.parametrize(
+    ("setter", "value", "expected_types"),
+    [
+        ("set_text", "buffer", {"bufferStart"}),
+        ("set_min_severity", 3, {"adStart", "adComplete", "ping"}),
+        ("set_rule", "ping-interval", {"ping"}),
+        ("set_ignored_only", True, {"adStart", "adComplete", "ping"}),
+    ],
+)
+def test_event_filters(setter: str, value: Any, expected_types: set[str]) -> None:
+    m = EventTableModel()
+    m.set_session(ignored_ad_session())
+    proxy = EventFilterProxy()
+    proxy.setSourceModel(m)
+    assert proxy.rowCount() == m.rowCount()
+    getattr(proxy, setter)(value)
+    shown = {proxy.index(r, EventTableModel.COL_TYPE).data() for r in range(proxy.rowCount())}
+    assert shown == expected_types
+    assert 0 < proxy.rowCount() < m.rowCount()
+
+
+def test_event_filter_severity_labels_and_text_in_findings() -> None:
+    m = EventTableModel()
+    m.set_session(ignored_ad_session())
+    proxy = EventFilterProxy()
+    proxy.setSourceModel(m)
+    proxy.set_min_severity("warning")
+    assert proxy.rowCount() == 5
+    proxy.set_min_severity(0)
+    proxy.set_text("ERROR-WITHOUT-ID")
+    assert proxy.rowCount() == 1
+
+
+def test_key_params() -> None:
+    e = FakeEvent(0, "adStart", 1, 0, body={"eventType": "adStart", "params": {
+        "media.ad.id": "ad-1", "media.ad.length": 15, "media.ad.podPosition": 1, "media.ad.playerName": "p"}})
+    assert key_params(e) == "id=ad-1, length=15, podPosition=1"
+    b = FakeEvent(1, "bitrateChange", 2, 0, body={"qoeData": {"media.qoe.bitrate": 2500000}})
+    assert key_params(b) == "bitrate=2500000"
+    assert key_params(FakeEvent(2, "ping", 3, 0, body=None)) == ""
+
+
+# ------------------------------------------------------------------ findings
+def test_findings_model(qtmodeltester: Any) -> None:
+    s = ignored_ad_session()
+    m = FindingsModel()
+    m.set_findings(s.findings[:2])
+    spy = InsertSpy(m)
+    assert m.sync(s.findings) == len(s.findings) - 2
+    assert spy.calls == [(2, len(s.findings) - 1)]
+    qtmodeltester.check(m, force_py=True)
+    assert m.index(0, FindingsModel.COL_SEVERITY).data() == "error"
+    assert m.index(0, FindingsModel.COL_RULE).data() == "ad-outside-break"
+    assert m.index(0, 0).data(SEVERITY_ROLE) == 3
+    assert m.finding_at(0) is s.findings[0]
