@@ -27,6 +27,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -47,8 +48,8 @@ from PySide6.QtWidgets import (
 from gui import details, dialogs, exporting
 from gui.banner import Banner
 from gui.dataset import Dataset, make_config
-from gui.eventfilter import SEVERITY_CHOICES, EventFilter
 from gui.feed import FileLoader, LoadResult, StreamClient
+from gui.models import EventFilterProxy, EventTableModel, SessionFilterProxy, SessionListModel
 from gui.proxyproc import RUNNING, STARTING, PortBusyError, ProxyProcess, describe_port_problem, free_port
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,14 @@ RATE_MS = 1000
 FILE_FILTER = "Captures (*.mitm *.har *.ndjson *.jsonl *.journal *.json);;All files (*)"
 
 
-def _models() -> tuple[type, type]:
-    try:
-        from gui import models
-
-        return models.SessionModel, models.EventModel  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        from gui import placeholders
-
-        return placeholders.SessionModel, placeholders.EventModel
+#: severity filter choices: value -> (title, minimum severity, ignored only)
+SEVERITY_CHOICES: list[tuple[str, str, int, bool]] = [
+    ("all", "All events", 0, False),
+    ("findings", "With findings", 1, False),
+    ("warning", "Warnings and errors", 2, False),
+    ("error", "Errors", 3, False),
+    ("ignored", "Ignored by Adobe", 0, True),
+]
 
 
 def _timeline(parent: QWidget) -> QWidget:
@@ -138,12 +138,13 @@ class MainWindow(QMainWindow):
 
     # ================================================================ UI construction
     def _build_ui(self) -> None:
-        session_model_cls, event_model_cls = _models()
         self.banner = Banner(self)
 
-        self.session_model = session_model_cls(self)
+        self.session_model = SessionListModel(self)
+        self.session_proxy = SessionFilterProxy(self)
+        self.session_proxy.setSourceModel(self.session_model)
         self.sessions_view = QTableView(self)
-        self.sessions_view.setModel(self.session_model)
+        self.sessions_view.setModel(self.session_proxy)
         self.sessions_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.sessions_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.sessions_view.verticalHeader().hide()
@@ -152,14 +153,26 @@ class MainWindow(QMainWindow):
         self.sessions_view.horizontalHeader().setStretchLastSection(True)
         self.sessions_view.setAlternatingRowColors(True)
         self.sessions_view.selectionModel().currentRowChanged.connect(self._on_session_row)
+        self.session_search = QLineEdit(self)
+        self.session_search.setPlaceholderText("Search sessions (media, player, id)")
+        self.session_search.setClearButtonEnabled(True)
+        self.session_search.textChanged.connect(self.session_proxy.set_text)
+        self.problems_only = QCheckBox("Only sessions with problems", self)
+        self.problems_only.toggled.connect(self.session_proxy.set_problems_only)
+        sessions_box = QWidget(self)
+        s_lay = QVBoxLayout(sessions_box)
+        s_lay.setContentsMargins(0, 0, 0, 0)
+        s_lay.addWidget(self.session_search)
+        s_lay.addWidget(self.problems_only)
+        s_lay.addWidget(self.sessions_view)
 
         self.timeline = _timeline(self)
         if hasattr(self.timeline, "eventClicked"):
             self.timeline.eventClicked.connect(self._on_timeline_event)
             self.timeline.sessionClicked.connect(self._on_timeline_session)
 
-        self.event_model = event_model_cls(self)
-        self.event_filter = EventFilter(self)
+        self.event_model = EventTableModel(self)
+        self.event_filter = EventFilterProxy(self)
         self.event_filter.setSourceModel(self.event_model)
         self.events_view = QTableView(self)
         self.events_view.setModel(self.event_filter)
@@ -176,7 +189,7 @@ class MainWindow(QMainWindow):
         self.filter_text.setClearButtonEnabled(True)
         self.filter_text.textChanged.connect(lambda t: self._apply_filters())
         self.filter_severity = QComboBox(self)
-        for value, title in SEVERITY_CHOICES:
+        for value, title, _sev, _ign in SEVERITY_CHOICES:
             self.filter_severity.addItem(title, value)
         self.filter_severity.currentIndexChanged.connect(lambda i: self._apply_filters())
         self.filter_rule = QComboBox(self)
@@ -206,7 +219,7 @@ class MainWindow(QMainWindow):
         self.centre_split.setStretchFactor(0, 3)
         self.centre_split.setStretchFactor(1, 2)
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
-        self.main_split.addWidget(self.sessions_view)
+        self.main_split.addWidget(sessions_box)
         self.main_split.addWidget(self.centre_split)
         self.main_split.addWidget(self.details)
         self.main_split.setStretchFactor(0, 1)
@@ -359,6 +372,7 @@ class MainWindow(QMainWindow):
         self._flows = None
         key = self._current_key
         self.session_model.set_sessions(ds.sessions)
+        self.sessions_view.resizeColumnsToContents()
         if hasattr(self.timeline, "setSessions"):
             self.timeline.setSessions(ds.sessions)
         self._refresh_rules()
@@ -376,13 +390,21 @@ class MainWindow(QMainWindow):
 
     def select_session(self, key: str | None) -> None:
         """Select a session (list row, timeline, events)."""
+        self.session_model.flush()
         row = self.session_model.row_of(key) if key else -1
-        if row >= 0:
+        index = self.session_proxy.mapFromSource(self.session_model.index(row, 0)) if row >= 0 else QModelIndex()
+        if row >= 0 and not index.isValid():  # hidden by the session filters
+            self.session_search.clear()
+            self.problems_only.setChecked(False)
+            index = self.session_proxy.mapFromSource(self.session_model.index(row, 0))
+        if index.isValid():
             self.sessions_view.selectionModel().setCurrentIndex(
-                self.session_model.index(row, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
             )
-            self.sessions_view.scrollTo(self.session_model.index(row, 0))
+            self.sessions_view.scrollTo(index)
+            session = self.session_model.session_at(row)
+            if session is not None and session.key != self._current_key:
+                self._show_session(session)
         else:
             self.sessions_view.clearSelection()
             self._show_session(None)
@@ -403,8 +425,11 @@ class MainWindow(QMainWindow):
         return self.dataset.sessions[0] if self.dataset.sessions else None
 
     def _on_session_row(self, current: QModelIndex, previous: QModelIndex) -> None:
-        session = self.session_model.session_at(current.row()) if current.isValid() else None
-        self._show_session(session)
+        if not current.isValid():
+            return
+        session = self.session_model.session_at(self.session_proxy.mapToSource(current).row())
+        if session is not None and session.key != self._current_key:
+            self._show_session(session)
 
     def _show_session(self, session: Any) -> None:
         self._current_key = session.key if session is not None else None
@@ -480,11 +505,12 @@ class MainWindow(QMainWindow):
         self._apply_filters()
 
     def _apply_filters(self) -> None:
-        self.event_filter.set_filters(
-            text=self.filter_text.text(),
-            severity=str(self.filter_severity.currentData() or "all"),
-            rule=str(self.filter_rule.currentData() or ""),
-        )
+        choice = str(self.filter_severity.currentData() or "all")
+        _v, _t, min_sev, ignored_only = next(c for c in SEVERITY_CHOICES if c[0] == choice)
+        self.event_filter.set_text(self.filter_text.text())
+        self.event_filter.set_min_severity(min_sev)
+        self.event_filter.set_ignored_only(ignored_only)
+        self.event_filter.set_rule(str(self.filter_rule.currentData() or ""))
         self._update_filter_count()
 
     def _update_filter_count(self) -> None:
@@ -697,7 +723,8 @@ class MainWindow(QMainWindow):
             return
         self._dirty = False
         sessions = self.dataset.sessions
-        self.session_model.refresh(sessions)
+        self.session_model.sync(sessions)
+        self.session_model.flush()
         if hasattr(self.timeline, "setSessions"):
             self.timeline.setSessions(sessions)
             self.timeline.refresh()

@@ -1,0 +1,314 @@
+"""gui/window.py: the main window on real files, on a test double of the stream, and on a fake child."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from pytestqt.qtbot import QtBot
+
+from gui.proxyproc import free_port
+from gui.window import MainWindow
+from tests.conftest import FIXTURES
+from tests.gui.conftest import records_of
+from tests.gui.fakestream import FakeStreamServer
+
+FAKE_CHILD = str(Path(__file__).with_name("fakestream.py"))
+
+
+class Messages:
+    def __init__(self) -> None:
+        self.shown: list[tuple[str, str]] = []
+
+    def __call__(self, parent: Any, title: str, text: str) -> None:
+        self.shown.append((title, text))
+
+
+@pytest.fixture
+def messages() -> Messages:
+    return Messages()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, settings: Any, messages: Messages) -> Iterator[MainWindow]:
+    win = MainWindow(settings=settings, message=messages)
+    win.proxy.config.program = [sys.executable, FAKE_CHILD]
+    win.proxy.config.port = free_port()
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    yield win
+    win.shutdown()
+
+
+def open_and_wait(qtbot: QtBot, win: MainWindow, *paths: Path) -> bool:
+    with qtbot.waitSignal(win.loaded, timeout=30000) as blocker:
+        win.open_files([str(p) for p in paths])
+    return bool(blocker.args[0])
+
+
+def test_open_file_shows_sessions_timeline_events_and_details(qtbot: QtBot, window: MainWindow) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    assert window.session_model.rowCount() >= 1
+    session = window.current_session()
+    assert session is not None, "the first session with problems is selected"
+    assert any(int(f.severity) >= 2 for f in session.findings)
+    assert window.event_model.rowCount() == len(session.events)
+    if hasattr(window.timeline, "session"):
+        assert window.timeline.session() is session
+    html = window.details.toHtml()
+    assert "What Adobe will count" in html
+    assert "faulty-ad-outside-break.har" in window.status_journal.text()
+
+
+def test_table_and_timeline_selection_follow_each_other(qtbot: QtBot, window: MainWindow) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    session = window.current_session()
+    flagged = next(e for e in session.events if e.findings)
+    # timeline click -> table row + details
+    window.timeline.eventClicked.emit(session.key, flagged.index)
+    assert window.selected_event() is flagged
+    html = window.details.toHtml()
+    assert flagged.findings[0].rule in html
+    assert "Request" in html and "/api/v1/" in html
+    # table row -> timeline selection
+    other = session.events[0]
+    window.select_event(other.index)
+    assert window.selected_event() is other
+    if hasattr(window.timeline, "_selected"):
+        assert window.timeline._selected == other.index
+
+
+def test_filters(qtbot: QtBot, window: MainWindow) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    session = window.current_session()
+    total = len(session.events)
+    window.filter_severity.setCurrentIndex(window.filter_severity.findData("findings"))
+    with_findings = sum(1 for e in session.events if e.findings)
+    assert window.event_filter.rowCount() == with_findings < total
+    rule = session.findings[0].rule
+    window.filter_severity.setCurrentIndex(0)
+    window.filter_rule.setCurrentIndex(window.filter_rule.findData(rule))
+    assert 0 < window.event_filter.rowCount() < total
+    window.clear_filters()
+    window.filter_text.setText("no-such-text-anywhere")
+    assert window.event_filter.rowCount() == 0
+    assert "of" in window.filter_count.text()
+    window.clear_filters()
+    assert window.event_filter.rowCount() == total
+
+
+def test_truncated_file_shows_what_was_read(qtbot: QtBot, window: MainWindow, messages: Messages,
+                                           tmp_path: Path) -> None:
+    data = (FIXTURES / "clean-vod.mitm").read_bytes()
+    bad = tmp_path / "torn.mitm"
+    bad.write_bytes(data[: len(data) * 2 // 3])
+    assert not open_and_wait(qtbot, window, bad)
+    assert len(messages.shown) == 1
+    title, text = messages.shown[0]
+    assert "torn.mitm" in text and "could be read" in text
+    assert window.banner.isVisible() and window.banner.kind == "error"
+    assert window.session_model.rowCount() >= 1  # the part that was read is shown
+
+
+def test_garbage_file(qtbot: QtBot, window: MainWindow, messages: Messages, tmp_path: Path) -> None:
+    bad = tmp_path / "garbage.har"
+    bad.write_bytes(b"\x00\x01 definitely not a capture")
+    assert not open_and_wait(qtbot, window, bad)
+    assert messages.shown and "garbage.har" in messages.shown[0][1]
+
+
+def test_drop_files_opens_them(qtbot: QtBot, window: MainWindow) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(FIXTURES / "clean-vod.har"))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.loaded, timeout=30000):
+        window.dropEvent(event)
+    assert window.session_model.rowCount() == 1
+
+
+def test_exports(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    from addon.capture import read_exchanges
+
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    window.export_html(str(tmp_path / "r.html"))
+    html = (tmp_path / "r.html").read_text()
+    assert "data:image/png;base64," in html and "ad-outside-break" in html
+    window.export_json(str(tmp_path / "r.json"))
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["summary"]["sessions"] == window.session_model.rowCount()
+    window.export_png(str(tmp_path / "t.png"))
+    assert (tmp_path / "t.png").read_bytes().startswith(b"\x89PNG")
+    n = window.save_journal(str(tmp_path / "j.ndjson"))
+    assert n == len(list(read_exchanges(FIXTURES / "faulty-ad-outside-break.har")))
+    assert len(list(read_exchanges(tmp_path / "j.ndjson"))) == n
+
+
+def test_settings_persist(qtbot: QtBot, settings: Any, messages: Messages) -> None:
+    win = MainWindow(settings=settings, message=messages)
+    qtbot.addWidget(win)
+    win.resize(1234, 777)
+    win.proxy.config.port = 9999
+    win.apply_settings("127.0.0.1", 9999, ["unknown-host"], {"idle_timeout": "300"})
+    win.shutdown()
+    again = MainWindow(settings=settings, message=messages)
+    qtbot.addWidget(again)
+    assert again.proxy.config.port == 9999
+    assert again.size().width() == 1234
+    assert "unknown-host" in str(settings.value("analysis/ignored"))
+    again.shutdown()
+
+
+def test_ignored_rules_setting_reanalyses(qtbot: QtBot, window: MainWindow) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    rules = {f.rule for s in window.dataset.sessions for f in s.findings}
+    rule = sorted(rules)[0]
+    window.apply_settings("127.0.0.1", window.proxy.config.port, [rule], {})
+    after = {f.rule for s in window.dataset.sessions for f in s.findings if not getattr(f, "ignored", False)}
+    cfg = window.dataset.config
+    assert rule not in after or rule in getattr(cfg, "ignore", getattr(cfg, "ignored", {rule}))
+
+
+# ------------------------------------------------------------------------------------------ live
+@pytest.fixture
+def stream(sock_dir: Path) -> Iterator[FakeStreamServer]:
+    recs = records_of("clean-vod.har")
+    server = FakeStreamServer(str(sock_dir / "s.sock"), "tok", recs[:4]).start()
+    server.all_records = recs  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+def test_live_rows_appear_from_snapshot_and_deltas(qtbot: QtBot, window: MainWindow,
+                                                   stream: FakeStreamServer) -> None:
+    window.attach(stream.path, "tok")
+    qtbot.waitUntil(lambda: window.session_model.rowCount() == 1, timeout=5000)
+    window.select_session(window.dataset.sessions[0].key)
+    before = window.event_model.rowCount()
+    for r in stream.all_records[4:]:  # type: ignore[attr-defined]
+        stream.send({"type": "exchange", "record": r})
+    total = len(window.dataset.sessions[0].events)
+    qtbot.waitUntil(lambda: window.dataset.exchanges and len(window.dataset.exchanges) == len(
+        stream.all_records), timeout=5000)  # type: ignore[attr-defined]
+    total = len(window.dataset.sessions[0].events)
+    qtbot.waitUntil(lambda: window.event_model.rowCount() == total, timeout=5000)
+    assert total > before
+    assert "fake-journal" in window.status_journal.text()
+    assert "Attached" in window.status_capture.text()
+
+
+def test_gap_shows_a_notice_and_resyncs(qtbot: QtBot, window: MainWindow, stream: FakeStreamServer) -> None:
+    window.attach(stream.path, "tok")
+    qtbot.waitUntil(lambda: window.session_model.rowCount() == 1, timeout=5000)
+    stream.records = list(stream.all_records)  # type: ignore[attr-defined]  # what the proxy holds now
+    stream.send({"type": "gap", "missed": 17})
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=5000)
+    assert "17" in window.banner.label.text() and window.banner.kind == "warning"
+    qtbot.waitUntil(lambda: stream.connections == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(window.dataset.exchanges) == len(stream.all_records),  # type: ignore[attr-defined]
+                    timeout=5000)
+    flows = [ex.flow_id for ex in window.dataset.exchanges]
+    assert len(flows) == len(set(flows)), "a resync never duplicates exchanges"
+
+
+def test_child_crash_shows_banner_keeps_data_and_restarts(qtbot: QtBot, window: MainWindow, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = tmp_path / "seed.ndjson"
+    journal.write_text("".join(json.dumps(r) + "\n" for r in records_of("clean-vod.har")))
+    monkeypatch.setenv("FAKE_RECORDS", str(journal))
+    monkeypatch.setenv("FAKE_CRASH_AFTER", "1.5")
+    assert window.start_capture()
+    qtbot.waitUntil(lambda: window.session_model.rowCount() == 1, timeout=10000)
+    assert "Capturing" in window.status_capture.text()
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10000)
+    assert "stopped unexpectedly" in window.banner.label.text()
+    assert "fake proxy exploded" in window.banner.details.toPlainText()
+    assert window.session_model.rowCount() == 1, "captured data stays"
+    monkeypatch.delenv("FAKE_CRASH_AFTER")
+    restart = window.banner.button("Restart proxy")
+    assert restart is not None
+    restart.click()
+    qtbot.waitUntil(lambda: window.feed.is_connected(), timeout=10000)
+    assert not window.banner.isVisible()
+    assert window.session_model.rowCount() == 1
+    window.stop_capture()
+    assert "Not capturing" in window.status_capture.text()
+
+
+def test_busy_port_offers_another(qtbot: QtBot, window: MainWindow) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        window.proxy.config.port = s.getsockname()[1]
+        assert not window.start_capture()
+        assert window.banner.isVisible()
+        assert "already in use" in window.banner.label.text()
+        other = next(b for b in window.banner._buttons if b.text().startswith("Use port"))
+        other.click()
+        qtbot.waitUntil(lambda: window.feed.is_connected(), timeout=10000)
+        assert window.proxy.config.port != s.getsockname()[1]
+    window.stop_capture()
+
+
+def test_f5_toggles_capture(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.act_capture.shortcut().toString() == "F5"
+    window.act_capture.trigger()
+    qtbot.waitUntil(lambda: window.feed.is_connected(), timeout=10000)
+    assert window.act_capture.text() == "Stop capture"
+    window.act_capture.trigger()
+    assert window.act_capture.text() == "Start capture"
+
+
+# ------------------------------------------------------------------------------------ end to end
+def test_end_to_end_real_mitmdump_players_and_mock_collector(qtbot: QtBot, settings: Any, messages: Messages,
+                                                             tmp_path: Path) -> None:
+    """The real mitmdump child with the addon; scripted players through it; the mock collector upstream."""
+    import asyncio
+    import threading
+
+    from addon.mockserver import ServerThread
+    from addon.simhttp import parse_url
+    from addon.simulate import run_players, select_scenarios
+
+    win = MainWindow(settings=settings, message=messages)
+    qtbot.addWidget(win)
+    win.proxy.config.port = free_port()
+    win.proxy.config.journal = str(tmp_path / "journal.ndjson")
+    win.show()
+    try:
+        with ServerThread() as collector:
+            assert win.start_capture()
+            qtbot.waitUntil(win.feed.is_connected, timeout=30000)
+            assert str(tmp_path / "journal.ndjson") in win.status_journal.text()
+            scenarios = select_scenarios(["vod-preroll-midroll", "ad-outside-break"])
+            results: list[Any] = []
+
+            def play() -> None:
+                results.extend(asyncio.run(run_players(
+                    scenarios, parse_url(collector.url), proxy=parse_url(f"http://127.0.0.1:{win.proxy.config.port}"),
+                    speed=0, check_expected=False)))
+
+            t = threading.Thread(target=play)
+            t.start()
+            qtbot.waitUntil(lambda: not t.is_alive(), timeout=60000)
+            assert len(results) == 2
+            qtbot.waitUntil(lambda: win.session_model.rowCount() == 2, timeout=15000)
+            qtbot.waitUntil(lambda: any(f.rule == "ad-outside-break" for s in win.dataset.sessions
+                                        for f in s.findings), timeout=15000)
+            bad = win.first_problem_session()
+            win.select_session(bad.key)
+            assert win.event_model.rowCount() == len(bad.events) > 5
+            flagged = next(e for e in bad.events if any(f.rule == "ad-outside-break" for f in e.findings))
+            assert win.select_event(flagged.index)
+            assert "ad-outside-break" in win.details.toHtml()
+    finally:
+        win.shutdown()
