@@ -9,6 +9,7 @@ Public API (window side)::
     sessions = SessionListModel()               # newest session first
     sessions.sync(analyzer.sessions)            # add unknown sessions (batched), mark known ones changed
     sessions.add_sessions([...]); sessions.update_sessions([...]); sessions.flush()
+    sessions.refresh(analyzer.sessions)         # sync + immediate flush (caller already batches)
     sessions.session_at(row) / sessions.row_of(key) / sessions.set_sessions([...]) / sessions.clear()
     proxy = SessionFilterProxy(); proxy.setSourceModel(sessions)
     proxy.set_problems_only(True); proxy.set_text("trailer")
@@ -189,7 +190,10 @@ class SessionListModel(_Batched):
         self.add_sessions(sessions)
         self.update_sessions(sessions)
 
-    refresh = sync  # name used by the window's stand-in model
+    def refresh(self, sessions: Iterable[Any]) -> int:
+        """``sync`` + immediate ``flush`` (for callers that already batch, e.g. the window's 100 ms tick)."""
+        self.sync(sessions)
+        return self.flush()
 
     def set_sessions(self, sessions: Iterable[Any]) -> None:
         """Replace everything (model reset)."""
@@ -752,3 +756,8 @@ class FindingsModel(_Batched):
         if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_SEVERITY:
             return style.qcolor(style.SEVERITY_FG[label])
         return None
+
+
+# Names used by gui/window.py (its stand-in models had these names).
+SessionModel = SessionListModel
+EventModel = EventTableModel
