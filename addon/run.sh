@@ -28,7 +28,13 @@ find_python() {
     if command -v pyenv >/dev/null 2>&1; then
         pyroot=$(pyenv root 2>/dev/null || true)
     fi
-    for dir in "$pyroot" "${PYENV_ROOT:-}" "$HOME/.pyenv" /root/.pyenv; do
+    # a pyenv shim on PATH (…/shims/python3.12) also tells where pyenv keeps its versions
+    shimroot=""
+    for cand in python3.12 python3.13 python3; do
+        shim=$(command -v "$cand" 2>/dev/null || true)
+        case "$shim" in */shims/*) shimroot=${shim%/shims/*}; break ;; esac
+    done
+    for dir in "$pyroot" "${PYENV_ROOT:-}" "$shimroot" "${HOME:-/root}/.pyenv"; do
         [ -n "$dir" ] && [ -d "$dir/versions" ] || continue
         for py in "$dir"/versions/3.13*/bin/python3 "$dir"/versions/3.12*/bin/python3 \
                   "$dir"/versions/3.1[4-9]*/bin/python3; do
