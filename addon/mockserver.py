@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -90,7 +91,9 @@ class MockServer:
         on_request: RequestLogger | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
         max_body: int = MAX_BODY_BYTES,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        self.ssl_context = ssl_context
         self.collector = collector if collector is not None else MockCollector()
         self.host = host
         self.port = port
@@ -113,11 +116,12 @@ class MockServer:
         host, port = self.address
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{port}"
 
     async def start(self) -> tuple[str, int]:
         self._server = await asyncio.start_server(
-            self._handle_client, self.host, self.port, limit=MAX_HEADER_BYTES
+            self._handle_client, self.host, self.port, limit=MAX_HEADER_BYTES, ssl=self.ssl_context
         )
         return self.address
 
@@ -152,7 +156,7 @@ class MockServer:
         try:
             while await self._one_request(reader, writer):
                 pass
-        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, ssl.SSLError):
             pass
         except Exception:  # noqa: BLE001 - one bad connection must never stop the server
             log.warning("mock collector: connection failed", exc_info=True)

@@ -47,6 +47,7 @@ class Exchange:
     timestamp_end: float | None = None  # epoch seconds when the response was complete
     error: str | None = None  # connection error / timeout text, if the exchange failed
     live: bool = False  # True when seen by a running proxy (enables clock-skew checks)
+    client: str | None = None  # the player's address ("ip" or "ip:port"), when known
 
     def request_header(self, name: str) -> str | None:
         return _header(self.request_headers, name)

@@ -231,6 +231,7 @@ class Player:
 
     # ------------------------------------------------------------------ ads
     def break_start(self, pod_index: int, name: str | None = None) -> None:
+        self._tick()  # params quote the playhead: settle the clock first
         params: dict[str, Any] = {
             "media.ad.podIndex": pod_index,
             "media.ad.podSecond": round(self.playhead, 3),
@@ -275,6 +276,7 @@ class Player:
 
     # ------------------------------------------------------------------ chapters and states
     def chapter_start(self, index: int, length: float, name: str | None = None) -> None:
+        self._tick()
         params: dict[str, Any] = {
             "media.chapter.index": index,
             "media.chapter.offset": round(self.playhead, 3),

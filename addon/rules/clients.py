@@ -1,0 +1,54 @@
+"""Rules that compare the sessions of one client: app-installation-id-changed, session-restarted (R34, R44)."""
+
+from __future__ import annotations
+
+from addon.model import Exchange
+from addon.state import Event, SessionState
+
+
+def client_key(ev: Event, ex: Exchange) -> str | None:
+    """The best identity of the device/app behind a sessionStart: its ECID, else address + User-Agent."""
+    ecid = ev.params.get("visitor.marketingCloudUserId")
+    if isinstance(ecid, str) and ecid:
+        return f"ecid:{ecid}"
+    ua = ex.request_header("user-agent")
+    if ex.client or ua:
+        host = (ex.client or "").rsplit(":", 1)[0] if ex.client and ex.client.count(":") == 1 else ex.client
+        return f"addr:{host}|{ua or ''}"
+    return None
+
+
+class ClientTracker:
+    def __init__(self) -> None:
+        self._install_ids: dict[str, str] = {}
+        self._latest: dict[tuple[str, str], SessionState] = {}
+
+    def on_session_start(self, s: SessionState, ev: Event, ex: Exchange) -> None:
+        key = client_key(ev, ex)
+        s.client = key
+        if key is None:
+            return
+        params = ev.params
+        aid = params.get("appInstallationId")
+        if isinstance(aid, str) and aid:
+            previous = self._install_ids.get(key)
+            if previous is not None and previous != aid:
+                s.emit("app-installation-id-changed", f"appInstallationId {aid!r} differs from {previous!r} of an "
+                       "earlier session of this client (it must persist until reinstall)", ev)
+            self._install_ids[key] = aid
+        media_id = params.get("media.id")
+        if not isinstance(media_id, str) or not media_id:
+            return
+        earlier = self._latest.get((key, media_id))
+        if earlier is not None and earlier is not s and _still_open(earlier, ev):
+            s.emit("session-restarted", f"new sessionStart for media.id {media_id!r} while session "
+                   f"{earlier.sid or earlier.key} of this client is still open (progress and markers are lost)", ev)
+        self._latest[(key, media_id)] = s
+
+
+def _still_open(earlier: SessionState, ev: Event) -> bool:
+    if earlier.closed is not None or earlier.completed:
+        return False
+    if earlier.last_ts is None or ev.ts is None:
+        return True
+    return ev.ts - earlier.last_ts <= earlier.tun("idle_timeout") * 1000
