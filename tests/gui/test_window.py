@@ -154,14 +154,14 @@ def test_exports(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
 def test_settings_persist(qtbot: QtBot, settings: Any, messages: Messages) -> None:
     win = MainWindow(settings=settings, message=messages)
     qtbot.addWidget(win)
-    win.resize(1234, 777)
+    win.resize(640, 470)
     win.proxy.config.port = 9999
     win.apply_settings("127.0.0.1", 9999, ["unknown-host"], {"idle_timeout": "300"})
     win.shutdown()
     again = MainWindow(settings=settings, message=messages)
     qtbot.addWidget(again)
     assert again.proxy.config.port == 9999
-    assert again.size().width() == 1234
+    assert again.size().width() == 640
     assert "unknown-host" in str(settings.value("analysis/ignored"))
     again.shutdown()
 
