@@ -243,7 +243,7 @@ def column_dedup(px: np.ndarray, kind: np.ndarray, nkinds: int) -> tuple[np.ndar
 
 def nice_step(span_ms: float, max_ticks: int) -> float:
     """A 1-2-5 tick step in ms giving at most ``max_ticks`` ticks over ``span_ms``."""
-    if span_ms <= 0 or max_ticks <= 0:
+    if not math.isfinite(span_ms) or span_ms <= 0 or max_ticks <= 0:
         return 1000.0
     raw = span_ms / max_ticks
     steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,8 @@ def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
             e = attr(seg, "end")
             e = s if e is None else float(e)
         except (TypeError, ValueError):
+            continue
+        if not (math.isfinite(s) and math.isfinite(e)):
             continue
         if lane in ("content-ignored-ad", "ignored") or (lane == "ad" and attr(seg, "ignored")):
             spans.append((s, max(s, e)))
