@@ -83,8 +83,12 @@ def _session_report(session: Any) -> dict[str, Any]:
     item = dict(session.to_report())
     item.setdefault("findings", [f.to_dict() for f in session.findings])
     if "ignored_events" not in item:
-        events = getattr(session, "events", None) or []
-        item["ignored_events"] = sum(1 for e in events if getattr(e, "ignored", False))
+        counts = item.get("counts")
+        if isinstance(counts, Mapping) and isinstance(counts.get("ignored"), int):
+            item["ignored_events"] = counts["ignored"]  # kept even when events are not (keep_events=False)
+        else:
+            events = getattr(session, "events", None) or []
+            item["ignored_events"] = sum(1 for e in events if getattr(e, "ignored", False))
     return item
 
 

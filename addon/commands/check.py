@@ -145,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
     from addon.config import Config, ConfigError
 
     try:
-        config = Config.from_options(ignore=args.ignore, severity=args.severity, tunables=args.tunables)
+        # the report needs findings and metrics only: do not keep every event (memory stays flat)
+        config = Config.from_options(
+            ignore=args.ignore, severity=args.severity, tunables=args.tunables, keep_events=False
+        )
     except ConfigError as exc:
         return _fail(str(exc))
 
