@@ -66,7 +66,8 @@ def session_events(n: int, index: int, start_ms: int) -> Iterator[tuple[int, str
     """(ts, body, status) of one clean VOD session of exactly ``n`` events (n >= 3)."""
     ms = start_ms
     playhead = 0.0
-    length = max(60, (n // 10) * 12)
+    length = max(60, n * 11)
+    pod = 0
 
     def body(event_type: str, extra: str = "") -> str:
         return f'{{"playerTime":{{"playhead":{playhead:.3f},"ts":{ms}}},"eventType":"{event_type}"{extra}}}'
@@ -77,9 +78,10 @@ def session_events(n: int, index: int, start_ms: int) -> Iterator[tuple[int, str
     left = n - 3
     since_break = 0
     while left > 0:
-        if since_break >= 40 and left >= 9:  # a mid-roll: break, ad, 5 ad pings, ad complete, break complete
+        if since_break >= 40 and left >= 9:  # a mid-roll: break, ad, 4 ad pings, ad complete, break complete
+            pod += 1
             ms += 3
-            yield ms, body("adBreakStart", f',"params":{{"media.ad.podIndex":{since_break},'
+            yield ms, body("adBreakStart", f',"params":{{"media.ad.podIndex":{pod},'
                                            f'"media.ad.podSecond":{playhead:.3f}}}'), 204
             ms += 3
             yield ms, body("adStart", ',"params":{"media.ad.id":"ad","media.ad.length":6,'
