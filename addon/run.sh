@@ -66,7 +66,7 @@ shift
 if [ ! -x "$venv/bin/python" ] || ! ok "$venv/bin/python"; then
     if ! py=$(find_python); then
         found=$(found_versions)
-        say "mcscope needs Python >= 3.12 (found only ${found:-no python}); install python3.12"
+        printf 'mcscope needs Python >= 3.12 (found only %s); install python3.12\n' "${found:-no python}" >&2
         exit 2
     fi
     say "creating $venv with $py"

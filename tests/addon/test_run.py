@@ -56,4 +56,4 @@ def test_clear_error_without_python_312(tmp_path: Path) -> None:
     proc = subprocess.run([str(bindir / "sh"), str(repo / "addon" / "run.sh"), "pytest"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "mcscope: mcscope needs Python >= 3.12 (found only 3.11); install python3.12"
+    assert proc.stderr.strip() == "mcscope needs Python >= 3.12 (found only 3.11); install python3.12"
