@@ -50,7 +50,7 @@ STATUS_COLOR: dict[str, str] = {
 # Ignored events / spans: hatch colour and the grey used for "dropped" events.
 IGNORED_HATCH = "#c2185b"  # magenta-red hatch lines: never used for anything else
 IGNORED_FILL = "#f8d7e6"
-DROPPED_GREY = "#9e9e9e"
+DROPPED_GREY = "#757575"
 DROPPED_VEIL = "#e0e0e0"
 
 # Timeline lane colours by segment kind.

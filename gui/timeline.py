@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 MIN_SPAN_MS = 5.0
 ZOOM_STEP = 1.25
 FRAME_MS = 16
+FIT_PAD = 0.04  # share of the data range left free either side when fitting
 
 
 class TimelineWidget(QWidget):
@@ -171,7 +172,7 @@ class TimelineWidget(QWidget):
         """Fit everything into view (double-click, key 0)."""
         self._ensure_data()
         lo, hi = self._data_range()
-        pad = (hi - lo) * 0.02
+        pad = (hi - lo) * FIT_PAD
         self._auto_fit = True
         self._set_view(lo - pad, hi + pad, user=False)
 
@@ -266,7 +267,7 @@ class TimelineWidget(QWidget):
             self._cols = build_session_columns(self._session)
         if self._auto_fit:
             lo, hi = self._data_range()
-            pad = (hi - lo) * 0.02
+            pad = (hi - lo) * FIT_PAD
             self._x0, self._x1 = lo - pad, hi + pad
 
     def _data_range(self) -> tuple[float, float]:

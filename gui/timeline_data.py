@@ -248,11 +248,12 @@ def nice_step(span_ms: float, max_ticks: int) -> float:
     raw = span_ms / max_ticks
     steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000,
              120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000,
-             21_600_000, 43_200_000, 86_400_000]
+             21_600_000, 43_200_000, 86_400_000, 7 * 86_400_000, 30 * 86_400_000, 365 * 86_400_000]
     for s in steps:
         if s >= raw:
             return float(s)
-    return float(86_400_000 * math.ceil(raw / 86_400_000))
+    year = 365 * 86_400_000
+    return float(year * 10 ** math.ceil(math.log10(raw / year)))
 
 
 def format_rel(ms: float, step: float = 1000.0) -> str:
@@ -265,6 +266,11 @@ def format_rel(ms: float, step: float = 1000.0) -> str:
     secs = int(round(ms / 1000))
     if secs < 60:
         return f"{sign}{secs} s"
+    if secs >= 86_400:
+        d, rem = divmod(secs, 86_400)
+        if d >= 365:
+            return f"{sign}{d / 365.25:.1f} y" if d < 36_500 else f"{sign}{d // 365} y"
+        return f"{sign}{d} d {rem // 3600} h" if rem // 3600 else f"{sign}{d} d"
     h, rem = divmod(secs, 3600)
     m, s = divmod(rem, 60)
     return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ROW_MAX = 26
 ROW_MIN = 16
+BAR_ALPHA = 110
 
 
 @dataclass
@@ -81,6 +82,15 @@ class OverviewData:
         return "\n".join(lines)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _plausible(ts: Any) -> bool:
+    """An epoch-ms ``ts`` (what rule ``ts-units`` accepts: 1e12..1e14)."""
+    return isinstance(ts, int | float) and not isinstance(ts, bool) and 1e12 <= ts <= 1e14
+
+
 def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
     events = attr(session, "events") or []
     findings = attr(session, "findings") or []
@@ -89,6 +99,15 @@ def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
     if prev is not None and prev.sig == sig:
         return prev
     start, end = attr(session, "first_ts"), attr(session, "last_ts")
+    if not _plausible(start) or not _plausible(end):
+        # ts in seconds/micro-seconds would wreck the shared axis: place the bar by arrival time instead
+        received = [r for r in (attr(e, "received") for e in events) if isinstance(r, int | float) and r > 0]
+        if not received:
+            return None
+        return OverviewRow(key=str(attr(session, "key") or ""), title=session_title(session), status=status,
+                           counts=session_counts(session), start=min(received) * 1000.0,
+                           end=max(received) * 1000.0, ignored_spans=np.zeros((0, 2)),
+                           error_marks=np.zeros(0), sig=sig)
     spans: list[tuple[float, float]] = []
     marks: list[float] = []
     try:
@@ -188,7 +207,7 @@ def paint_overview(pt: Any, ov: OverviewData | None, hover_x: float | None) -> N
         bar = QRectF(a, y + 3, b - a, rh - 6)
         p.save()
         p.setClipRect(QRectF(plot.left(), plot.top(), plot.width() + 1, bottom - plot.top()))
-        p.fillRect(bar, style.qcolor(status_color, 90))
+        p.fillRect(bar, style.qcolor(status_color, BAR_ALPHA))
         for s, e in row.ignored_spans.tolist():
             sa, sb = pt.x(s - ov.t0), pt.x(e - ov.t0)
             if sb - sa < 6:
@@ -208,14 +227,16 @@ def paint_overview(pt: Any, ov: OverviewData | None, hover_x: float | None) -> N
         c = row.counts
         parts = [style.STATUS_TEXT.get(row.status, row.status)]
         if c["error"]:
-            parts.append(f"{c['error']} errors")
+            parts.append(_plural(c["error"], "error"))
         if c["warning"]:
-            parts.append(f"{c['warning']} warnings")
+            parts.append(_plural(c["warning"], "warning"))
         if c["ignored"]:
             parts.append(f"{c['ignored']} ignored")
         text = " · ".join(parts)
         tw = fm.horizontalAdvance(text) + 8
         tx = a + 4 if b - a > tw + 8 else b + 4
+        if tx + tw > plot.right() and b - a <= tw + 8:  # no room after the bar: put the text before it
+            tx = max(float(plot.left()), a - 4 - tw)
         color = style.SEVERITY_FG[worst] if worst in ("error", "warning") else style.TEXT
         p.setPen(style.qcolor(color))
         p.drawText(QRectF(tx, y, tw, rh), Qt.AlignmentFlag.AlignVCenter, text)

@@ -77,7 +77,7 @@ SESSION_LEGEND: tuple[tuple[str, str, str], ...] = (
     ("Dropped (after end/timeout)", "fill", style.DROPPED_GREY),
 )
 OVERVIEW_LEGEND: tuple[tuple[str, str, str], ...] = (
-    *((style.STATUS_TEXT[k].capitalize(), "fill", v) for k, v in style.STATUS_COLOR.items()),
+    *((style.STATUS_TEXT[k].capitalize(), "tint", v) for k, v in style.STATUS_COLOR.items()),
     ("Errors", "border", style.SEVERITY_MARK["error"]),
     ("Warnings", "border", style.SEVERITY_MARK["warning"]),
     ("Ignored by Adobe", "hatch", style.IGNORED_HATCH),
@@ -216,6 +216,10 @@ class Painter:
         span = self.x1 - self.x0
         label_w = fm.horizontalAdvance("00:00:00 ") + 16
         step = nice_step(span, max(2, plot.width() // label_w))
+        widest = max(fm.horizontalAdvance(format_rel(v, step)) for v in (self.x0, self.x1, self.x1 - step))
+        if widest + 16 > label_w:  # long labels (days, years): fewer ticks
+            label_w = widest + 16
+            step = nice_step(span, max(2, plot.width() // label_w))
         first = math.ceil(self.x0 / step) * step
         p.setPen(style.qcolor(style.TEXT_MUTED))
         grid = QPen(style.qcolor(style.GRID))
@@ -259,6 +263,8 @@ class Painter:
             sw = QRectF(x, y + (rh - 12) / 2, 18, 11)
             if kind == "fill":
                 p.fillRect(sw, style.qcolor(color))
+            elif kind == "tint":  # overview bars: translucent status colour
+                p.fillRect(sw, style.qcolor(color, 110))
             elif kind == "hatch":
                 hatch(p, sw, color)
             elif kind == "tick":
@@ -347,7 +353,7 @@ class Painter:
         elif key == "playhead":
             self._playhead(cols, y + 4, h - 8)
         elif key == "ignored":
-            self._ticks(cols.lane("ignored"), "ignored", y + 3, h - 6, width=3.0)
+            self._ticks(cols.lane("ignored"), "ignored", y + 2, h - 4, width=4.0)
             lane = cols.lane("ignored")
             if len(lane) and cols.dropped_reason:
                 reason = str(cols.dropped_reason)
@@ -402,8 +408,11 @@ class Painter:
                 rect = QRectF(a, top, b - a, hh)
                 hatch(p, rect)
                 label = text_ignored or text or str(attr(seg, "label") or "ignored")
-                if labels:  # ignored marks must be unmistakable: the label may run past the mark
-                    room = max(b - a - 6, self.plot.right() - a - 6 if len(wide_idx) < 20 else 0)
+                if labels:  # ignored ads must be unmistakable: the label may run on to the next mark
+                    room = b - a - 6
+                    if text_ignored and len(wide_idx) < 50:
+                        nxt = float(px0[j + 1]) if j + 1 < len(px0) else float(self.plot.right())
+                        room = max(room, min(nxt, self.plot.right()) - a - 6)
                     _text_box(p, fm, a + 3, top, hh, label, style.IGNORED_HATCH, room)
                 continue
             rect = QRectF(a, top, b - a, hh)
