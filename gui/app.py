@@ -112,7 +112,15 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
     install_excepthook(_dialog)
     from gui.window import MainWindow
 
-    win = MainWindow()
+    settings = None
+    if screenshot:  # reproducible pictures: never the user's saved layout
+        import tempfile
+
+        from PySide6.QtCore import QSettings
+
+        shot_ini = os.path.join(tempfile.mkdtemp(prefix="mcscope-shot-"), "settings.ini")
+        settings = QSettings(shot_ini, QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
     if port is not None:
         win.proxy.config.port = port
     if host:

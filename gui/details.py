@@ -15,6 +15,7 @@ from addon.model import Exchange, Finding
 from gui import style
 
 MAX_BODY_CHARS = 20_000
+MAX_SESSION_FINDINGS = 30
 
 METRIC_LABELS: dict[str, str] = {
     "content_time": "Content time",
@@ -59,7 +60,7 @@ def rule_info(rule: str) -> Any:
     return RULES.get(rule)
 
 
-def findings_html(findings: Iterable[Finding | dict[str, Any]]) -> str:
+def findings_html(findings: Iterable[Finding | dict[str, Any]], with_event: bool = False) -> str:
     items = []
     for f in findings:
         sev = _sev(f)
@@ -73,10 +74,12 @@ def findings_html(findings: Iterable[Finding | dict[str, Any]]) -> str:
             f'<div style="background:{bg};padding:4px 6px;margin:4px 0">'
             f'<b style="color:{colour}">{_e(sev.upper())}</b> <code>{_e(rule)}</code>'
             + (f' <span style="color:{style.IGNORED_HATCH}"><b>ignored by Adobe</b></span>' if ignored else "")
+            + (f" · event #{_e(_get(f, 'event'))}" if with_event and _get(f, "event") is not None else "")
             + f"<br>{_e(_get(f, 'message'))}"
         ]
         if info is not None and getattr(info, "description", None):
-            parts.append(f'<br><span style="color:{style.TEXT_MUTED}">Rule: {_e(info.description)}</span>')
+            desc = str(info.description).replace("*", "")
+            parts.append(f'<br><span style="color:{style.TEXT_MUTED}">Rule: {_e(desc)}</span>')
         if consequence:
             parts.append(f"<br><i>Adobe: {_e(consequence)}</i>")
         parts.append("</div>")
@@ -157,6 +160,12 @@ def event_html(event: Any, exchange: Exchange | None) -> str:
 
 
 def _metric_value(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list) and key == "progress_markers":
+        return ", ".join(f"{v}%" for v in value) if value else "none"
+    if key == "average_bitrate" and isinstance(value, int | float):
+        return f"{value / 1000:,.0f} kbps"
     if isinstance(value, float):
         text = f"{value:,.1f}"
     elif isinstance(value, dict | list):
@@ -179,6 +188,12 @@ def metrics_html(metrics: dict[str, Any]) -> str:
     return f'<h4>What Adobe will count</h4><table cellspacing="0" cellpadding="2">{rows}</table>'
 
 
+def _seconds(value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.1f} s" if value % 1 else f"{int(value):,} s"
+    return None if value is None else str(value)
+
+
 def session_html(session: Any) -> str:
     media = session.media or {}
     name = media.get("name") or media.get("id") or session.key
@@ -187,7 +202,7 @@ def session_html(session: Any) -> str:
         ("Status", style.STATUS_TEXT.get(session.status, session.status)),
         ("Events", len(session.events)),
         ("Content type", media.get("contentType")),
-        ("Length", media.get("length")),
+        ("Length", _seconds(media.get("length"))),
         ("Player", media.get("playerName")),
         ("Stream", media.get("streamType")),
         ("Client", session.client),
@@ -197,8 +212,16 @@ def session_html(session: Any) -> str:
         metrics = session.metrics()
     except Exception as exc:
         metrics = {"unavailable": str(exc)}
-    session_level = [f for f in session.findings if _get(f, "event") is None]
+    findings = sorted(session.findings, key=lambda f: -int(style_sev_int(f)))
+    shown = findings[:MAX_SESSION_FINDINGS]
+    more = len(findings) - len(shown)
+    tail = f'<p style="color:{style.TEXT_MUTED}">… and {more} more (see the events table)</p>' if more > 0 else ""
+    head = f"Findings ({len(findings)})" if findings else "Findings"
     return (
-        f"<h3>{_e(name)}</h3><table>{rows}</table>{metrics_html(metrics)}"
-        f"<h4>Session findings ({len(session.findings)} in total)</h4>{findings_html(session_level)}"
+        f"<h3>{_e(name)}</h3><table>{rows}</table>"
+        f"<h4>{head}</h4>{findings_html(shown, with_event=True)}{tail}{metrics_html(metrics)}"
     )
+
+
+def style_sev_int(f: Finding | dict[str, Any]) -> int:
+    return {"error": 3, "warning": 2, "info": 1}.get(_sev(f), 0)

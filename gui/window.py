@@ -69,6 +69,19 @@ SEVERITY_CHOICES: list[tuple[str, str, int, bool]] = [
 ]
 
 
+_S = SessionListModel
+SESSION_HIDDEN_COLUMNS = (_S.COL_PLAYER, _S.COL_START)
+#: visual order of the session columns (problem counts first: they are what people scan for)
+SESSION_COLUMN_ORDER = (_S.COL_STATUS, _S.COL_MEDIA, _S.COL_ERRORS, _S.COL_WARNINGS, _S.COL_DURATION,
+                        _S.COL_EVENTS, _S.COL_IGNORED)
+SESSION_COLUMN_WIDTHS = {_S.COL_STATUS: 96, _S.COL_MEDIA: 140, _S.COL_DURATION: 58, _S.COL_EVENTS: 50,
+                         _S.COL_ERRORS: 44, _S.COL_WARNINGS: 62, _S.COL_IGNORED: 56}
+_E = EventTableModel
+EVENT_HIDDEN_COLUMNS = (_E.COL_WALL,)
+EVENT_COLUMN_WIDTHS = {_E.COL_INDEX: 44, _E.COL_TIME: 68, _E.COL_TYPE: 120, _E.COL_PLAYHEAD: 72,
+                       _E.COL_PARAMS: 190, _E.COL_HTTP: 44}
+
+
 def _timeline(parent: QWidget) -> QWidget:
     try:
         from gui.timeline import TimelineWidget
@@ -152,6 +165,16 @@ class MainWindow(QMainWindow):
         self.sessions_view.verticalHeader().setDefaultSectionSize(22)
         self.sessions_view.horizontalHeader().setStretchLastSection(True)
         self.sessions_view.setAlternatingRowColors(True)
+        self.sessions_view.setWordWrap(False)
+        self.sessions_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        for col in SESSION_HIDDEN_COLUMNS:
+            self.sessions_view.setColumnHidden(col, True)
+        for col, width in SESSION_COLUMN_WIDTHS.items():
+            self.sessions_view.setColumnWidth(col, width)
+        header = self.sessions_view.horizontalHeader()
+        for visual, col in enumerate(SESSION_COLUMN_ORDER):
+            header.moveSection(header.visualIndex(col), visual)
+        self.sessions_view.horizontalHeader().setStretchLastSection(False)
         self.sessions_view.selectionModel().currentRowChanged.connect(self._on_session_row)
         self.session_search = QLineEdit(self)
         self.session_search.setPlaceholderText("Search sessions (media, player, id)")
@@ -182,6 +205,11 @@ class MainWindow(QMainWindow):
         self.events_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.events_view.verticalHeader().setDefaultSectionSize(20)
         self.events_view.horizontalHeader().setStretchLastSection(True)
+        self.events_view.setWordWrap(False)
+        for col in EVENT_HIDDEN_COLUMNS:
+            self.events_view.setColumnHidden(col, True)
+        for col, width in EVENT_COLUMN_WIDTHS.items():
+            self.events_view.setColumnWidth(col, width)
         self.events_view.selectionModel().currentRowChanged.connect(self._on_event_row)
 
         self.filter_text = QLineEdit(self)
@@ -218,6 +246,7 @@ class MainWindow(QMainWindow):
         self.centre_split.addWidget(events_box)
         self.centre_split.setStretchFactor(0, 3)
         self.centre_split.setStretchFactor(1, 2)
+        self.centre_split.setSizes([470, 330])
         self.main_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_split.addWidget(sessions_box)
         self.main_split.addWidget(self.centre_split)
@@ -225,7 +254,7 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 4)
         self.main_split.setStretchFactor(2, 2)
-        self.main_split.setSizes([300, 760, 340])
+        self.main_split.setSizes([372, 690, 338])
 
         central = QWidget(self)
         lay = QVBoxLayout(central)
@@ -246,10 +275,10 @@ class MainWindow(QMainWindow):
         self.setup_button = QPushButton("Set up a device…", self)
         self.setup_button.setFlat(True)
         self.setup_button.clicked.connect(self.show_device_setup)
-        sb.addWidget(self.status_capture)
-        sb.addWidget(self.status_rate)
         sb.addWidget(self.status_journal, 1)
         sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.status_capture)
+        sb.addPermanentWidget(self.status_rate)
         sb.addPermanentWidget(self.setup_button)
 
     def _action(self, text: str, slot: Callable[[], Any], shortcut: QKeySequence | str | None = None,
@@ -372,7 +401,6 @@ class MainWindow(QMainWindow):
         self._flows = None
         key = self._current_key
         self.session_model.set_sessions(ds.sessions)
-        self.sessions_view.resizeColumnsToContents()
         if hasattr(self.timeline, "setSessions"):
             self.timeline.setSessions(ds.sessions)
         self._refresh_rules()
@@ -596,8 +624,9 @@ class MainWindow(QMainWindow):
             self.banner.show_message("error", f"Could not read everything: {result.error}")
             self.message(self, "Problem reading the capture", text)
         else:
+            n = len(self.dataset.sessions)
             self.statusBar().showMessage(
-                f"Loaded {result.read_count:,} exchanges, {len(self.dataset.sessions):,} sessions "
+                f"Loaded {result.read_count:,} exchanges, {n:,} session{'' if n == 1 else 's'} "
                 f"in {result.seconds:.1f} s", 8000)
         self.loaded.emit(ok)
 
@@ -783,7 +812,8 @@ class MainWindow(QMainWindow):
             self.act_capture.setText("Start capture")
         self.status_capture.setText(text)
         sessions = len(self.dataset.sessions)
-        self.status_rate.setText(f"{sessions:,} sessions · {self.events_per_s:,.0f} events/s")
+        noun = "session" if sessions == 1 else "sessions"
+        self.status_rate.setText(f"{sessions:,} {noun} · {self.events_per_s:,.0f} events/s")
         if self.dataset.live:
             self.status_journal.setText(f"Journal: {self.journal_path}" if self.journal_path else "")
         else:
