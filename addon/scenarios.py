@@ -1,8 +1,8 @@
 """The scenarios of ``mcscope simulate``: clean playbacks and faulty ones.
 
 Clean scenarios follow the spec to the letter (mcapi.md): they must produce no error and no warning.
-Each faulty scenario lists the rule ids (rules.md) it must trigger; everything else in it is clean,
-so the expected findings stand out. Virtual lengths are realistic (minutes) but the number of
+Each faulty scenario lists the rule ids (rules.md) it must trigger; everything else in it is as clean
+as the fault allows (a fault may drag consequences along: ts in seconds also makes ts collide). Virtual lengths are realistic (minutes) but the number of
 requests stays small, so ``--speed 0`` plays any of them in milliseconds against a local collector.
 """
 
@@ -341,7 +341,9 @@ def bad_envelope(p: Player) -> None:
 
 @scenario("abandoned", "session-not-closed")
 def abandoned(p: Player) -> None:
-    """The viewer closes the tab during the pre-roll: no play, no sessionComplete, no sessionEnd."""
+    """The viewer closes the tab during the pre-roll: no play, no sessionComplete, no sessionEnd. Judged at
+    the end of its own capture this is session-not-closed; once the capture runs past the idle timeout the
+    session times out and no-content-play is reported as well."""
     _vod(p, "fault-abandoned", "Abandoned", 600)
     p.break_start(1, "pre-roll")
     p.ad("preroll-abandoned", 15, 1)

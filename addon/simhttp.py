@@ -155,7 +155,12 @@ class HttpClient:
                     assert self._ssl is not None
                     await writer.start_tls(self._ssl, server_hostname=self.target.host)
         except ssl.SSLError as exc:
-            raise HttpError(f"TLS handshake with {self.target.netloc} failed: {exc.reason or exc}") from None
+            hint = ""
+            if isinstance(exc, ssl.SSLCertVerificationError) and self.proxy is not None:
+                hint = " (trust the proxy's CA with --cafile, e.g. ~/.mitmproxy/mitmproxy-ca-cert.pem)"
+            raise HttpError(
+                f"TLS handshake with {self.target.netloc} failed: {exc.reason or exc}{hint}"
+            ) from None
         except OSError as exc:
             raise HttpError(f"cannot connect to {hop.netloc}: {_reason(exc)}") from None
         self._reader, self._writer = reader, writer

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot load --cafile {args.cafile}: {getattr(exc, 'strerror', None) or exc}")
 
     def show(result: PlayerResult) -> None:
-        if not args.quiet:
+        if not args.quiet and (result.sent or not result.failures):
             print(result.summary(), flush=True)
 
     try:
@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
     unreachable = [r for r in results if r.failures and not r.sent]
     if unreachable and len(unreachable) == len(results):
         return _fail(unreachable[0].failures[0])
+    for result in unreachable:
+        print(result.summary(), flush=True)
     sent = sum(r.sent for r in results)
     bad = [r for r in results if not r.ok]
     print(
