@@ -75,7 +75,7 @@ class Demo(QObject):
         proc = self._proc
         if proc is not None:
             out = bytes(proc.readAll().data()).decode("utf-8", "replace").strip()
-            if code != 0:
+            if code != 0 and not self._stopped:
                 log.warning("demo players exited with %s: %s", code, out[-500:])
         if not self._stopped:
             QTimer.singleShot(ROUND_PAUSE_MS, self._run_round)

@@ -86,3 +86,25 @@ def test_screenshot(tmp_path: Path) -> None:
 
     img = QImage(str(out))
     assert img.width() >= 1200 and img.height() >= 800
+
+
+def test_demo_fills_the_window_with_live_sessions(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--demo: the real mitmdump child in mock-collector mode + the scripted players child."""
+    from PySide6.QtCore import QSettings
+
+    from gui.demo import Demo
+    from gui.proxyproc import free_port
+    from gui.window import MainWindow
+
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                     message=lambda *a: None)
+    qtbot.addWidget(win)
+    win.proxy.config.port = free_port()
+    win.demo = Demo(win, speed=50)
+    try:
+        assert win.demo.start()
+        qtbot.waitUntil(lambda: len(win.dataset.sessions) >= 10, timeout=60000)
+        assert any(f.severity >= 3 for s in win.dataset.sessions for f in s.findings)
+        assert "Capturing" in win.status_capture.text()
+    finally:
+        win.shutdown()
