@@ -409,12 +409,9 @@ def _iso_to_epoch(value: Any) -> float:
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
+        return datetime.fromisoformat(text).timestamp()  # no offset: local time, as the tool wrote it
+    except (ValueError, OverflowError, OSError):
         return 0.0
-    if dt.tzinfo is None:
-        return dt.timestamp()  # local time, as the tool wrote it
-    return dt.timestamp()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -427,3 +427,27 @@ def test_mangled_fixtures_never_crash(tmp_path: Path) -> None:
                     assert isinstance(ex, Exchange)
             except CaptureError:
                 pass
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    request=st.fixed_dictionaries({}, optional={"method": _json, "url": _json, "headers": _json, "postData": _json,
+                                                "bodySize": _json}),
+    response=_json,
+    started=_json,
+    elapsed=_json,
+)
+def test_har_entries_with_odd_json_never_crash(request: dict, response, started, elapsed) -> None:
+    from addon.capture import har_entry_to_exchange
+
+    request.setdefault("url", "https://example.hb-api.omtrdc.net/api/v1/sessions")
+    entry = {"request": request, "response": response, "startedDateTime": started, "time": elapsed}
+    ex = har_entry_to_exchange(entry, "x#1")
+    assert ex is None or isinstance(ex, Exchange)
