@@ -39,6 +39,9 @@ class Session(SessionState):
             if accepted and ev.index == 0:
                 self._start(ev)
         if not accepted:
+            # The collector refused it (400/404/410): no state changes, but say why a 410 came.
+            if self.closed != "gone" and ev.body is not None:
+                lifecycle.before(self, ev)
             self._mark_ignored(ev)
             return
         timestamps.check(self, ev)

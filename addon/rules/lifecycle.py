@@ -32,7 +32,7 @@ def before(s: SessionState, ev: Event) -> bool:
             _timeout(s, ev, "timeout-idle", RULES["session-timeout-idle"].consequence)
             return True
         frozen_ms = s.tun("playhead_timeout") * 1000
-        if s.playhead_change_ts is not None and ts - s.playhead_change_ts > frozen_ms:
+        if s.playhead_change_ts is not None and ts - s.playhead_change_ts >= frozen_ms:
             s.emit("session-timeout-playhead", f"playhead {s.playhead:g} unchanged for "
                    f"{(ts - s.playhead_change_ts) / 1000:.0f} s: the collector closed the session", ev, ignored=True)
             _timeout(s, ev, "timeout-playhead", RULES["session-timeout-playhead"].consequence)

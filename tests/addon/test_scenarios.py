@@ -17,9 +17,8 @@ from addon.simulate import SCENARIOS, run_players, simulate_offline
 CLEAN = [s for s in SCENARIOS.values() if s.clean]
 FAULTY = [s for s in SCENARIOS.values() if not s.clean]
 
-# The collector answers 410 to these events (after sessionEnd / after the timeout). The core then reports
-# session-gone + event-after-gone but skips the lifecycle rule that names the cause (Session.process returns
-# before lifecycle.before() when accepted=False). Reported to the lead; remove once the core reports both.
+# The collector answers 410 to these events (after sessionEnd / after the timeout); the core reports the
+# cause rule as well as session-gone / event-after-gone.
 CAUSE_HIDDEN_BY_410 = {"event-after-end", "idle-timeout", "paused-too-long"}
 
 
@@ -50,11 +49,7 @@ def test_clean_scenario_other_players_too(sc: Any) -> None:
 @pytest.mark.parametrize(
     "sc",
     [
-        pytest.param(
-            s, marks=pytest.mark.xfail(reason="core hides the cause rule behind a 410 (see module note)")
-        )
-        if s.name in CAUSE_HIDDEN_BY_410
-        else s
+        s
         for s in FAULTY
     ],
     ids=lambda s: s.name,
@@ -66,7 +61,7 @@ def test_faulty_scenario_triggers_its_rules(sc: Any) -> None:
 
 @pytest.mark.parametrize("name", sorted(CAUSE_HIDDEN_BY_410))
 def test_collector_closed_sessions_are_reported(name: str) -> None:
-    """Whatever the core's fix, the lost events are flagged today (session-gone / event-after-gone)."""
+    """The lost events are flagged (session-gone) besides the rule that names the cause."""
     rules = {f.rule for f in analyze(simulate_offline(name))}
     assert "session-gone" in rules
 
