@@ -13,7 +13,18 @@ from addon import exchange as xch
 from addon import metrics
 from addon.config import Config
 from addon.model import Exchange, Finding, Severity
-from addon.rules import ads, chapters, envelope, lifecycle, pings, playback, qoe, sessionstart, states, timestamps
+from addon.rules import (
+    ads,
+    chapters,
+    envelope,
+    lifecycle,
+    pings,
+    playback,
+    qoe,
+    sessionstart,
+    states,
+    timestamps,
+)
 from addon.rules.catalogue import RULES
 from addon.rules.clients import ClientTracker
 from addon.state import Event, SessionState
@@ -83,9 +94,7 @@ class Session(SessionState):
 
     def _track(self, ev: Event) -> None:
         if ev.ts is not None:
-            if ev.playhead is not None and (self.playhead is None or abs(ev.playhead - self.playhead) > 1e-9):
-                self.playhead_change_ts = ev.ts
-            elif self.playhead_change_ts is None:
+            if ev.playhead is not None and (self.playhead is None or abs(ev.playhead - self.playhead) > 1e-9) or self.playhead_change_ts is None:
                 self.playhead_change_ts = ev.ts
             self.last_ts = ev.ts
         if ev.playhead is not None:
