@@ -23,6 +23,7 @@ reveals that event, called with a ``QShowEvent`` it behaves as usual. Prefer ``r
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 MIN_SPAN_MS = 5.0
 ZOOM_STEP = 1.25
 FRAME_MS = 16
+REBUILD_FACTOR = 8  # a column rebuild costing c s is not repeated within 8c s (live huge sessions)
 FIT_PAD = 0.04  # share of the data range left free either side when fitting
 
 
@@ -94,6 +96,10 @@ class TimelineWidget(QWidget):
         self._repaint.setSingleShot(True)
         self._repaint.setInterval(FRAME_MS)
         self._repaint.timeout.connect(self.update)
+        self._rebuild = QTimer(self)
+        self._rebuild.setSingleShot(True)
+        self._rebuild.timeout.connect(self._schedule)
+        self._next_build = 0.0
         self.last_paint_ms = 0.0  # duration of the last paintEvent (benchmarks)
 
     # ----------------------------------------------------------------- public API
@@ -119,6 +125,7 @@ class TimelineWidget(QWidget):
         self._selected = None
         self._auto_fit = True
         self._cols = None
+        self._next_build = 0.0
         self._dirty = True
         self._schedule()
 
@@ -260,11 +267,19 @@ class TimelineWidget(QWidget):
     def _ensure_data(self) -> None:
         if not self._dirty:
             return
+        now = time.monotonic()
+        if self._session is not None and self._cols is not None and now < self._next_build:
+            # huge live session: keep drawing the previous columns, rebuild a little later
+            if not self._rebuild.isActive():
+                self._rebuild.start(int((self._next_build - now) * 1000) + 1)
+            return
         self._dirty = False
         if self._session is None:
             self._overview = build_overview(self._sessions, self._overview)
         else:
             self._cols = build_session_columns(self._session)
+            cost = self._cols.build_ms / 1000.0
+            self._next_build = now + REBUILD_FACTOR * cost if cost > 0.04 else 0.0
         if self._auto_fit:
             lo, hi = self._data_range()
             pad = (hi - lo) * FIT_PAD
@@ -281,8 +296,9 @@ class TimelineWidget(QWidget):
         cols = self._cols
         if cols is None:
             return None
-        if index in cols.event_ts:
-            return cols.event_ts[index]
+        t = cols.event_time(index)
+        if t is not None:
+            return t
         events = attr(self._session, "events") or []
         if 0 <= index < len(events):
             ts = attr(events[index], "ts")
@@ -305,8 +321,6 @@ class TimelineWidget(QWidget):
 
     # ----------------------------------------------------------------- painting
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        import time
-
         t_start = time.perf_counter()
         p = QPainter(self)
         try:

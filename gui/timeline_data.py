@@ -82,9 +82,10 @@ class LaneColumns:
     start: np.ndarray
     end: np.ndarray
     cum_end: np.ndarray
-    kind: np.ndarray  # int16 code into ``kinds``
+    kind: np.ndarray  # int32 code into ``kinds``
     ignored: np.ndarray  # bool
     value: np.ndarray  # float64, NaN when absent
+    event: np.ndarray  # float64 event index, NaN when absent
     segs: list[Any]
     kinds: list[str]
 
@@ -98,7 +99,7 @@ class LaneColumns:
         return i0, max(i0, i1)
 
     def hit(self, t: float, tol: float) -> int | None:
-        """Index of the segment under time ``t`` (± ``tol``), preferring the shortest one."""
+        """Index of the segment under time ``t`` (± ``tol``), preferring the nearest, then the shortest."""
         i0, i1 = self.visible(t - tol, t + tol)
         if i1 <= i0:
             return None
@@ -110,39 +111,19 @@ class LaneColumns:
         if not ok.any():
             return None
         cand = np.flatnonzero(ok)
-        # distance to the segment (0 when inside), then length: points beat long spans.
         dist = np.maximum(0.0, np.maximum(s[cand] - t, t - e[cand]))
         length = e[cand] - s[cand]
         best = np.lexsort((length, dist))[0]
         return i0 + int(cand[best])
 
+    def time_of_event(self, index: int) -> float | None:
+        hits = np.flatnonzero(self.event == index)
+        return float(self.start[hits[0]]) if len(hits) else None
+
 
 def _empty_lane() -> LaneColumns:
     z = np.zeros(0, dtype=np.float64)
-    return LaneColumns(z, z, z, np.zeros(0, np.int16), np.zeros(0, bool), z, [], [])
-
-
-def build_lane(rows: list[tuple[float, float, str, bool, float, Any]]) -> LaneColumns:
-    """Columns from ``(start, end, kind, ignored, value, segment)`` rows (any order)."""
-    if not rows:
-        return _empty_lane()
-    kinds: dict[str, int] = {}
-    n = len(rows)
-    start = np.empty(n, np.float64)
-    end = np.empty(n, np.float64)
-    kind = np.empty(n, np.int16)
-    ign = np.empty(n, bool)
-    val = np.empty(n, np.float64)
-    for i, (s, e, k, ig, v, _seg) in enumerate(rows):
-        start[i] = s
-        end[i] = e
-        kind[i] = kinds.setdefault(k, len(kinds))
-        ign[i] = ig
-        val[i] = v
-    order = np.argsort(start, kind="stable")
-    start, end, kind, ign, val = start[order], end[order], kind[order], ign[order], val[order]
-    segs = [rows[i][5] for i in order.tolist()]
-    return LaneColumns(start, end, np.maximum.accumulate(end), kind, ign, val, segs, list(kinds))
+    return LaneColumns(z, z, z, np.zeros(0, np.int32), np.zeros(0, bool), z, z, [], [])
 
 
 @dataclass
@@ -153,15 +134,28 @@ class SessionColumns:
     lanes: dict[str, LaneColumns] = field(default_factory=dict)
     t_min: float = 0.0
     t_max: float = 1000.0
-    event_ts: dict[int, float] = field(default_factory=dict)  # event index -> relative ms
     playhead_range: tuple[float, float] = (0.0, 1.0)
     bitrate_max: float = 1.0
     dropped_from: float | None = None  # relative ms of the first event dropped after end/timeout
     dropped_reason: str | None = None
     bad_segments: int = 0
+    build_ms: float = 0.0
+    _event_times: dict[int, float | None] = field(default_factory=dict)
 
     def lane(self, name: str) -> LaneColumns:
         return self.lanes.get(name) or _empty_lane()
+
+    def event_time(self, index: int) -> float | None:
+        """Relative ms of event ``index`` (its playhead point, else its first mark in any lane)."""
+        if index in self._event_times:
+            return self._event_times[index]
+        found = None
+        for name in ("playhead", *self.lanes):
+            found = self.lane(name).time_of_event(index)
+            if found is not None:
+                break
+        self._event_times[index] = found
+        return found
 
 
 def session_origin(session: Any, segments: list[Any]) -> float:
@@ -172,8 +166,33 @@ def session_origin(session: Any, segments: list[Any]) -> float:
     return min(starts) if starts else 0.0
 
 
+def _float_col(values: list[Any]) -> np.ndarray:
+    """float64 column; None/garbage -> NaN (fast path when everything is numeric or None)."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.array([math.nan if (v := _num(x)) is None else v for x in values], dtype=np.float64)
+
+
+def _event_col(values: list[Any]) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.array([math.nan if (i := event_index(x)) is None else i for x in values], dtype=np.float64)
+
+
+def _columns(segments: list[Any]) -> dict[str, list[Any]]:
+    names = ("lane", "kind", "start", "end", "ignored", "value", "event")
+    if all(isinstance(s, dict) for s in segments):
+        return {n: [s.get(n) for s in segments] for n in names}
+    return {n: [attr(s, n) for s in segments] for n in names}
+
+
 def build_session_columns(session: Any, segments: list[Any] | None = None) -> SessionColumns:
-    """Turn ``session.segments()`` into per-lane columns. Bad segments are counted and skipped."""
+    """Turn ``session.segments()`` into per-lane sorted columns (vectorised). Bad segments are skipped."""
+    import time
+
+    t_build = time.perf_counter()
     if segments is None:
         try:
             segments = list(session.segments())
@@ -182,33 +201,54 @@ def build_session_columns(session: Any, segments: list[Any] | None = None) -> Se
             segments = []
     t0 = session_origin(session, segments)
     open_end = _num(attr(session, "last_ts"))  # open intervals (end None) run to the latest event
-    per_lane: dict[str, list[tuple[float, float, str, bool, float, Any]]] = {}
-    bad = 0
-    event_ts: dict[int, float] = {}
-    for seg in segments:
-        try:
-            lane = str(attr(seg, "lane"))
-            s = _num(attr(seg, "start"))
-            if s is None:
-                bad += 1
+    cols = SessionColumns(t0=t0)
+    if segments:
+        c = _columns(segments)
+        start = _float_col(c["start"])
+        end_raw = c["end"]
+        end = _float_col(end_raw)
+        lane_codes: dict[Any, int] = {}
+        lane = np.fromiter((lane_codes.setdefault(x, len(lane_codes)) for x in c["lane"]), np.int32,
+                           len(segments))
+        kind_codes: dict[Any, int] = {}
+        kind = np.fromiter((kind_codes.setdefault(x, len(kind_codes)) for x in c["kind"]), np.int32,
+                           len(segments))
+        kinds = [str(k) if k is not None else "none" for k in kind_codes]
+        ignored = np.array([bool(x) for x in c["ignored"]], dtype=bool)
+        value = _float_col(c["value"])
+        event = _event_col(c["event"])
+        valid = np.isfinite(start)
+        lane_names = {code: name for name, code in lane_codes.items()}
+        for code, name in lane_names.items():
+            if not isinstance(name, str):
+                valid &= lane != code
+        cols.bad_segments = int((~valid).sum())
+        start = start - t0
+        end = end - t0
+        open_mask = np.fromiter((x is None for x in end_raw), bool, len(segments))
+        point_lane = np.isin(lane, [code for name, code in lane_codes.items() if name in POINT_LANES])
+        if open_end is not None:
+            end = np.where(open_mask & ~point_lane, open_end - t0, end)
+        end = np.where(np.isfinite(end) & (end >= start), end, start)
+        order = np.flatnonzero(valid)
+        order = order[np.lexsort((start[order], lane[order]))]
+        lane_sorted = lane[order]
+        bounds = np.flatnonzero(np.diff(lane_sorted)) + 1
+        for chunk in np.split(order, bounds):
+            if not len(chunk):
                 continue
-            e = _num(attr(seg, "end"))
-            if e is None and attr(seg, "end") is None and lane not in POINT_LANES and open_end is not None:
-                e = open_end
-            e = s if e is None or e < s else e
-            v = _num(attr(seg, "value"))
-            row = (s - t0, e - t0, str(attr(seg, "kind") or lane), bool(attr(seg, "ignored", False)),
-                   math.nan if v is None else v, seg)
-        except Exception:
-            bad += 1
-            continue
-        per_lane.setdefault(lane, []).append(row)
-        idx = event_index(attr(seg, "event"))
-        if idx is not None and (lane == "playhead" or idx not in event_ts):
-            event_ts[idx] = row[0]
-    cols = SessionColumns(t0=t0, bad_segments=bad, event_ts=event_ts)
-    for name, rows in per_lane.items():
-        cols.lanes[name] = build_lane(rows)
+            name = lane_names[int(lane[chunk[0]])]
+            e = end[chunk]
+            cols.lanes[name] = LaneColumns(
+                start=start[chunk], end=e, cum_end=np.maximum.accumulate(e), kind=kind[chunk],
+                ignored=ignored[chunk], value=value[chunk], event=event[chunk],
+                segs=[segments[i] for i in chunk.tolist()], kinds=kinds)
+    _finish(cols)
+    cols.build_ms = (time.perf_counter() - t_build) * 1000
+    return cols
+
+
+def _finish(cols: SessionColumns) -> None:
     starts = [ln.start[0] for ln in cols.lanes.values() if len(ln)]
     ends = [ln.cum_end[-1] for ln in cols.lanes.values() if len(ln)]
     if starts:
@@ -229,13 +269,17 @@ def build_session_columns(session: Any, segments: list[Any] | None = None) -> Se
     if len(dropped):
         cols.dropped_from = float(dropped.start[0])
         cols.dropped_reason = attr(dropped.segs[0], "reason") or attr(dropped.segs[0], "label")
-    return cols
 
 
 def column_dedup(px: np.ndarray, kind: np.ndarray, nkinds: int) -> tuple[np.ndarray, np.ndarray]:
     """Unique (pixel column, kind) pairs: at most one mark per kind per pixel column."""
     if not len(px):
         return px, kind
+    if kind.min() == kind.max() and (len(px) < 2 or bool((px[1:] >= px[:-1]).all())):
+        keep = np.empty(len(px), bool)  # one kind, sorted columns: no sort needed
+        keep[0] = True
+        np.not_equal(px[1:], px[:-1], out=keep[1:])
+        return px[keep], kind[keep]
     key = px.astype(np.int64) * max(1, nkinds) + kind.astype(np.int64)
     uk = np.unique(key)
     return uk // max(1, nkinds), uk % max(1, nkinds)

@@ -317,8 +317,9 @@ class Painter:
         for spec, y, h in layout:
             self._lane(spec, y, h, cols)
         self._dropped_veil(cols, layout, lanes_bottom)
-        if selected is not None and selected in cols.event_ts:
-            x = self.x(cols.event_ts[selected])
+        t_sel = cols.event_time(selected) if selected is not None else None
+        if t_sel is not None:
+            x = self.x(t_sel)
             pen = QPen(style.qcolor(style.SELECTION))
             pen.setWidthF(2.0)
             p.setPen(pen)
@@ -391,6 +392,11 @@ class Painter:
                 p.drawRects([QRectF(float(c), y, 2.0, h) for c in cols[kinds == k].tolist()])
         labels = len(wide_idx) <= 400
         left, right = self.plot.left() - 2.0, self.plot.right() + 2.0
+        merged = self._merge_ignored(px0, px1, wide_idx, ign, left, right)
+        if merged is not None:  # zoomed out over many ignored marks: one hatched run per overlap group
+            for a, b in merged:
+                hatch(p, QRectF(a, y, b - a, h))
+            wide_idx = wide_idx[~ign[wide_idx]]
         for j in wide_idx.tolist():
             i = i0 + j
             a = max(float(px0[j]), left)
@@ -428,6 +434,30 @@ class Painter:
                 label = self._label(name, seg, kind, lane.value[i])
                 if label:
                     _text_box(p, fm, a + 3, top, hh, label, _text_on(color), b - a - 6, bg=None)
+
+    @staticmethod
+    def _merge_ignored(px0: np.ndarray, px1: np.ndarray, wide_idx: np.ndarray, ign: np.ndarray,
+                       left: float, right: float) -> list[tuple[float, float]] | None:
+        """Pixel runs covering the ignored marks when they are too many to draw one by one."""
+        ig = wide_idx[ign[wide_idx]]
+        if len(ig) <= 30:
+            return None
+        a = np.clip(px0[ig], left, right)
+        b = np.clip(px1[ig], left, right)
+        short = (b - a) < 10
+        mid = (a + b) / 2
+        a = np.where(short, mid - 5, a)
+        b = np.where(short, mid + 5, b)
+        runs: list[tuple[float, float]] = []
+        cur_a, cur_b = float(a[0]), float(b[0])
+        for x0, x1 in zip(a[1:].tolist(), b[1:].tolist(), strict=True):
+            if x0 <= cur_b + 1:
+                cur_b = max(cur_b, x1)
+            else:
+                runs.append((cur_a, cur_b))
+                cur_a, cur_b = x0, x1
+        runs.append((cur_a, cur_b))
+        return runs
 
     @staticmethod
     def _label(name: str, seg: Any, kind: str, value: float) -> str:
@@ -476,17 +506,19 @@ class Painter:
         ys = y + h - (v - lo) / (hi - lo) * h
         px = np.clip(np.floor(self.xs(t)), self.plot.left() - 5, self.plot.right() + 5)
         pen = QPen(style.qcolor(style.PLAYHEAD_LINE))
-        pen.setWidthF(1.5)
+        pen.setWidthF(1.5 if len(t) <= 2000 else 1.0)  # thin pens skip the (slow) stroker when dense
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         if len(px) > 2 * self.plot.width():
             starts = np.flatnonzero(np.r_[True, px[1:] != px[:-1]])
             ymin = np.minimum.reduceat(ys, starts)
             ymax = np.maximum.reduceat(ys, starts)
-            ends = np.r_[starts[1:], len(px)] - 1
-            pts = np.empty((len(starts) * 4, 2))
-            pts[0::4, 0] = pts[1::4, 0] = pts[2::4, 0] = pts[3::4, 0] = px[starts]
-            pts[0::4, 1], pts[1::4, 1], pts[2::4, 1], pts[3::4, 1] = ys[starts], ymin, ymax, ys[ends]
+            # two points per pixel column (its vertical extent), in the order the line enters it
+            enters_low = np.abs(ys[starts] - ymin) <= np.abs(ys[starts] - ymax)
+            pts = np.empty((len(starts) * 2, 2))
+            pts[0::2, 0] = pts[1::2, 0] = px[starts]
+            pts[0::2, 1] = np.where(enters_low, ymin, ymax)
+            pts[1::2, 1] = np.where(enters_low, ymax, ymin)
         else:
             pts = np.column_stack([px, ys])
         p.drawPolyline(QPolygonF([QPointF(a, b) for a, b in pts.tolist()]))
