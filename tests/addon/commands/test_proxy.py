@@ -387,6 +387,7 @@ def test_e2e_bad_option_through_mitmdump_exits_nonzero(env: Env) -> None:
 # ---------------------------------------------------------------------------------- passivity
 class Recorder(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
     received: dict[str, tuple[bytes, list[tuple[str, str]]]] = {}
     responses: dict[str, tuple[int, bytes, list[tuple[str, str]]]] = {}
 
