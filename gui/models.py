@@ -635,6 +635,7 @@ class EventFilterProxy(QSortFilterProxyModel):
         self._min_sev = 0
         self._rule = ""
         self._ignored_only = False
+        self._cache: list[bool] = []  # accepted flag per source row, for the current filter
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)  # big tables: never re-sort/re-filter on every insert
 
@@ -672,12 +673,40 @@ class EventFilterProxy(QSortFilterProxyModel):
             return False
         return not (self._text and self._text not in event_search_text(e))
 
+    def setSourceModel(self, model: Any) -> None:  # noqa: N802
+        old = self.sourceModel()
+        if old is not None:
+            try:
+                old.modelAboutToBeReset.disconnect(self._clear_cache)
+            except (RuntimeError, TypeError):
+                pass
+        self._cache = []
+        super().setSourceModel(model)
+        if model is not None:
+            model.modelAboutToBeReset.connect(self._clear_cache)
+
+    def _clear_cache(self) -> None:
+        self._cache = []
+
+    def endFilterChange(self, direction: Any = QSortFilterProxyModel.Direction.Rows) -> None:  # noqa: N802
+        self._cache = []
+        super().endFilterChange(direction)
+
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:  # noqa: N802
         if not self.is_active():
             return True
+        cache = self._cache
+        if row < len(cache):
+            return cache[row]
         model = self.sourceModel()
-        e = model.event_at(row) if hasattr(model, "event_at") else None
-        return True if e is None else self.accepts(e)
+        event_at = getattr(model, "event_at", None)
+        if event_at is None:
+            return True
+        # decide every row up to this one in a tight loop: Qt asks row by row, in order
+        for r in range(len(cache), row + 1):
+            e = event_at(r)
+            cache.append(True if e is None else self.accepts(e))
+        return cache[row]
 
 
 # --------------------------------------------------------------------------------------- findings

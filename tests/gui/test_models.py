@@ -231,3 +231,49 @@ def test_findings_model(qtmodeltester: Any) -> None:
     assert m.index(0, FindingsModel.COL_RULE).data() == "ad-outside-break"
     assert m.index(0, 0).data(SEVERITY_ROLE) == 3
     assert m.finding_at(0) is s.findings[0]
+
+
+# ------------------------------------------------------------------ real core, fed in batches
+def test_live_feed_through_real_analyzer(fixtures_dir: Any, qtbot: Any) -> None:
+    """Exchanges fed in chunks: one rowsInserted per flush, rows reference the core's objects."""
+    session_mod = pytest.importorskip("addon.session")
+    from addon.capture import read_exchanges
+    from addon.config import Config
+
+    exchanges = []
+    for name in ("clean-vod.har", "faulty-ad-outside-break.har", "faulty-events-after-end.har"):
+        exchanges += list(read_exchanges(fixtures_dir / name))
+    an = session_mod.Analyzer(Config())
+    sessions = SessionListModel(flush_ms=10_000)
+    events = EventTableModel(flush_ms=10_000)
+    s_spy, e_spy = InsertSpy(sessions), InsertSpy(events)
+    chunk = 7
+    flushes = 0
+    for i in range(0, len(exchanges), chunk):
+        for ex in exchanges[i:i + chunk]:
+            an.feed(ex)
+        sessions.sync(an.sessions)
+        sessions.flush()
+        if events.session() is None and an.sessions:
+            events.set_session(an.sessions[0])
+        else:
+            events.refresh()
+        flushes += 1
+    an.finish()
+    sessions.refresh(an.sessions)
+    assert sessions.rowCount() == len(an.sessions)
+    assert len(s_spy.calls) <= flushes  # never one insert per session/event
+    assert sum(b - a + 1 for a, b in s_spy.calls) == len(an.sessions)
+    first = an.sessions[0]
+    assert events.rowCount() == len(first.events)
+    assert len(e_spy.calls) < len(first.events)
+    assert all(events.event_at(r) is first.events[r] for r in range(events.rowCount()))
+    # newest first
+    assert sessions.session_at(0) is an.sessions[-1]
+    # the ignored-ad session is flagged and struck through
+    bad = next(s for s in an.sessions if any(e.ignored for e in s.events))
+    row = sessions.row_of(bad.key)
+    assert int(sessions.index(row, SessionListModel.COL_IGNORED).data()) > 0
+    events.set_session(bad)
+    ign = next(e.index for e in bad.events if e.ignored)
+    assert events.index(events.row_of_event(ign), 0).data(Qt.ItemDataRole.FontRole).strikeOut()
