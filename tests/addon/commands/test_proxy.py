@@ -563,6 +563,7 @@ def _lines(sock: socket.socket, until: Any, limit: int = 100_000, timeout: float
             if until(out[-1], out):
                 return out
         try:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
             data = sock.recv(1 << 20)
         except TimeoutError:
             break
