@@ -42,7 +42,8 @@ def _values(s: SessionState, ev: Event, qoe: dict) -> None:
         s.dropped_frames = dropped
     if "media.qoe.timeToStart" in qoe:
         tts = qoe["media.qoe.timeToStart"]
-        if s.time_to_start is not None and tts != s.time_to_start and s.content_started:
+        # the value may still be set on the first play itself (the first frame): only later changes count
+        if s.time_to_start is not None and tts != s.time_to_start and s.content_started and s.first_play is not ev:
             s.emit("time-to-start-changed", f"media.qoe.timeToStart changed from {s.time_to_start} to {tts} after "
                    "playback started", ev)
         s.time_to_start = tts

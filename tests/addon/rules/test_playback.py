@@ -1,0 +1,284 @@
+"""Playback (rules.md §7): content start, pre-roll order, pause/buffer, stalls, playhead sanity."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.addon.builder import Capture, ad_params, clean_vod
+from tests.addon.rules.rulecase import (
+    Fires,
+    Quiet,
+    assert_fires,
+    assert_quiet,
+    found,
+    ids,
+    last,
+    playing,
+    session,
+)
+
+
+def _break(c: Capture, second: float | None = None) -> None:
+    c.ev("adBreakStart", dt=10, params={"media.ad.podIndex": 1,
+                                         "media.ad.podSecond": c.playhead if second is None else second})
+
+
+# --- fires ----------------------------------------------------------------------------------------------
+def _closed_without_play() -> tuple[Capture, int]:
+    c = session()
+    c.ping_for(20)
+    c.ev("sessionEnd", dt=1000)
+    return c, last(c)
+
+
+def _play_only_inside_a_break() -> tuple[Capture, int]:
+    c = session()
+    _break(c)
+    c.ev("adStart", dt=10, params=ad_params())
+    c.ev("pauseStart", dt=1000)
+    c.ev("play", dt=1000)  # resumes the ad, not content
+    c.ev("adComplete", dt=1000)
+    c.ev("adBreakComplete", dt=10)
+    c.ev("sessionEnd", dt=1000)
+    return c, last(c)
+
+
+def _play_before_preroll() -> tuple[Capture, int]:
+    c = playing()
+    c.playing = False  # the player shows the pre-roll: the playhead stays at 0
+    _break(c, 0)
+    return c, 1
+
+
+def _moved_while_paused() -> tuple[Capture, int]:
+    c = playing()
+    c.ping_for(10)
+    c.ev("pauseStart", dt=1000)
+    c.ev("ping", dt=5000, playhead=c.playhead + 5)
+    return c, last(c)
+
+
+def _moved_while_buffering() -> tuple[Capture, int]:
+    c = playing()
+    c.ev("bufferStart", dt=3000)
+    c.ev("ping", dt=7000, playhead=c.playhead + 2)
+    return c, last(c)
+
+
+def _frozen_playhead() -> tuple[Capture, int]:
+    c = playing()
+    c.ping_for(10)
+    c.ev("ping", dt=10000, playhead=c.playhead)
+    c.ev("ping", dt=10000, playhead=c.playhead)
+    return c, last(c)
+
+
+def _ping_after_break_without_play() -> tuple[Capture, int]:
+    c = playing()
+    c.ping_for(10)
+    c.ad_break(ads=1)
+    c.ev("ping", dt=5000)
+    return c, last(c)
+
+
+def _pause_twice() -> tuple[Capture, int]:
+    c = playing()
+    c.ev("pauseStart", dt=2000)
+    c.ev("pauseStart", dt=2000)
+    return c, last(c)
+
+
+def _buffer_twice() -> tuple[Capture, int]:
+    c = playing()
+    c.ev("bufferStart", dt=2000)
+    c.ev("ping", dt=2000)
+    c.ev("bufferStart", dt=2000)
+    return c, last(c)
+
+
+def _playhead_in_ms() -> tuple[Capture, int]:
+    c = playing()
+    c.ev("ping", dt=10000, playhead=10000)
+    return c, last(c)
+
+
+def _beyond_length() -> tuple[Capture, int]:
+    c = playing(media__length=30)
+    c.ping_for(30)
+    c.ev("ping", dt=2000)  # playhead 32.01 > 30 + 1
+    return c, last(c)
+
+
+FIRES = [
+    Fires("no-content-play", _closed_without_play),
+    Fires("no-content-play", _play_only_inside_a_break),
+    Fires("play-before-preroll", _play_before_preroll),
+    Fires("playhead-moved-while-paused", _moved_while_paused),
+    Fires("playhead-moved-while-paused", _moved_while_buffering),
+    Fires("stall", _frozen_playhead),
+    Fires("no-play-after-ad-break", _ping_after_break_without_play),
+    Fires("redundant-state-event", _pause_twice),
+    Fires("redundant-state-event", _buffer_twice),
+    Fires("playhead-units", _playhead_in_ms),
+    Fires("playhead-beyond-length", _beyond_length),
+]
+
+
+# --- near misses -----------------------------------------------------------------------------------------
+def _fragment_without_play() -> Capture:
+    c = Capture()  # the capture began mid-session: whether content started is unknown
+    c.ev("ping", dt=10000)
+    c.ev("ping", dt=10000)
+    c.ev("sessionEnd", dt=1000)
+    return c
+
+
+def _preroll_then_play() -> Capture:
+    c = session()
+    c.ad_break(ads=2)
+    c.ev("play", dt=10)
+    c.ping_for(10)
+    return c
+
+
+def _midroll_at_start_of_content() -> Capture:
+    c = playing()
+    c.ping_for(30)
+    c.playing = False
+    _break(c)  # podSecond 30: not a pre-roll
+    return c
+
+
+def _seek_while_paused() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ev("pauseStart", dt=1000)
+    c.ev("ping", dt=9000)
+    c.ev("ping", dt=10000, playhead=c.playhead + 0.5)
+    c.ev("play", dt=500, playhead=200)  # the seek lands: a new playhead on play is fine (R58)
+    c.ev("ping", dt=9500)
+    return c
+
+
+def _frozen_in_ad_break() -> Capture:
+    c = session()
+    c.ev("adBreakStart", dt=10, params={"media.ad.podIndex": 1, "media.ad.podSecond": 0})
+    c.ev("adStart", dt=10, params=ad_params())
+    c.ev("play", dt=10)  # play inside an ad: the ad plays, the content playhead stays put
+    for _ in range(5):
+        c.ev("ping", dt=1000, playhead=0)
+    c.ev("adComplete", dt=1000, playhead=0)
+    c.ev("adBreakComplete", dt=10, playhead=0)
+    return c
+
+
+def _frozen_while_paused() -> Capture:
+    c = playing()
+    c.ev("pauseStart", dt=3000)
+    for _ in range(4):
+        c.ev("ping", dt=10000)
+    return c
+
+
+def _two_frozen_events() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ev("ping", dt=10000, playhead=c.playhead)  # two events at one playhead; the third one moves
+    c.ev("ping", dt=10000, playhead=c.playhead + 10)
+    return c
+
+
+def _play_after_break() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ad_break(ads=1)
+    c.ev("play", dt=10)
+    c.ev("ping", dt=5000)
+    return c
+
+
+def _pause_after_break() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ad_break(ads=1)
+    c.ev("pauseStart", dt=10)  # user paused right after the ad: no play due before the ping
+    c.ev("ping", dt=5000)
+    return c
+
+
+def _pause_play_pause() -> Capture:
+    c = playing()
+    c.ev("pauseStart", dt=2000)
+    c.ev("play", dt=2000)
+    c.ev("pauseStart", dt=2000)
+    c.ev("bufferStart", dt=2000)
+    c.ev("pauseStart", dt=2000)
+    return c
+
+
+def _normal_speed() -> Capture:
+    c = playing()
+    c.ping_for(60)
+    return c
+
+
+def _at_length_plus_1() -> Capture:
+    c = playing(media__length=30)
+    c.ping_for(30)
+    c.ev("ping", dt=1000, playhead=31)
+    c.ev("sessionComplete", dt=10, playhead=31)
+    return c
+
+
+def _live_playhead() -> Capture:
+    c = session(media__contentType="live", media__length=86400)
+    c.playhead = 50000  # live playhead: second of the day
+    c.ev("play", dt=10)
+    c.ping_for(20)
+    return c
+
+
+QUIET = [
+    Quiet("no-content-play", "fragment without sessionStart", _fragment_without_play),
+    Quiet("no-content-play", "clean_vod", clean_vod),
+    Quiet("play-before-preroll", "play after the pre-roll", _preroll_then_play),
+    Quiet("play-before-preroll", "mid-roll after play", _midroll_at_start_of_content),
+    Quiet("playhead-moved-while-paused", "seek lands on play", _seek_while_paused),
+    Quiet("stall", "frozen playhead inside an ad break", _frozen_in_ad_break),
+    Quiet("stall", "frozen playhead while paused", _frozen_while_paused),
+    Quiet("stall", "two frozen events", _two_frozen_events),
+    Quiet("no-play-after-ad-break", "play after the break", _play_after_break),
+    Quiet("no-play-after-ad-break", "pause after the break", _pause_after_break),
+    Quiet("redundant-state-event", "play between, or a state change", _pause_play_pause),
+    Quiet("playhead-units", "playhead at 1x", _normal_speed),
+    Quiet("playhead-beyond-length", "playhead = length + 1", _at_length_plus_1),
+    Quiet("playhead-beyond-length", "live content", _live_playhead),
+]
+
+
+@pytest.mark.parametrize("case", FIRES, ids=ids)
+def test_fires(case: Fires) -> None:
+    assert_fires(case)
+
+
+@pytest.mark.parametrize("case", QUIET, ids=ids)
+def test_quiet(case: Quiet) -> None:
+    assert_quiet(case)
+
+
+def test_stall_counted_once_per_freeze() -> None:
+    c, _ = _frozen_playhead()
+    c.ev("ping", dt=10000, playhead=c.playhead)  # still frozen: the same stall
+    c.ev("ping", dt=10000, playhead=c.playhead + 10)
+    for _ in range(3):
+        c.ev("ping", dt=10000, playhead=c.playhead)  # a second freeze
+    an = c.analyze()
+    assert len(found(an, "stall")) == 2
+    assert an.sessions[0].metrics()["stalls"] == 2
+
+
+def test_playhead_rules_fire_once() -> None:
+    c, _ = _beyond_length()
+    c.ping_for(30)
+    an = c.analyze()
+    assert len(found(an, "playhead-beyond-length")) == 1
