@@ -46,6 +46,7 @@ from gui.timeline_paint import (
     GUTTER,
     LANES,
     RIGHT_PAD,
+    STATE_ROW_H,
     LaneSpec,
     Painter,
     legend_height,
@@ -308,13 +309,15 @@ class TimelineWidget(QWidget):
 
     def _lane_layout(self) -> list[tuple[LaneSpec, int, int]]:
         r = self.plotRect()
-        fixed = sum(s.height for s in LANES if s.key != "playhead")
-        ph = next(s.height for s in LANES if s.key == "playhead")
-        ph = int(min(180, max(ph, r.height() - fixed)))
+        n_states = len(self._cols.state_rows) if self._cols is not None else 0
+        heights = {s.key: s.height for s in LANES}
+        heights["state"] = max(heights["state"], STATE_ROW_H * n_states + 4)
+        fixed = sum(h for k, h in heights.items() if k != "playhead")
+        heights["playhead"] = int(min(180, max(heights["playhead"], r.height() - fixed)))
         out: list[tuple[LaneSpec, int, int]] = []
         y = r.top()
         for spec in LANES:
-            h = ph if spec.key == "playhead" else spec.height
+            h = heights[spec.key]
             out.append((spec, y, h))
             y += h
         return out
@@ -355,12 +358,23 @@ class TimelineWidget(QWidget):
         for spec, y, h in self._lane_layout():
             if not (y <= pos.y() < y + h):
                 continue
+            if spec.key == "state" and self._cols.state_rows:
+                rows = self._cols.state_rows
+                sub = rows[min(len(rows) - 1, max(0, int((pos.y() - y - 2) // STATE_ROW_H)))]
+                i = sub.hit(t, tol)
+                return ("state", sub.segs[i]) if i is not None else None
+            best: tuple[str, Any] | None = None
+            best_len = float("inf")
             for lane_key in (spec.key, *spec.extra):
                 cols = self._cols.lane(lane_key)
                 i = cols.hit(t, tol)
-                if i is not None:
-                    return lane_key, cols.segs[i]
-            return None
+                if i is None:
+                    continue
+                # ignored marks first, then the shortest (a ping beats the gap around it)
+                length = float(cols.end[i] - cols.start[i]) - (1e18 if cols.ignored[i] else 0.0)
+                if length < best_len:
+                    best, best_len = (lane_key, cols.segs[i]), length
+            return best
         return None
 
     def _tooltip(self, pos: QPoint) -> str | None:

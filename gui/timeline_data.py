@@ -140,6 +140,7 @@ class SessionColumns:
     dropped_reason: str | None = None
     bad_segments: int = 0
     build_ms: float = 0.0
+    state_rows: list[LaneColumns] = field(default_factory=list)  # one sub-row per player state name
     _event_times: dict[int, float | None] = field(default_factory=dict)
 
     def lane(self, name: str) -> LaneColumns:
@@ -248,7 +249,30 @@ def build_session_columns(session: Any, segments: list[Any] | None = None) -> Se
     return cols
 
 
+MAX_STATE_ROWS = 4
+
+
+def subset(lane: LaneColumns, mask: np.ndarray) -> LaneColumns:
+    idx = np.flatnonzero(mask)
+    e = lane.end[idx]
+    return LaneColumns(lane.start[idx], e, np.maximum.accumulate(e) if len(e) else e, lane.kind[idx],
+                       lane.ignored[idx], lane.value[idx], lane.event[idx], [lane.segs[i] for i in idx.tolist()],
+                       lane.kinds)
+
+
+def split_by_kind(lane: LaneColumns, max_rows: int = MAX_STATE_ROWS) -> list[LaneColumns]:
+    """Sub-lanes, one per kind in order of first appearance (kinds beyond ``max_rows`` share rows)."""
+    if not len(lane):
+        return []
+    _, first = np.unique(lane.kind, return_index=True)
+    order = lane.kind[np.sort(first)]
+    row_of = {int(k): i % max_rows for i, k in enumerate(order.tolist())}
+    rows = np.fromiter((row_of[int(k)] for k in lane.kind), np.int32, len(lane))
+    return [subset(lane, rows == r) for r in range(min(max_rows, len(order)))]
+
+
 def _finish(cols: SessionColumns) -> None:
+    cols.state_rows = split_by_kind(cols.lane("state"))
     starts = [ln.start[0] for ln in cols.lanes.values() if len(ln)]
     ends = [ln.cum_end[-1] for ln in cols.lanes.values() if len(ln)]
     if starts:

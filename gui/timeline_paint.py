@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from gui.timeline_data import (
 GUTTER = 150
 AXIS_H = 24
 RIGHT_PAD = 10
+STATE_ROW_H = 16  # one sub-row per player state name
 IGNORED_AD_TEXT = "ignored — counted as main content"
 MAX_WIDE = 4000
 
@@ -165,7 +167,7 @@ def _kind_color(lane: str, kind: str, i: int) -> str:
     if lane == "chapter":
         return style.CHAPTER[i % 2]
     if lane == "state":
-        return STATE_COLORS[hash(kind) % len(STATE_COLORS)]
+        return STATE_COLORS[zlib.crc32(kind.encode()) % len(STATE_COLORS)]  # stable across runs
     if lane == "ping":
         return style.AD_PING if kind == "ad-ping" else style.PING
     if lane == "ping-gap":
@@ -340,7 +342,10 @@ class Painter:
             self._intervals(cols.lane("playback"), "playback", y + 3, h - 6)
             self._intervals(cols.lane("content-ignored-ad"), "content-ignored-ad", y + 2, h - 4,
                             force_hatch=True, text="ad counted as content")
-        elif key in ("adbreak", "chapter", "state"):
+        elif key == "state":
+            for r, sub in enumerate(cols.state_rows):
+                self._intervals(sub, "state", y + 2 + r * STATE_ROW_H, STATE_ROW_H - 2)
+        elif key in ("adbreak", "chapter"):
             self._intervals(cols.lane(key), key, y + 3, h - 6)
         elif key == "ad":
             self._intervals(cols.lane("ad"), "ad", y + 2, h - 4, text_ignored=IGNORED_AD_TEXT)
@@ -599,4 +604,4 @@ def tooltip_for_segment(lane: str, seg: Any, t0: float, events: Any) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["LANES", "LaneSpec", "Painter", "hatch", "legend_height", "tooltip_for_segment"]
+__all__ = ["LANES", "STATE_ROW_H", "LaneSpec", "Painter", "hatch", "legend_height", "tooltip_for_segment"]
