@@ -269,8 +269,9 @@ class TimelineWidget(QWidget):
         if not self._dirty:
             return
         now = time.monotonic()
-        if self._session is not None and self._cols is not None and now < self._next_build:
-            # huge live session: keep drawing the previous columns, rebuild a little later
+        have = self._overview if self._session is None else self._cols
+        if have is not None and now < self._next_build:
+            # huge live data: keep drawing the previous columns, rebuild a little later
             if not self._rebuild.isActive():
                 self._rebuild.start(int((self._next_build - now) * 1000) + 1)
             return
@@ -279,8 +280,8 @@ class TimelineWidget(QWidget):
             self._overview = build_overview(self._sessions, self._overview)
         else:
             self._cols = build_session_columns(self._session)
-            cost = self._cols.build_ms / 1000.0
-            self._next_build = now + REBUILD_FACTOR * cost if cost > 0.04 else 0.0
+        cost = time.monotonic() - now
+        self._next_build = now + REBUILD_FACTOR * cost if cost > 0.04 else 0.0
         if self._auto_fit:
             lo, hi = self._data_range()
             pad = (hi - lo) * FIT_PAD

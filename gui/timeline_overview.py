@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 ROW_MAX = 26
 ROW_MIN = 16
 BAR_ALPHA = 110
+OVERVIEW_LANES = frozenset({"content-ignored-ad", "ignored", "ad", "finding"})
 
 
 @dataclass
@@ -115,6 +116,8 @@ def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
     except Exception:
         log.exception("segments() failed for %s", attr(session, "key"))
         segments = []
+    if segments and not isinstance(segments[0], dict):  # fast pre-filter: only a few lanes matter here
+        segments = [g for g in segments if getattr(g, "lane", None) in OVERVIEW_LANES]
     for seg in segments:
         try:
             lane = attr(seg, "lane")
