@@ -31,7 +31,7 @@ def handle(s: SessionState, ev: Event) -> None:
         _set_state(s, ev, _STATE_OF[et])
         s.pause_playhead = ev.playhead
         s.pause_reported = False
-        if main:
+        if ev.context in ("main", "ignored-ad", "unknown"):  # as metrics.accumulate counts their time
             s.m["pause_count" if et == "pauseStart" else "buffer_count"] += 1
         s.awaiting_play_after_break = False
     elif et == "play":
@@ -52,7 +52,7 @@ def handle(s: SessionState, ev: Event) -> None:
         if et == "sessionEnd":
             s.error_pending = None
         _set_state(s, ev, "ended")
-    elif et == "sessionStart":
+    elif et == "sessionStart" and s.playback != "starting":  # Session._start already opened "starting"
         _set_state(s, ev, "starting")
     elif et == "adBreakComplete" and s.in_break is False:
         # Main content is not playing again until the player says so (R59).
