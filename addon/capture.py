@@ -291,7 +291,18 @@ def flow_to_exchange(flow: Any) -> Exchange:
         timestamp_end=float(resp.timestamp_end) if resp is not None and resp.timestamp_end else None,
         error=flow.error.msg if flow.error is not None else None,
         live=bool(getattr(flow, "live", False)),
+        client=_peer(flow),
     )
+
+
+def _peer(flow: Any) -> str | None:
+    try:
+        peer = flow.client_conn.peername
+    except AttributeError:
+        return None
+    if isinstance(peer, tuple | list) and peer:
+        return str(peer[0])
+    return None
 
 
 def _message_body(message: Any) -> bytes | None:
@@ -457,11 +468,12 @@ def _decode_headers(value: Any) -> Headers:
         return []
     if not isinstance(value, list):
         raise TypeError("headers must be a list of [name, value] pairs")
-    out: Headers = []
-    for pair in value:
-        if not isinstance(pair, list | tuple) or len(pair) != 2:
-            raise TypeError("headers must be a list of [name, value] pairs")
-        out.append((str(pair[0]), str(pair[1])))
+    try:
+        out: Headers = [(k, v) for k, v in value]
+    except (TypeError, ValueError):
+        raise TypeError("headers must be a list of [name, value] pairs") from None
+    if not all(type(k) is str and type(v) is str for k, v in out):
+        out = [(str(k), str(v)) for k, v in out]
     return out
 
 
@@ -493,6 +505,7 @@ def exchange_to_record(ex: Exchange) -> dict[str, Any]:
         "t_end": ex.timestamp_end,
         "error": ex.error,
         "live": ex.live,
+        "client": ex.client,
         "request": request,
         "response": response,
     }
@@ -530,4 +543,5 @@ def record_to_exchange(d: dict[str, Any]) -> Exchange:
         timestamp_end=float(t_end) if t_end is not None else None,
         error=error if isinstance(error, str) else None,
         live=bool(d.get("live", False)),
+        client=client if isinstance(client := d.get("client"), str) else None,
     )

@@ -58,8 +58,9 @@ class Exchange:
 
 def _header(headers: Headers, name: str) -> str | None:
     lname = name.lower()
+    size = len(lname)
     for key, value in headers:
-        if key.lower() == lname:
+        if len(key) == size and key.lower() == lname:
             return value
     return None
 

@@ -317,6 +317,7 @@ def test_open_capture_reports_progress() -> None:
         _exchange(request_body=None, response_body=None),
         _exchange(response_status=None, response_headers=[], response_body=None, timestamp_end=None,
                   error="connection refused", live=True),
+        _exchange(client="192.0.2.7"),
         _exchange(request_body=b"", response_status=201, response_headers=[("Location", f"/api/v1/sessions/{SID}")]),
     ],
 )
@@ -451,3 +452,9 @@ def test_har_entries_with_odd_json_never_crash(request: dict, response, started,
     entry = {"request": request, "response": response, "startedDateTime": started, "time": elapsed}
     ex = har_entry_to_exchange(entry, "x#1")
     assert ex is None or isinstance(ex, Exchange)
+
+
+def test_mitm_flows_carry_the_client_address() -> None:
+    """The player's address feeds the per-client rules (app-installation-id-changed, session-restarted)."""
+    first = next(iter(read_exchanges(FIXTURES / "clean-vod.mitm")))
+    assert first.client == "127.0.0.1"
