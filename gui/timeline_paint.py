@@ -400,7 +400,7 @@ class Painter:
         merged = self._merge_ignored(px0, px1, wide_idx, ign, left, right)
         if merged is not None:  # zoomed out over many ignored marks: one hatched run per overlap group
             for a, b in merged:
-                hatch(p, QRectF(a, y, b - a, h))
+                hatch(p, QRectF(a, y, b - a, h), border=False)
             wide_idx = wide_idx[~ign[wide_idx]]
         for j in wide_idx.tolist():
             i = i0 + j
@@ -511,7 +511,11 @@ class Painter:
         ys = y + h - (v - lo) / (hi - lo) * h
         px = np.clip(np.floor(self.xs(t)), self.plot.left() - 5, self.plot.right() + 5)
         pen = QPen(style.qcolor(style.PLAYHEAD_LINE))
-        pen.setWidthF(1.5 if len(t) <= 2000 else 1.0)  # thin pens skip the (slow) stroker when dense
+        if len(t) > 300:  # dense: a cosmetic 1 px pen skips the stroker (1.5 px zig-zags cost ~100 ms)
+            pen.setCosmetic(True)
+            pen.setWidthF(1.0)
+        else:
+            pen.setWidthF(1.5)
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         if len(px) > 2 * self.plot.width():
