@@ -56,6 +56,7 @@ LANES: tuple[LaneSpec, ...] = (
 )
 
 STATE_COLORS = ("#26a69a", "#8d6e63", "#5c6bc0", "#ec407a", "#7cb342", "#ffa726")
+DRAW_PRIORITY = {"playing": 1, "ended": 1, "paused": 2, "buffering": 3, "stalled": 4}
 SEV_ORDER = {"info": 0, "warning": 1, "error": 2}
 
 # Legend swatch kinds: ("fill", colour) | ("hatch", colour) | ("tick", colour) | ("line", colour)
@@ -392,7 +393,8 @@ class Painter:
         if len(narrow_idx):
             cols, kinds = column_dedup(np.floor(px0[narrow_idx]), lane.kind[i0:i1][narrow_idx], len(lane.kinds))
             p.setPen(Qt.PenStyle.NoPen)
-            for k in np.unique(kinds).tolist():
+            # problems last so they stay visible when zoomed out (stalled over buffering over playing)
+            for k in sorted(np.unique(kinds).tolist(), key=lambda k: DRAW_PRIORITY.get(lane.kinds[k], 0)):
                 p.setBrush(style.qcolor(_kind_color(name, lane.kinds[k], 0), alpha))
                 p.drawRects([QRectF(float(c), y, 2.0, h) for c in cols[kinds == k].tolist()])
         labels = len(wide_idx) <= 400
@@ -435,7 +437,7 @@ class Painter:
                 p.setPen(pen)
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
-            if labels and b - a > 28:
+            if labels and b - a > 40:
                 label = self._label(name, seg, kind, lane.value[i])
                 if label:
                     _text_box(p, fm, a + 3, top, hh, label, _text_on(color), b - a - 6, bg=None)

@@ -336,3 +336,17 @@ def test_real_ignored_ad_capture(tl: TimelineWidget, fixtures_dir: Path) -> None
     g = ad_segments[0]
     a, b = int(tl.xAt(g.start - tl.origin())), int(tl.xAt((g.end or g.start) - tl.origin()))
     assert _count_color(img, min(a, b - 6), max(b, a + 6), ad.top(), ad.bottom(), style.IGNORED_HATCH) > 20
+
+
+def test_overlapping_player_states_get_their_own_rows(tl: TimelineWidget) -> None:
+    s = clean_session()
+    s.segs.append(seg("state", "mute", T0 + 40_000, T0 + 70_000, "mute"))
+    tl.setSession(s)
+    img = _grab(tl)
+    lane = tl.laneRect("state")
+    assert lane.height() >= 2 * 16
+    x = int(tl.xAt(50_000))  # both fullscreen (30-60 s) and mute (40-70 s) are active here
+    top = tl.hoverText(QPoint(x, lane.top() + 8)) or ""
+    bottom = tl.hoverText(QPoint(x, lane.top() + 8 + 16)) or ""
+    assert "fullscreen" in top and "mute" in bottom
+    assert img.pixelColor(x, lane.top() + 8) != img.pixelColor(x, lane.top() + 24)
