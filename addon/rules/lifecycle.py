@@ -14,7 +14,7 @@ def before(s: SessionState, ev: Event) -> bool:
     et = ev.event_type
     if s.closed == "ended":
         if et == "sessionEnd":
-            s.emit("event-after-end", "repeated sessionEnd (silently dropped)", ev, severity=Severity.INFO)
+            s.emit("event-after-end", "repeated sessionEnd (silently dropped)", ev, severity=Severity.INFO, ignored=True)
         else:
             s.emit("event-after-end", f"{et or 'event'} after sessionEnd", ev, ignored=True)
         s.drop(ev, RULES["event-after-end"].consequence or "dropped")
@@ -40,7 +40,7 @@ def before(s: SessionState, ev: Event) -> bool:
     if ts is not None and s.first_ts is not None and ts - s.first_ts > s.tun("max_session_age") * 1000:
         s.emit_once("session-too-old", f"session is {(ts - s.first_ts) / 3600000:.1f} h old: expect 410 Gone; "
                     "restart sessions every 24 h", ev)
-    if s.completed and et not in ("ping", "sessionEnd", "sessionComplete"):
+    if s.completed and et not in ("ping", "sessionEnd"):
         s.emit("event-after-complete", f"{et or 'event'} after sessionComplete (playback is over)", ev)
     return False
 
