@@ -10,6 +10,7 @@ uses ``exchange`` (every exchange), ``gap``, ``stats`` and ``log``.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -207,9 +208,21 @@ class FileLoader(QThread):
         self._cancel = True
 
     def run(self) -> None:  # worker thread
+        t0 = time.perf_counter()
+        # Millions of long-lived objects: full cyclic-GC passes during the load would stall every thread
+        # (the GUI included) for seconds. Collect nothing while loading, then freeze what was loaded.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._run(t0)
+        finally:
+            if gc_was_enabled:
+                gc.freeze()
+                gc.enable()
+
+    def _run(self, t0: float) -> None:
         from addon.capture import open_capture
 
-        t0 = time.perf_counter()
         result = LoadResult(paths=self.paths)
         sizes = [_size(p) for p in self.paths]
         total = sum(sizes) or 1
