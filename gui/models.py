@@ -289,11 +289,14 @@ class SessionListModel(_Batched):
             if col == self.COL_IGNORED and c.ignored:
                 return style.qcolor(style.IGNORED_HATCH)
             return None
-        if role == Qt.ItemDataRole.BackgroundRole:
+        if role == Qt.ItemDataRole.BackgroundRole:  # badges: only the count cells are tinted
             if col == self.COL_IGNORED and c.ignored:
                 return style.qcolor(style.IGNORED_FILL)
-            label = {3: "error", 2: "warning"}.get(c.worst)
-            return style.qcolor(style.SEVERITY_BG[label]) if label else None
+            if col == self.COL_ERRORS and c.error:
+                return style.qcolor(style.SEVERITY_BG["error"])
+            if col == self.COL_WARNINGS and c.warning:
+                return style.qcolor(style.SEVERITY_BG["warning"])
+            return None
         if role == Qt.ItemDataRole.DecorationRole and col == self.COL_STATUS:
             return style.qcolor(style.STATUS_COLOR.get(status, "#757575"))
         if role == Qt.ItemDataRole.FontRole and col == self.COL_STATUS and status == "open":

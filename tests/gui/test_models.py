@@ -94,10 +94,14 @@ def test_session_columns_and_badges() -> None:
     assert m.index(row, SessionListModel.COL_IGNORED).data() == "4"
     assert m.index(row, SessionListModel.COL_DURATION).data() == "1:20"
     assert m.index(row, 0).data(SEVERITY_ROLE) == 3
-    assert m.index(row, 0).data(Qt.ItemDataRole.BackgroundRole) == style.qcolor(style.SEVERITY_BG["error"])
+    errors = m.index(row, SessionListModel.COL_ERRORS)
+    assert errors.data(Qt.ItemDataRole.BackgroundRole) == style.qcolor(style.SEVERITY_BG["error"])
+    assert errors.data(Qt.ItemDataRole.ForegroundRole) == style.qcolor(style.SEVERITY_FG["error"])
+    ignored = m.index(row, SessionListModel.COL_IGNORED)
+    assert ignored.data(Qt.ItemDataRole.BackgroundRole) == style.qcolor(style.IGNORED_FILL)
     assert m.index(row, 0).data(OBJECT_ROLE).key == "i"
     clean = m.row_of("c")
-    assert m.index(clean, 0).data(Qt.ItemDataRole.BackgroundRole) is None
+    assert m.index(clean, SessionListModel.COL_ERRORS).data(Qt.ItemDataRole.BackgroundRole) is None
     assert m.headerData(0, Qt.Orientation.Horizontal) == "Status"
 
 
