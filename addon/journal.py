@@ -93,8 +93,8 @@ class Journal:
         self._thread = threading.Thread(target=self._run, name="mcscope-journal", daemon=True)
         self._thread.start()
 
-    def append(self, record: dict[str, Any]) -> None:
-        """Queue one record for writing. Never blocks, never raises."""
+    def append(self, record: dict[str, Any] | bytes) -> None:
+        """Queue one record (a dict, or an already encoded NDJSON line) for writing. Never blocks."""
         if not self._closed:
             self._queue.put(record)
 
@@ -126,7 +126,7 @@ class Journal:
                     line = self._encode(item)
                     if line is not None:
                         batch.append(line)
-                        if item.get("type") != "journal":
+                        if isinstance(item, bytes) or item.get("type") != "journal":
                             count += 1
                     if len(batch) >= 1000 or time.monotonic() >= deadline:
                         break
@@ -151,6 +151,8 @@ class Journal:
 
     @staticmethod
     def _encode(record: Any) -> bytes | None:
+        if isinstance(record, bytes):
+            return record if record.endswith(b"\n") else record + b"\n"
         try:
             return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
         except (TypeError, ValueError) as exc:

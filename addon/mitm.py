@@ -115,7 +115,7 @@ class McScope:
         self.stream: stream_mod.StreamServer | None = None
         self.discovery_path: Path | None = None
         self._token = ""
-        self._ring: deque[dict[str, Any]] = deque(maxlen=50_000)
+        self._ring: deque[bytes] = deque(maxlen=50_000)  # encoded exchange records, for snapshots
         self.dropped = 0
         self._pending: deque[Exchange] = deque()
         self._scheduled = False
@@ -387,30 +387,32 @@ class McScope:
         if not self._pending:
             return
         self._start()
+        deltas: list[Any] = []
         while self._pending:
-            self._process(self._pending.popleft())
+            self._process(self._pending.popleft(), deltas)
+        self._publish_deltas(deltas)
         self._publish_stats()
 
-    def _process(self, ex: Exchange) -> None:
+    def _process(self, ex: Exchange, deltas: list[Any]) -> None:
         self.exchanges += 1
         try:
-            record = exchange_to_record(ex)
+            # Encoded once: the same bytes go to the journal, the snapshot ring and every viewer.
+            line = json.dumps(exchange_to_record(ex), separators=(",", ":"), ensure_ascii=False).encode()
         except Exception as exc:  # pragma: no cover - defensive
             log.warning("mcscope: cannot serialise exchange %s: %s", ex.flow_id, exc)
             return
         if self.journal is not None:
-            self.journal.append(record)
+            self.journal.append(line + b"\n")
         if self._ring.maxlen and len(self._ring) == self._ring.maxlen:
             self.dropped += 1
-        self._ring.append(record)
-        if self.stream is not None:
-            self.stream.publish({"type": "exchange", "record": record})
+        self._ring.append(line)
+        if self.stream is not None and self.stream.has_clients():
+            self.stream.publish(b'{"type":"exchange","record":' + line + b"}\n")
         try:
-            deltas = self.analyzer.feed(ex) if self.analyzer is not None else []
+            if self.analyzer is not None:
+                deltas.extend(self.analyzer.feed(ex))
         except Exception as exc:  # the core never raises; be safe anyway
             log.warning("mcscope: analysis of %s failed: %s", ex.flow_id, exc)
-            return
-        self._publish_deltas(deltas)
 
     def _new_analyzer(self) -> None:
         from addon.session import Analyzer
@@ -423,9 +425,9 @@ class McScope:
     def _rebuild_analyzer(self) -> None:
         """Rule options changed at runtime: re-analyse what is retained."""
         self._new_analyzer()
-        for record in self._ring:
+        for line in self._ring:
             try:
-                self.analyzer.feed(record_to_exchange(record))
+                self.analyzer.feed(record_to_exchange(json.loads(line)))
             except Exception as exc:  # pragma: no cover
                 log.warning("mcscope: re-analysis failed: %s", exc)
 
@@ -453,9 +455,11 @@ class McScope:
             "mock": bool(self._collector is not None and ctx.options.mcscope_mock),
         }
 
-    def _snapshot(self) -> dict[str, Any]:
+    def _snapshot(self) -> bytes:
         self._drain()
-        return {"type": "snapshot", "records": list(self._ring), "dropped": self.dropped}
+        return b'{"type":"snapshot","records":[' + b",".join(self._ring) + (
+            b'],"dropped":%d}\n' % self.dropped
+        )
 
     def _publish_log(self, level: str, message: str) -> None:
         if self.stream is not None:
@@ -486,9 +490,10 @@ class McScope:
         stream = self.stream
         if stream is None or not stream.has_clients() or not deltas:
             return
+        summaries: dict[int, Any] = {}  # one summary per session per batch (the state after the batch)
         for d in deltas:
             try:
-                msg = _delta_message(d)
+                msg = _delta_message(d, summaries)
             except Exception as exc:  # pragma: no cover - defensive
                 log.warning("mcscope: cannot encode delta: %s", exc)
                 continue
@@ -558,12 +563,19 @@ def _write_report(report: Any, kind: str, rep: dict[str, Any], path: Path, fail_
     os.replace(tmp, path)
 
 
-def _delta_message(d: Any) -> dict[str, Any] | None:
+def _delta_message(d: Any, summaries: dict[int, Any]) -> dict[str, Any] | None:
     session = d.session
+
+    def summary() -> Any:
+        key = id(session)
+        if key not in summaries:
+            summaries[key] = session.summary()
+        return summaries[key]
+
     if d.kind == "event" and d.event is not None:
-        return {"type": "event", "session": session.summary() if session else None, "event": d.event.to_dict()}
+        return {"type": "event", "session": summary() if session else None, "event": d.event.to_dict()}
     if d.kind == "session" and session is not None:
-        return {"type": "session", "session": session.summary()}
+        return {"type": "session", "session": summary()}
     if d.kind == "finding" and d.finding is not None:
         return {"type": "finding", "session": session.key if session else None, "finding": d.finding.to_dict()}
     return None

@@ -51,6 +51,10 @@ def encode(msg: dict[str, Any]) -> bytes:
     return json.dumps(msg, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8") + b"\n"
 
 
+def _line(msg: dict[str, Any] | bytes) -> bytes:
+    return msg if isinstance(msg, bytes) else encode(msg)
+
+
 def token_from_env() -> tuple[str, bool]:
     """(token, generated): ``$MCSCOPE_TOKEN`` or a fresh random token."""
     token = os.environ.get(TOKEN_ENV, "")
@@ -200,8 +204,8 @@ class StreamServer:
     def __init__(
         self,
         token: str,
-        hello: Callable[[], dict[str, Any]],
-        snapshot: Callable[[], dict[str, Any]],
+        hello: Callable[[], dict[str, Any] | bytes],
+        snapshot: Callable[[], dict[str, Any] | bytes],
         socket_path: Path | None = None,
         tcp: bool = False,
         client_queue: int = DEFAULT_CLIENT_QUEUE,
@@ -330,8 +334,8 @@ class StreamServer:
         client = _Client(writer, self.client_queue)
         # hello + snapshot + registration in one synchronous step: no delta can slip in between.
         try:
-            hello = encode(self._hello())
-            snap = encode(self._snapshot())
+            hello = _line(self._hello())
+            snap = _line(self._snapshot())
         except Exception as exc:  # pragma: no cover - defensive: a bad record must not kill the server
             log.warning("stream: cannot build snapshot: %s", exc)
             await self._refuse(writer, "internal")
