@@ -93,7 +93,8 @@ def build_argv(args: argparse.Namespace, journal: str) -> list[str]:
         if value:
             sets.append((f"mcscope_{name}", str(Path(value).expanduser().resolve())))
     if args.mock:
-        sets.append(("mcscope_mock", "true"))
+        # lazy: no upstream connection before the request hook, so made-up HTTPS hosts work in mock mode
+        sets += [("mcscope_mock", "true"), ("connection_strategy", "lazy")]
     sets += [("mcscope_hosts", h) for h in args.host]
     sets += [("mcscope_ignore", r) for r in args.ignore]
     sets += [("mcscope_severity", s) for s in args.severity]

@@ -248,6 +248,28 @@ def test_e2e_replay_faulty_fixture_exits_1(env: Env) -> None:
     assert "ad-outside-break" in report_rules(env.tmp / "r.json")
 
 
+def test_e2e_mock_mode_answers_without_upstream(env: Env) -> None:
+    port = free_port()
+    dead = free_port()  # nothing listens there: every answer must come from the mock collector
+    proc = start_proxy(env, port, "--mock", "--journal", str(env.tmp / "j.ndjson"), "--json",
+                       str(env.tmp / "r.json"), mitmdump_args=("-q",))
+    try:
+        results = play(["vod-preroll-midroll", "ad-outside-break"], f"http://127.0.0.1:{dead}", port)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", f"http://127.0.0.1:{dead}/not-collection")
+        other = conn.getresponse()
+        other.read()
+        conn.close()
+    finally:
+        rc, out = stop(proc)
+    assert all(not r.failures for r in results), [r.failures for r in results]
+    assert other.status == 502  # non-collection traffic is passed on (and fails: nothing listens)
+    assert rc == 1, out
+    assert "ad-outside-break" in report_rules(env.tmp / "r.json")
+    statuses = {e.response_status for e in journal_flows(env.tmp / "j.ndjson")}
+    assert statuses <= {201, 204, 400, 404, 410} and 201 in statuses
+
+
 def _self_signed(tmp: Path) -> tuple[Path, Path]:
     import datetime
 
