@@ -406,6 +406,19 @@ def test_e2e_bad_option_through_mitmdump_exits_nonzero(env: Env) -> None:
     assert b"mcscope_fail_on" in res.stdout + res.stderr
 
 
+def test_e2e_port_in_use_exits_2(env: Env) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = subprocess.run(
+            [PY, "-m", "addon.cli", "proxy", "--listen", f"127.0.0.1:{port}", "--journal", "off",
+             "--stream", "off", "--", "-q", "--set", f"confdir={env.conf}"],
+            cwd=REPO, env=env.env, capture_output=True, timeout=60,
+        )
+    assert res.returncode == 2, res.stderr.decode()
+
+
 # ---------------------------------------------------------------------------------- passivity
 class Recorder(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
