@@ -43,7 +43,8 @@ class ClientTracker:
         if earlier is not None and earlier is not s and _still_open(earlier, ev):
             s.emit("session-restarted", f"new sessionStart for media.id {media_id!r} while session "
                    f"{earlier.sid or earlier.key} of this client is still open (progress and markers are lost)", ev)
-        self._latest[(key, media_id)] = s
+        if ev.status == 201:  # only a 201 creates a session; a retry after a 400/5xx/timeout restarts nothing
+            self._latest[(key, media_id)] = s
 
 
 def _still_open(earlier: SessionState, ev: Event) -> bool:

@@ -189,6 +189,17 @@ def restart_after_first_timed_out():
     return _restart(gap=10 * MIN + 1)
 
 
+@pytest.mark.parametrize("failure", [{"status": 500}, {"status": 400}, {"status": None, "error": "timeout"}])
+@covers("session-restarted", quiet=True)
+def test_retry_after_a_failed_session_start_is_not_a_restart(failure):
+    c = Capture()
+    c.start(**failure)
+    c.start(dt=5000)  # Adobe's SDK retries a failed sessionStart up to 2 times
+    c.ev("play")
+    c.ev("sessionEnd")
+    assert_quiet(c.analyze(), "session-restarted")
+
+
 # --- session-not-closed --------------------------------------------------------------------------------
 @T.fires("session-not-closed", event=None)
 def capture_ends_while_playing():
