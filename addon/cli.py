@@ -55,6 +55,12 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     )
     parser.add_argument("--version", action="version", version=f"mcscope {version()}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    try:
+        from gui.app import add_launch_arguments
+    except Exception as exc:  # no Qt: the subcommands still work
+        log.debug("window options not available: %s", exc)
+    else:
+        add_launch_arguments(parser.add_argument_group("window (without a subcommand)"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in modules:
         try:
@@ -77,24 +83,26 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     return parser
 
 
-def _launch_gui() -> int:
+def _launch_gui(argv: Sequence[str]) -> int:
     try:
         from gui.app import main as gui_main
     except ImportError as exc:
         print(f"mcscope: the desktop window is not available ({exc}); try 'mcscope --help'", file=sys.stderr)
         return EXIT_USAGE
-    result = gui_main()
+    window_args = [a for a in argv if a not in ("-v", "-vv", "--verbose")]
+    result = gui_main(window_args)
     return int(result or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    arglist = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arglist)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     func = getattr(args, "func", None)
     if args.command is None or func is None:
-        return _launch_gui()
+        return _launch_gui(arglist)
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:

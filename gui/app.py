@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_USAGE = 2
 SCREENSHOT_TIMEOUT_MS = 120_000
+DEMO_SCREENSHOT_DELAY_MS = 9000
+LIVE_SCREENSHOT_DELAY_MS = 1500
 
 
 def display_problem(env: dict[str, str] | None = None, platform: str | None = None) -> str | None:
@@ -44,7 +46,8 @@ def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None, help="proxy listen port (default 8080 or the saved one)")
     parser.add_argument("--listen-host", default=None, help="proxy listen address (default 127.0.0.1)")
     parser.add_argument("--screenshot", metavar="PNG", default=None,
-                        help="render the window offscreen into PNG and exit (with 'open FILE')")
+                        help="render the window offscreen into PNG and exit (after loading with 'open FILE', "
+                        "after a few seconds of --demo, else at once)")
     parser.add_argument("--no-capture", action="store_true", help="open the window without starting capture")
 
 
@@ -146,6 +149,12 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
         win.demo.start()
     elif capture:
         win.start_capture()
+    if screenshot and mode != "open":
+        from PySide6.QtCore import QTimer
+
+        # Live modes have no "loaded" moment: give the demo's players time to fill the window.
+        delay = DEMO_SCREENSHOT_DELAY_MS if demo else LIVE_SCREENSHOT_DELAY_MS
+        QTimer.singleShot(delay, lambda: _screenshot_and_quit(app, win, screenshot, result))
     app.exec()
     win.shutdown()
     return int(result["code"])

@@ -55,9 +55,26 @@ def test_missing_and_broken_modules_are_tolerated(monkeypatch: pytest.MonkeyPatc
 
 def test_no_subcommand_launches_gui(monkeypatch: pytest.MonkeyPatch) -> None:
     called = []
-    monkeypatch.setattr(cli, "_launch_gui", lambda: called.append(True) or 0)
+    monkeypatch.setattr(cli, "_launch_gui", lambda argv: called.append(list(argv)) or 0)
     assert cli.main([]) == 0
-    assert called == [True]
+    assert called == [[]]
+
+
+def test_window_options_reach_the_gui(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mcscope --demo --port 9090` is the window's launch, with its options passed on."""
+    import gui.app
+
+    seen = []
+    monkeypatch.setattr(gui.app, "main", lambda argv: seen.append(list(argv)) or 0)
+    assert cli.main(["-v", "--demo", "--port", "9090"]) == 0
+    assert seen == [["--demo", "--port", "9090"]]
+
+
+def test_window_options_are_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "--demo" in out and "--screenshot" in out
 
 
 def test_console_entry_point_runs() -> None:

@@ -88,6 +88,18 @@ def test_screenshot(tmp_path: Path) -> None:
     assert img.width() >= 1200 and img.height() >= 800
 
 
+def test_screenshot_without_files_does_not_wait_for_a_load(tmp_path: Path) -> None:
+    """`mcscope --no-capture --screenshot x.png` renders the empty window and exits (no load to wait for)."""
+    out = tmp_path / "empty.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "addon", "--no-capture", "--screenshot", str(out)],
+        cwd=REPO_ROOT, env=_env(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path)),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.stat().st_size > 0
+
+
 def test_demo_fills_the_window_with_live_sessions(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """--demo: the real mitmdump child in mock-collector mode + the scripted players child."""
     from PySide6.QtCore import QSettings
