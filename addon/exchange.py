@@ -168,6 +168,10 @@ def _check_session_start_response(ex: Exchange, parsed: ParsedExchange) -> None:
     if parsed.sid is None and not parsed.is_array:
         shown = "no Location header" if location is None else f"Location {location!r} does not name a session"
         parsed.findings.append(RawFinding("location-missing", f"201 from /sessions with {shown}"))
+    elif parsed.sid is not None and location is not None and not spec.LOCATION_RE.match(location):
+        parsed.findings.append(RawFinding(
+            "location-missing", f"201 from /sessions with an absolute Location {location!r}: players parse "
+            "^/api/<version>/sessions/<sid> and will not find the sid"))
     expose = ex.response_header("access-control-expose-headers") or ""
     if parsed.sid is not None and "location" not in [h.strip().lower() for h in expose.split(",")]:
         parsed.findings.append(

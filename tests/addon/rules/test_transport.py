@@ -211,7 +211,7 @@ def location_not_under_api():
     return c
 
 
-@T.quiet("location-missing")
+@T.fires("location-missing", event=0)
 def absolute_location():
     c = Capture()
     c.start(location=f"{HOST}/api/v1/sessions/{c.sid}")
@@ -436,6 +436,17 @@ def test_server_error_and_no_response_do_not_drop_the_event():
     s = an.sessions[0]
     assert not s.events[2].ignored and not s.events[3].ignored
     assert RULES["server-error"].severity == Severity.WARNING
+
+
+def test_absolute_location_still_names_the_sid():
+    c = Capture()
+    c.start(location=f"{HOST}/api/v1/sessions/{c.sid}")
+    c.ev("play")
+    an = c.analyze()
+    f = assert_fires(an, "location-missing", event=0, count=1)
+    assert "absolute" in f.message
+    assert len(an.sessions) == 1 and an.sessions[0].sid == c.sid  # the events join the session
+    assert_quiet(an, "no-session-start")
 
 
 @covers("unknown-host", fires=True)
