@@ -32,6 +32,8 @@ from addon.timeline import Segment
 
 __all__ = ["Analyzer", "Delta", "Event", "Segment", "Session"]
 
+EMPTY_SID_KEY = "(empty sid)"
+
 
 class Session(SessionState):
     """One media session: its events, findings, timeline and metrics."""
@@ -39,7 +41,8 @@ class Session(SessionState):
     def process(self, ev: Event, live: bool = False, accepted: bool = True) -> None:
         """Judge one event. ``accepted=False``: the collector refused it, so it changes no state."""
         self.event_count += 1
-        if self.timeline is not None or self.config.keep_events:
+        self.last_event = ev
+        if self.config.keep_events:
             self.events.append(ev)
         if self.first_received is None:
             self.first_received = ev.received
@@ -285,14 +288,18 @@ class Analyzer:
         sid = parsed.sid or ""
         s = self._by_sid.get(sid)
         if s is None:
-            s = self._new_session(sid, sid, deltas)
-            mid_capture = ex.timestamp_start - (self._capture_start or ex.timestamp_start) <= self.config.tunables[
-                "idle_timeout"]
+            s = self._new_session(sid or EMPTY_SID_KEY, sid, deltas)
             first = Event(0, sid, ex.flow_id, parsed.bodies[0] if parsed.bodies else None, ex.timestamp_start,
                           ex.response_status)
-            s.emit("no-session-start", "no sessionStart/201 captured for this sid" + (
-                " (the capture probably began mid-session)" if mid_capture else ""), first,
-                severity=Severity.INFO if mid_capture else None)
+            if not sid:
+                s.emit("no-session-start", "event posted with an empty sid, before the 201 named the session: "
+                       "queue events until the sid is known", first)
+            else:
+                mid_capture = ex.timestamp_start - (self._capture_start or ex.timestamp_start) <= \
+                    self.config.tunables["idle_timeout"]
+                s.emit("no-session-start", "no sessionStart/201 captured for this sid" + (
+                    " (the capture probably began mid-session)" if mid_capture else ""), first,
+                    severity=Severity.INFO if mid_capture else None)
             pending: list[Finding] = list(first.findings)
         else:
             pending = []
@@ -338,17 +345,21 @@ class Analyzer:
         for s in self.sessions:
             if s.downloaded or s.closed is not None or s.completed:
                 continue
+            if not s.sid:
+                continue  # no 201 named it: the collector never opened this session (or the player cannot use it)
             before = len(s.findings)
             idle_ms = s.tun("idle_timeout") * 1000
             expired = end is not None and s.last_t is not None and end - s.last_t > idle_ms
+            last = s.last_event
             if expired:
+                # R45: closed by timeout rather than by sessionComplete/sessionEnd.
                 lifecycle.close(s, None)
                 s.closed = "expired"
                 s.emit("session-not-closed", "no sessionComplete or sessionEnd: the collector closed the session by "
-                       "idle timeout (seconds since last call becomes ~600)")
+                       "idle timeout (seconds since last call becomes ~600)", last)
             else:
                 s.emit("session-not-closed", "at capture end the session has neither sessionComplete nor sessionEnd "
-                       "(end abandoned playback with sessionEnd, finished playback with sessionComplete)")
+                       "(end abandoned playback with sessionEnd, finished playback with sessionComplete)", last)
             for f in s.findings[before:]:
                 deltas.append(Delta("finding", s, None, f))
         return deltas

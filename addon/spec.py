@@ -154,7 +154,8 @@ COLLECTOR_HOST_SUFFIX: Final[str] = ".hb-api.omtrdc.net"
 
 # §1.2 endpoints; any prefix before /api/v1/ is accepted (CNAMEs, reverse proxies).
 SESSIONS_PATH_RE: Final[re.Pattern[str]] = re.compile(r"/api/v1/sessions/?$")
-EVENTS_PATH_RE: Final[re.Pattern[str]] = re.compile(r"/api/v1/sessions/([^/]+)/events/?$")
+# The sid may be empty: a player that posts before the 201 arrived sends /sessions//events.
+EVENTS_PATH_RE: Final[re.Pattern[str]] = re.compile(r"/api/v1/sessions/([^/]*)/events/?$")
 DOWNLOADED_PATH_RE: Final[re.Pattern[str]] = re.compile(r"/api/v1/downloaded/?$")
 SCHEMAS_PATH_RE: Final[re.Pattern[str]] = re.compile(r"/api/v1/schemas/[^/]+/?$")
 

@@ -106,6 +106,7 @@ class SessionState:
         self.config = config
         self.downloaded = downloaded
         self.events: list[Event] = []
+        self.last_event: Event | None = None
         self.event_count = 0
         self.findings: list[Finding] = []
         self.counts = {Severity.ERROR: 0, Severity.WARNING: 0, Severity.INFO: 0}

@@ -131,7 +131,7 @@ class Capture:
             self.in_break = True
         elif event_type == "adBreakComplete":
             self.in_break = False
-        return self.post(f"/api/v1/sessions/{sid or self.sid}/events", body, status=status, **kw)
+        return self.post(f"/api/v1/sessions/{self.sid if sid is None else sid}/events", body, status=status, **kw)
 
     def ping_for(self, seconds: float, every: int = 10000) -> None:
         for _ in range(int(seconds * 1000 // every)):

@@ -198,10 +198,21 @@ def test_finish_expires_idle_sessions() -> None:
     s = an.session("old")
     assert s.status == "timed-out"
     [f] = [f for f in s.findings if f.rule == "session-not-closed"]
-    assert "idle timeout" in f.message and f.event is None
+    assert "idle timeout" in f.message and f.event == 2  # the last event before the silence
 
 
 def test_completed_and_ended_sessions_need_nothing_at_finish() -> None:
     an = clean_vod().analyze()
     assert an.finish() == []
     assert "session-not-closed" not in rules(an)
+
+
+def test_events_with_an_empty_sid_are_not_lost() -> None:
+    """A player that posts before the 201 sends /sessions//events: a warning, never silence."""
+    c = Capture()
+    c.ev("play", sid="")
+    an = c.analyze()
+    [s] = an.sessions
+    assert s.key == "(empty sid)" and s.event_count == 1
+    [f] = [f for f in s.findings if f.rule == "no-session-start"]
+    assert f.severity == Severity.WARNING and "empty sid" in f.message
