@@ -231,6 +231,10 @@ class Analyzer:
 
     def _attach(self, s: Session, ev: Event, parsed: xch.ParsedExchange) -> None:
         for raw in parsed.findings:
+            if raw.rule == "unknown-host":
+                if raw.rule in s.fired:
+                    continue  # once per session: every call of a session goes to the same host
+                s.fired.add(raw.rule)
             s.emit(raw.rule, raw.message, ev, severity=Severity.parse(raw.severity) if raw.severity else None)
 
     def _status(self, s: Session, ev: Event, parsed: xch.ParsedExchange) -> bool:

@@ -216,3 +216,14 @@ def test_events_with_an_empty_sid_are_not_lost() -> None:
     assert s.key == "(empty sid)" and s.event_count == 1
     [f] = [f for f in s.findings if f.rule == "no-session-start"]
     assert f.severity == Severity.WARNING and "empty sid" in f.message
+
+
+def test_unknown_host_is_reported_once_per_session() -> None:
+    """A player pointed at a test collector hits the same host on every call: one info, not one per call."""
+    import tests.addon.builder as builder
+
+    c = clean_vod()
+    for ex in c.exchanges:
+        ex.url = ex.url.replace(builder.HOST, "http://127.0.0.1:9000")
+    an = c.analyze()
+    assert rules(an)["unknown-host"] == 1
