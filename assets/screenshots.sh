@@ -1,0 +1,34 @@
+#!/bin/sh
+# Render the main window offscreen for three captures (clean VOD with ads, chapters, an ignored ad) and,
+# with --update, refresh the README picture (assets/screenshot.png).
+#   sh assets/screenshots.sh [OUTDIR] [--update]
+set -eu
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd -P)
+root=$(dirname "$here")
+out=/tmp/mcscope-shots
+update=no
+for arg in "$@"; do
+    case "$arg" in
+        --update) update=yes ;;
+        *) out=$arg ;;
+    esac
+done
+mkdir -p "$out"
+external="$root/../shared/fixtures/external"
+vod="$root/tests/fixtures/clean-vod.har"
+[ -f "$external/adobe-tl1-view-to-end-repaired.har" ] && vod="$external/adobe-tl1-view-to-end-repaired.har"
+export QT_QPA_PLATFORM=offscreen
+shoot() {  # NAME CAPTURE...
+    name=$1
+    shift
+    sh "$root/addon/run.sh" mcscope open "$@" --screenshot "$out/$name.png"
+    echo "$out/$name.png"
+}
+shoot vod-with-ads "$vod"
+shoot chapters "$root/tests/fixtures/clean-chapters.har"
+shoot ignored-ad "$root/tests/fixtures/faulty-ad-outside-break.har" "$root/tests/fixtures/clean-vod.har" \
+    "$root/tests/fixtures/faulty-events-after-end.har"
+if [ "$update" = yes ]; then
+    cp "$out/ignored-ad.png" "$here/screenshot.png"
+    echo "updated $here/screenshot.png"
+fi
