@@ -25,7 +25,7 @@ def handle(s: SessionState, ev: Event) -> None:
         if not has_id or source is None:
             s.emit("error-without-id", "error without an error id and source (send qoeData media.qoe.errorID and "
                    "media.qoe.errorSource player|external)", ev)
-        elif source not in spec.ERROR_SOURCES:
+        elif not isinstance(source, str) or source not in spec.ERROR_SOURCES:
             s.emit("error-without-id", f"error source {source!r} is not player or external", ev)
         s.error_pending = ev
         if s.timeline is not None:

@@ -80,6 +80,12 @@ def _error_bad_source() -> tuple[Capture, int]:
     return c, last(c)
 
 
+def _error_source_not_a_string() -> tuple[Capture, int]:
+    c = playing()
+    _error(c, media__qoe__errorID="E42", media__qoe__errorSource=["player"])  # once a TypeError (unhashable)
+    return c, last(c)
+
+
 def _error_then_complete() -> tuple[Capture, int]:
     c = playing()
     c.ping_for(10)
@@ -98,6 +104,7 @@ FIRES = [
     Fires("error-without-id", _bare_error),
     Fires("error-without-id", _error_without_source),
     Fires("error-without-id", _error_bad_source),
+    Fires("error-without-id", _error_source_not_a_string),
     Fires("error-not-followed", _error_then_complete),
 ]
 
