@@ -160,6 +160,14 @@ def _no_pings_but_not_closed() -> Capture:
     return c
 
 
+def _end_long_after_complete() -> Capture:
+    c = playing()
+    c.ping_for(20)
+    c.ev("sessionComplete", dt=5000)
+    c.ev("sessionEnd", dt=120000)  # the player closes the session when the viewer leaves: no pings due
+    return c
+
+
 def _short_ad_without_pings() -> Capture:
     c = _in_ad()
     c.ev("adComplete", dt=3000)
@@ -173,6 +181,7 @@ QUIET = [
     Quiet("ping-interval", "12 s and 8 s intervals", _interval_12s),
     Quiet("ping-interval", "pings during pause and buffer", _pings_while_paused),
     Quiet("ping-interval", "clean_vod with a mid-roll", clean_vod),
+    Quiet("ping-interval", "sessionEnd long after sessionComplete", _end_long_after_complete),
     Quiet("ad-ping-interval", "1 s ad pings", _ad_pings_1s),
     Quiet("ad-ping-interval", "3 s ad pings", _ad_pings_3s),
     Quiet("no-pings", "a 10 s session", _session_of_10s),
