@@ -15,6 +15,8 @@ from addon.model import Finding, Severity
 from addon.rules.catalogue import RULES
 from addon.timeline import TimelineRecorder
 
+_NUMBER = int | float
+
 
 class Event:
     """One Media Collection API event as mcscope judged it."""
@@ -37,7 +39,6 @@ class Event:
         self.index = index
         self.sid = sid
         self.flow = flow
-        self.body: dict[str, Any] | None = body if isinstance(body, dict) else None
         self.received = received
         self.status = status
         self.downloaded = downloaded
@@ -45,13 +46,18 @@ class Event:
         self.ignored = False
         self.ignored_reason: str | None = None
         self.context = "main"  # main | ad | break | ignored-ad
-        et = self.body.get("eventType") if self.body is not None else None
+        et = pt = None
+        if isinstance(body, dict):
+            self.body: dict[str, Any] | None = body
+            et = body.get("eventType")
+            pt = body.get("playerTime")
+        else:
+            self.body = None
         self.event_type: str | None = et if isinstance(et, str) else None
         playhead = ts = None
-        pt = self.body.get("playerTime") if self.body is not None else None
         if isinstance(pt, dict):
             ph = pt.get("playhead")
-            if isinstance(ph, int | float) and not isinstance(ph, bool):
+            if isinstance(ph, _NUMBER) and not isinstance(ph, bool):
                 playhead = float(ph)
             raw_ts = pt.get("ts")
             if isinstance(raw_ts, int) and not isinstance(raw_ts, bool):
@@ -176,6 +182,7 @@ class SessionState:
         self.main_ref: int | None = None  # ts the next main ping is measured from
         self.main_ref_kind = ""  # play | ping | break
         self.main_gap_reported = False
+        self.short_pings_reported = False
         self.first_main_ping_seen = False
         self.ad_ref: int | None = None
         self.ad_start_t: int | None = None

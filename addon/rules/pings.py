@@ -29,6 +29,12 @@ def handle(s: SessionState, ev: Event) -> None:
         return
     if s.in_break is not False:
         return  # unknown or ad-break context: nothing is known about main-content pings
+    if s.ignored_ad is not None or ev.context == "ignored-ad":
+        # The player is in an ad Adobe ignores (reported once as ad-outside-break): its ad-cadence pings
+        # are not judged as content pings; measure again from the ad's end.
+        if s.main_ref is not None:
+            _set_ref(s, ev.t, "ad")
+        return
     if et == "play" and s.main_ref is None and ev.context in ("main", "ignored-ad"):
         _set_ref(s, ev.t, "play")
         return
@@ -64,14 +70,19 @@ def _main_interval(s: SessionState, ev: Event, is_ping: bool) -> None:
             s.emit("ping-first-late", f"first main-content ping {elapsed / 1000:.1f} s after playback start "
                    f"(expected within {high / 1000:g} s)", ev)
         else:
-            since = {"ping": "the previous ping", "break": "the ad break ended", "play": "playback start"}[kind]
+            since = {"ping": "the previous ping", "break": "the ad break ended", "play": "playback start",
+                     "ad": "the ignored ad ended"}[kind]
             s.emit("ping-interval", f"{elapsed / 1000:.1f} s since {since} without a ping (expected every "
                    f"{s.tun('main_ping_interval'):g} s)", ev)
     if not is_ping:
         return
     if kind == "ping" and elapsed < low:
-        s.emit("ping-interval", f"ping {elapsed / 1000:.1f} s after the previous one (expected every "
-               f"{s.tun('main_ping_interval'):g} s)", ev)
+        if not s.short_pings_reported:  # once per run of too-frequent pings, not on every ping
+            s.short_pings_reported = True
+            s.emit("ping-interval", f"ping {elapsed / 1000:.1f} s after the previous one (expected every "
+                   f"{s.tun('main_ping_interval'):g} s)", ev)
+    elif kind == "ping":
+        s.short_pings_reported = False
     s.first_main_ping_seen = True
     _set_ref(s, ev.t, "ping")
 

@@ -6,6 +6,7 @@ from addon.state import Event, SessionState
 
 PLAYHEAD_TOLERANCE = 1.0
 STALL_EVENTS = 3  # R57: unchanged over 3+ consecutive events
+STALL_MIN_SPAN_MS = 1500  # players report whole-second playheads: quick back-to-back events are no stall
 UNITS_RATIO = (300.0, 3000.0)  # playhead/ts speed that means milliseconds sent as seconds
 UNITS_MIN_SPAN_MS = 2000
 
@@ -76,20 +77,27 @@ def _set_state(s: SessionState, ev: Event, state: str) -> None:
 def _stall(s: SessionState, ev: Event) -> None:
     if s.in_break is not False or ev.playhead is None:
         return
+    if ev.context == "ignored-ad" or s.ignored_ad is not None:
+        # An ad Adobe ignores keeps the content playhead still: its consequence is reported as
+        # ad-outside-break (time counted as main content), not as a stall.
+        _end_stall(s, ev.t)
+        return
     if ev.event_type == "play" or s.playback != "playing":
+        _end_stall(s, ev.t)
         s.stall_run = 1 if ev.event_type == "play" else 0
         s.stall_playhead = ev.playhead
         s.stall_start_t = ev.t
         return
     if s.stall_run > 0 and s.stall_playhead is not None and abs(ev.playhead - s.stall_playhead) < 1e-6:
         s.stall_run += 1
-        if s.stall_run == STALL_EVENTS:
+        began = s.stall_start_t if s.stall_start_t is not None else ev.t
+        if not s.stalled and s.stall_run >= STALL_EVENTS and ev.t - began >= STALL_MIN_SPAN_MS:
             s.stalled = True
             s.m["stalls"] += 1
-            s.emit("stall", f"playing, yet the playhead stayed at {ev.playhead:g} over {STALL_EVENTS} events "
-                   "(Adobe counts a stall)", ev)
-            if s.timeline is not None and s.stall_start_t is not None:
-                s.timeline.open("playback", "stall", "stalled", s.stall_start_t, "stalled", event=ev.index)
+            s.emit("stall", f"playing, yet the playhead stayed at {ev.playhead:g} over {s.stall_run} events "
+                   f"and {(ev.t - began) / 1000:.1f} s (Adobe counts a stall)", ev)
+            if s.timeline is not None:
+                s.timeline.open("playback", "stall", "stalled", began, "stalled", event=ev.index)
         return
     _end_stall(s, ev.t)
     s.stall_run = 1

@@ -25,14 +25,14 @@ def check(s: SessionState, ev: Event, realtime: bool) -> None:
     st = params.get("media.streamType")
     if st is None:
         s.emit("stream-type", "media.streamType is missing (audio or video)", ev)
-    elif st not in spec.STREAM_TYPES:
+    elif not isinstance(st, str) or st not in spec.STREAM_TYPES:
         s.emit("stream-type", f"media.streamType {_short(st)} is not audio or video", ev)
     if not _present(params.get("visitor.marketingCloudUserId")) and not _present(params.get("appInstallationId")):
         s.emit("no-visitor-identity", "neither visitor.marketingCloudUserId nor appInstallationId is set", ev)
     _customer_ids(s, ev, params.get("visitor.customerIDs"))
     _resume(s, ev, params)
     show_type = params.get("media.showType")
-    if show_type is not None and show_type not in spec.SHOW_TYPES:
+    if show_type is not None and (not isinstance(show_type, str) or show_type not in spec.SHOW_TYPES):
         s.emit("show-type", f"media.showType {_short(show_type)} is not one of \"0\"..\"3\"", ev)
     if realtime and params.get("media.downloaded") is True:
         s.emit("downloaded-flag-realtime", "media.downloaded: true on a real-time session (the collector answers 400)",

@@ -226,3 +226,30 @@ def test_ping_interval_reported_once_per_gap() -> None:
     hits = found(c.analyze(), "ping-interval")
     assert [f.event for f in hits] == [3]
     assert "13.0 s" in hits[0].message
+
+
+def test_too_frequent_pings_reported_once_per_run() -> None:
+    """A player pinging every 5 s gets one warning per run of short intervals, not one per ping."""
+    c = playing()
+    c.ping_for(60, every=5000)
+    c.ping_for(30)  # back to 10 s
+    c.ping_for(20, every=5000)  # a second run
+    an = c.analyze()
+    assert len(found(an, "ping-interval")) == 2
+
+
+def test_ignored_ad_pings_are_not_judged_as_content_pings() -> None:
+    """1 s pings inside an ad Adobe ignores: one ad-outside-break pair, no ping-interval cascade, no stall."""
+    c = playing()
+    c.ping_for(10)
+    c.ev("adStart", dt=500, params=ad_params())
+    for _ in range(14):
+        c.ev("ping", dt=1000, playhead=c.playhead)
+    c.ev("adComplete", dt=1000, playhead=c.playhead)
+    c.ev("ping", dt=9000)
+    c.ev("sessionComplete", dt=5000)
+    an = c.analyze()
+    assert [f.rule for f in an.all_findings() if f.severity >= 2] == ["ad-outside-break", "ad-outside-break"]
+    m = an.sessions[0].metrics()
+    assert m["ignored_ad_time"] == 15.0
+    assert m["stalls"] == 0

@@ -160,6 +160,27 @@ def _seek_while_paused() -> Capture:
     return c
 
 
+def _quick_events_at_one_playhead() -> Capture:
+    """Whole-second playheads: play, chapterStart, stateStart within 300 ms report the same second."""
+    c = playing()
+    c.ev("chapterStart", dt=100, playhead=0, params={"media.chapter.index": 1, "media.chapter.offset": 0,
+                                                     "media.chapter.length": 60})
+    c.ev("stateStart", dt=200, playhead=0, params={"media.state.name": "fullscreen"})
+    c.ev("ping", dt=9700)
+    return c
+
+
+def _frozen_in_an_ignored_ad() -> Capture:
+    """An ad outside a break keeps the content playhead still: reported as ad-outside-break, not a stall."""
+    c = playing()
+    c.ping_for(10)
+    c.ev("adStart", dt=500, params=ad_params())
+    for _ in range(4):
+        c.ev("ping", dt=1000, playhead=c.playhead)
+    c.ev("adComplete", dt=1000, playhead=c.playhead)
+    return c
+
+
 def _frozen_in_ad_break() -> Capture:
     c = session()
     c.ev("adBreakStart", dt=10, params={"media.ad.podIndex": 1, "media.ad.podSecond": 0})
@@ -247,6 +268,8 @@ QUIET = [
     Quiet("stall", "frozen playhead inside an ad break", _frozen_in_ad_break),
     Quiet("stall", "frozen playhead while paused", _frozen_while_paused),
     Quiet("stall", "two frozen events", _two_frozen_events),
+    Quiet("stall", "three events within a second at one whole-second playhead", _quick_events_at_one_playhead),
+    Quiet("stall", "frozen playhead inside an ignored ad", _frozen_in_an_ignored_ad),
     Quiet("no-play-after-ad-break", "play after the break", _play_after_break),
     Quiet("no-play-after-ad-break", "pause after the break", _pause_after_break),
     Quiet("redundant-state-event", "play between, or a state change", _pause_play_pause),
@@ -282,3 +305,17 @@ def test_playhead_rules_fire_once() -> None:
     c.ping_for(30)
     an = c.analyze()
     assert len(found(an, "playhead-beyond-length")) == 1
+
+
+def test_play_ends_a_stall() -> None:
+    """Stall time stops at the next play: the content after it is content time again."""
+    c = playing()
+    for _ in range(3):
+        c.ev("ping", dt=10000, playhead=10)  # frozen at 10 s: the stall is found at the third event
+    c.ev("play", dt=1000, playhead=10)
+    c.ev("ping", dt=10000, playhead=20)
+    c.ev("sessionComplete", dt=5000, playhead=25)
+    m = c.analyze().sessions[0].metrics()
+    assert m["stalls"] == 1
+    assert m["stall_time"] == 1.0  # from the third frozen ping to the play
+    assert m["content_time"] == 45.0  # 30 s before the stall was known + 15 s after the play
