@@ -26,8 +26,10 @@ shoot() {  # NAME CAPTURE...
 }
 shoot vod-with-ads "$vod"
 shoot chapters "$root/tests/fixtures/clean-chapters.har"
-shoot ignored-ad "$root/tests/fixtures/faulty-ad-outside-break.har" "$root/tests/fixtures/clean-vod.har" \
-    "$root/tests/fixtures/faulty-events-after-end.har"
+fx="$root/tests/fixtures"
+shoot ignored-ad "$fx/faulty-ad-outside-break.har" "$fx/clean-vod.har" "$fx/clean-live.har" \
+    "$fx/clean-chapters.har" "$fx/clean-player-states.har" "$fx/faulty-events-after-end.har" \
+    "$fx/faulty-ts-seconds.har" "$fx/clean-downloaded.har"
 if [ "$update" = yes ]; then
     cp "$out/ignored-ad.png" "$here/screenshot.png"
     echo "updated $here/screenshot.png"
