@@ -57,13 +57,13 @@ def handle(s: SessionState, ev: Event) -> None:
         _set_state(s, ev, "starting")
     elif et == "adBreakComplete" and s.in_break is False:
         # Main content is not playing again until the player says so (R59).
-        _set_state(s, ev, "starting")
+        _set_state(s, ev, "starting", "waiting for play")
     if ev.playhead is not None:
         s.last_event_playhead = ev.playhead
         s.last_event_t = ev.t
 
 
-def _set_state(s: SessionState, ev: Event, state: str) -> None:
+def _set_state(s: SessionState, ev: Event, state: str, label: str | None = None) -> None:
     if state != "playing":
         _end_stall(s, ev.t)
     s.playback = state
@@ -71,7 +71,7 @@ def _set_state(s: SessionState, ev: Event, state: str) -> None:
         if state == "ended":
             s.timeline.close("playback", "state", ev.t)
         else:
-            s.timeline.open("playback", "state", state, ev.t, state, event=ev.index)
+            s.timeline.open("playback", "state", state, ev.t, label or state, event=ev.index)
 
 
 def _stall(s: SessionState, ev: Event) -> None:
