@@ -211,3 +211,11 @@ def test_recorder() -> None:
     assert r.segments[-1].end == 500
     assert p.to_dict()["lane"] == "ping" and set(p.to_dict()) == {
         "lane", "kind", "start", "end", "label", "ignored", "reason", "event", "value"}
+
+
+def test_playback_waits_for_play_after_an_ad_break() -> None:
+    """Between adBreakComplete and the next play, main content is not playing (R59): labelled as such."""
+    s = clean_vod().analyze().sessions[0]
+    waiting = [g for g in s.segments() if g.lane == "playback" and g.label == "waiting for play"]
+    assert len(waiting) == 2  # after the pre-roll and after the mid-roll
+    assert all(g.kind == "starting" and g.end is not None and g.end - g.start == 10 for g in waiting)
