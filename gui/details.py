@@ -13,30 +13,11 @@ from typing import Any
 
 from addon.model import Exchange, Finding
 from gui import style
+from gui.metricsview import metric_label, metric_value
 
 MAX_BODY_CHARS = 20_000
 MAX_SESSION_FINDINGS = 30
 
-METRIC_LABELS: dict[str, str] = {
-    "content_time": "Content time",
-    "ad_time": "Ad time",
-    "ignored_ad_time": "Ignored ad time counted as content",
-    "media_time": "Media time spent",
-    "pause_count": "Pauses",
-    "pause_time": "Pause time",
-    "buffer_count": "Buffer events",
-    "buffer_time": "Buffer time",
-    "stalls": "Stalls",
-    "bitrate_changes": "Bitrate changes",
-    "errors": "Errors",
-    "content_start": "Content start",
-    "content_complete": "Content complete",
-    "ads_started": "Ads started",
-    "ads_ignored": "Ads ignored",
-    "chapters_started": "Chapters started",
-    "progress_markers": "Progress markers reached",
-    "average_bitrate": "Average bitrate",
-}
 
 
 def _e(value: Any) -> str:
@@ -159,30 +140,12 @@ def event_html(event: Any, exchange: Exchange | None) -> str:
     )
 
 
-def _metric_value(key: str, value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, list) and key == "progress_markers":
-        return ", ".join(f"{v}%" for v in value) if value else "none"
-    if key == "average_bitrate" and isinstance(value, int | float):
-        return f"{value / 1000:,.0f} kbps"
-    if isinstance(value, float):
-        text = f"{value:,.1f}"
-    elif isinstance(value, dict | list):
-        text = json.dumps(value)
-    else:
-        text = str(value)
-    if key.endswith("_time") and isinstance(value, int | float):
-        text += " s"
-    return text
-
-
 def metrics_html(metrics: dict[str, Any]) -> str:
     if not metrics:
         return ""
     rows = "".join(
-        f"<tr><td>{_e(METRIC_LABELS.get(k, k.replace('_', ' ').capitalize()))}</td>"
-        f"<td align=\"right\"><b>{_e(_metric_value(k, v))}</b></td></tr>"
+        f"<tr><td>{_e(metric_label(k))}</td>"
+        f"<td align=\"right\"><b>{_e(metric_value(k, v))}</b></td></tr>"
         for k, v in metrics.items()
     )
     return f'<h4>What Adobe will count</h4><table cellspacing="0" cellpadding="2">{rows}</table>'

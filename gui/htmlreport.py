@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from gui.metricsview import metric_label, metric_value
+
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#212121;
 margin:24px;max-width:1280px}
@@ -29,12 +31,6 @@ img.tl{max-width:100%;border:1px solid #ddd;margin:6px 0}
 code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 """
 
-METRIC_LABELS: dict[str, str] = {
-    "content_time": "Content time (s)",
-    "ad_time": "Ad time (s)",
-    "ignored_ad_time": "Ignored ad time counted as content (s)",
-    "media_time": "Media time spent (s)",
-}
 
 
 def _e(value: Any) -> str:
@@ -77,7 +73,7 @@ def _metrics_table(metrics: Mapping[str, Any]) -> str:
     if not metrics:
         return ""
     rows = "".join(
-        f"<tr><th>{_e(METRIC_LABELS.get(k, k.replace('_', ' ')))}</th><td>{_e(_fmt(v))}</td></tr>"
+        f"<tr><th>{_e(metric_label(k))}</th><td>{_e(metric_value(k, v))}</td></tr>"
         for k, v in metrics.items()
     )
     return f"<table>{rows}</table>"
