@@ -1,20 +1,25 @@
 """Rule tests as tables: each case builds a capture and says where a rule fires, or that it stays silent.
 
-    T = Table()
+    T = Table("pings")
 
-    @T.fires("ping-params", event=2)
+    @T.fires("ping-params", event=2)            # the first ping-params finding points at event 2
     def ping_with_params():
         c = started(); c.ev("ping", params={"x": 1}); return c
 
-    @T.quiet("ping-params")
-    def ping_with_empty_params(): ...
+    @T.fires("ping-interval", event=LAST)       # ... at the capture's last event
+    @T.quiet("ad-no-pings", "no ad at all")     # one build can serve several cases; the name is the test id
+    def late_ping(): ...
 
-    @pytest.mark.parametrize("case", T.params())
-    def test_rule(case): case.check()
+    T.quiet("ping-first-late")(clean_vod)       # a builder from elsewhere
 
-Every case registers its rule in ``FIRES`` or ``QUIET``; ``tests/addon/test_spec.py`` checks that every rule
-of the families covered here (transport, envelope, session-start, lifecycle, timestamps, downloaded) has
-both. Hand-written tests register with ``covers(rule, fires=..., quiet=...)``.
+    test_fires, test_quiet = T.tests()          # after the last case: the module's two parametrized tests
+
+A fires case checks the rule's first finding: its event, severity (the catalogue default unless given), sid,
+flow, message, and, for an ignored rule, the consequence and the event flagged ignored. A quiet case checks
+the rule does not fire and the capture still makes a session.
+
+Every case registers its rule in ``FIRES`` or ``QUIET``; ``test_coverage.py`` checks that every rule of the
+catalogue has both. Hand-written tests register with ``covers(rule, fires=..., quiet=...)``.
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ from addon.rules.catalogue import RULES
 from addon.session import Analyzer, Event, Session
 from tests.addon.builder import Capture, rules, start_params
 
-FAMILIES = ("transport", "envelope", "session-start", "lifecycle", "timestamps", "downloaded")
-FIRES: dict[str, list[str]] = {}
-QUIET: dict[str, list[str]] = {}
-ANY = object()  # "the finding may point at any event"
+FIRES: dict[str, list[str]] = {}  # rule id -> the cases and tests that show it firing
+QUIET: dict[str, list[str]] = {}  # rule id -> the near misses where it stays silent
+CASES: list[Case] = []  # every table case of every family
+ANY = object()  # "the finding may point at any event" (assert_fires)
+LAST = object()  # "the capture's last exchange", which is its last event when the sessionStart was captured
 
 
 def covers(rule: str, fires: bool = False, quiet: bool = False) -> Callable[[Any], Any]:
@@ -55,59 +61,77 @@ def covers(rule: str, fires: bool = False, quiet: bool = False) -> Callable[[Any
 @dataclass
 class Case:
     rule: str
-    build: Callable[[], Capture | Analyzer]
+    build: Callable[[], Capture]
     fires: bool
-    event: Any = ANY
+    name: str = ""  # the test id after the rule; default: the build function's name
+    event: Any = ANY  # an event index, or LAST
     severity: Severity | None = None  # None: the catalogue default
     config: Config | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.rule}-{'fires' if self.fires else 'quiet'}-{self.build.__name__}"
+        return f"{self.rule}:{self.name or self.build.__name__.strip('_')}"
 
     def check(self) -> Analyzer:
-        an = analyze(self.build(), self.config)
+        c = self.build()
+        an = c.analyze(self.config)
         if self.fires:
-            assert_fires(an, self.rule, event=self.event, severity=self.severity)
+            event = len(c.exchanges) - 1 if self.event is LAST else self.event
+            assert_fires(an, self.rule, event=event, severity=self.severity)
         else:
             assert_quiet(an, self.rule)
+            assert an.sessions, "the near miss produced no session"
         return an
 
 
 @dataclass
 class Table:
+    """The cases of one rule family (each names a rule of that family)."""
+
+    family: str
     cases: list[Case] = field(default_factory=list)
+    closed: bool = False
 
-    def fires(self, rule: str, event: Any = ANY, severity: Severity | None = None,
+    def fires(self, rule: str, name: str = "", *, event: Any, severity: Severity | None = None,
               config: Config | None = None) -> Callable[[Any], Any]:
+        return self._case(rule, True, name, event=event, severity=severity, config=config)
+
+    def quiet(self, rule: str, name: str = "", *, config: Config | None = None) -> Callable[[Any], Any]:
+        return self._case(rule, False, name, config=config)
+
+    def _case(self, rule: str, fires: bool, name: str, **kw: Any) -> Callable[[Any], Any]:
         assert rule in RULES, rule
+        assert RULES[rule].family == self.family, f"{rule} is not a {self.family} rule"
+        assert not self.closed, "a case registered after T.tests()"
 
         def deco(fn: Any) -> Any:
-            self.cases.append(Case(rule, fn, True, event, severity, config))
-            FIRES.setdefault(rule, []).append(fn.__name__)
+            case = Case(rule, fn, fires, name, **kw)
+            self.cases.append(case)
+            CASES.append(case)
+            (FIRES if fires else QUIET).setdefault(rule, []).append(case.id)
             return fn
 
         return deco
 
-    def quiet(self, rule: str, config: Config | None = None) -> Callable[[Any], Any]:
-        assert rule in RULES, rule
+    def tests(self) -> tuple[Callable[[Case], None], Callable[[Case], None]]:
+        """``test_fires, test_quiet``: the table's cases as two parametrized tests (call after the last case)."""
+        self.closed = True
 
-        def deco(fn: Any) -> Any:
-            self.cases.append(Case(rule, fn, False, config=config))
-            QUIET.setdefault(rule, []).append(fn.__name__)
-            return fn
+        def params(fires: bool) -> list[Any]:
+            return [pytest.param(case, id=case.id) for case in self.cases if case.fires == fires]
 
-        return deco
+        @pytest.mark.parametrize("case", params(True))
+        def test_fires(case: Case) -> None:
+            case.check()
 
-    def params(self) -> list[Any]:
-        return [pytest.param(case, id=case.id) for case in self.cases]
+        @pytest.mark.parametrize("case", params(False))
+        def test_quiet(case: Case) -> None:
+            case.check()
 
-
-# --- running and asserting ---------------------------------------------------------------------------
-def analyze(built: Capture | Analyzer, config: Config | None = None) -> Analyzer:
-    return built if isinstance(built, Analyzer) else built.analyze(config)
+        return test_fires, test_quiet
 
 
+# --- asserting -----------------------------------------------------------------------------------------
 def findings(an: Analyzer, rule: str) -> list[Finding]:
     return [f for f in an.all_findings() if f.rule == rule]
 
@@ -132,32 +156,34 @@ def describe(an: Analyzer) -> str:
 
 def assert_fires(an: Analyzer, rule: str, event: Any = ANY, severity: Severity | None = None,
                  count: int | None = None) -> Finding:
-    """``rule`` fired (at ``event`` when given) with its severity; ignored rules mark the event dropped."""
+    """``rule`` fired, its first finding at ``event`` when given, with its severity, sid, flow and message;
+    an ignored rule's finding is marked ignored and its event dropped."""
     found = findings(an, rule)
     assert found, f"{rule} did not fire; findings:\n{describe(an)}"
-    if event is not ANY:
-        at = [f for f in found if f.event == event]
-        assert at, f"{rule} fired at events {[f.event for f in found]}, expected {event}"
-        found = at
     f = found[0]
+    if event is not ANY:
+        assert f.event == event, f"{rule} fired at events {[f.event for f in found]}, expected {event} first"
     expected = severity if severity is not None else RULES[rule].severity
     assert f.severity == expected, f"{rule}: severity {f.severity.label}, expected {expected.label}"
+    assert f.message, f"{rule}: a finding without a message"
     if count is not None:
-        assert len(findings(an, rule)) == count, describe(an)
-    info = RULES[rule]
+        assert len(found) == count, describe(an)
     s = session_of(an, f)
     if s is not None:
         assert f.sid == s.sid
-    if info.ignored and f.event is not None:
-        assert f.ignored, f"{rule} is an ignored rule but the finding is not marked ignored"
-        assert f.consequence == info.consequence
-        ev = event_of(an, f)
-        assert ev is not None and ev.ignored, f"{rule}: event {f.event} is not flagged ignored"
-        assert ev.ignored_reason, f"{rule}: event {f.event} has no ignored_reason"
+    ev = event_of(an, f)
+    if f.event is not None:
+        assert ev is not None, f"{rule}: the finding names event {f.event} but belongs to no session"
+        assert f.flow == ev.flow
         assert f in ev.findings
-    if f.event is not None and s is not None:
-        ev = event_of(an, f)
-        assert ev is not None and f.flow == ev.flow
+    info = RULES[rule]
+    if ev is not None:  # an event to drop, or not
+        assert f.ignored == info.ignored, f"{rule}: finding ignored={f.ignored}, the catalogue says {info.ignored}"
+    if f.ignored:
+        assert f.consequence == info.consequence
+    if f.ignored and ev is not None:
+        assert ev.ignored, f"{rule}: event {f.event} is not flagged ignored"
+        assert ev.ignored_reason, f"{rule}: event {f.event} has no ignored_reason"
     return f
 
 
@@ -169,10 +195,23 @@ def assert_quiet(an: Analyzer, rule: str) -> None:
 SID_B = "b" * 64
 
 
-def started(**params: Any) -> Capture:
-    """A session with its sessionStart (event 0) and a play (event 1)."""
+def session(**params: Any) -> Capture:
+    """A capture whose sessionStart (event 0) was seen, with ``start_params(**params)``."""
     c = Capture()
-    c.start(start_params(**params) if params else None)
+    c.start(start_params(**params))
+    return c
+
+
+def playing(**params: Any) -> Capture:
+    """sessionStart, then play (event 1) 10 ms later: main content is playing."""
+    c = session(**params)
+    c.ev("play", dt=10)
+    return c
+
+
+def started(**params: Any) -> Capture:
+    """sessionStart, then play (event 1) a second later."""
+    c = session(**params)
     c.ev("play", dt=1000)
     return c
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.addon.builder import Capture, clean_vod
-from tests.addon.rules.rulecase import Fires, Quiet, assert_fires, assert_quiet, found, ids, last, playing
+from tests.addon.rules.casetable import LAST, Table, findings, playing
+
+T = Table("chapters")
 
 
 def chapter(index: object = 1, offset: object = None, length: object = 300, **over: object) -> dict:
@@ -21,85 +21,85 @@ def _start(c: Capture, index: object = 1, **kw: object) -> None:
 
 
 # --- fires ----------------------------------------------------------------------------------------------
-def _index_string() -> tuple[Capture, int]:
+@T.fires("chapter-start-params", event=LAST)
+def _index_string() -> Capture:
     c = playing()
     _start(c, index="1")
-    return c, last(c)
+    return c
 
 
-def _length_missing() -> tuple[Capture, int]:
+@T.fires("chapter-start-params", event=LAST)
+def _length_missing() -> Capture:
     c = playing()
     _start(c, length=None)
-    return c, last(c)
+    return c
 
 
-def _offset_bool() -> tuple[Capture, int]:
+@T.fires("chapter-start-params", event=LAST)
+def _offset_bool() -> Capture:
     c = playing()
     _start(c, offset=True)
-    return c, last(c)
+    return c
 
 
-def _chapter_in_chapter() -> tuple[Capture, int]:
+@T.fires("chapter-nested", event=LAST)
+def _chapter_in_chapter() -> Capture:
     c = playing()
     _start(c)
     c.ping_for(10)
     _start(c, index=2)
-    return c, last(c)
+    return c
 
 
-def _complete_without_chapter() -> tuple[Capture, int]:
+@T.fires("chapter-unopened", event=LAST)
+def _complete_without_chapter() -> Capture:
     c = playing()
     c.ping_for(10)
     c.ev("chapterComplete", dt=1000)
-    return c, last(c)
+    return c
 
 
-def _skip_after_complete() -> tuple[Capture, int]:
+@T.fires("chapter-unopened", event=LAST)
+def _skip_after_complete() -> Capture:
     c = playing()
     _start(c)
     c.ping_for(10)
     c.ev("chapterComplete", dt=1000)
     c.ev("chapterSkip", dt=1000)
-    return c, last(c)
+    return c
 
 
-def _open_at_complete() -> tuple[Capture, int]:
+@T.fires("chapter-open-at-end", event=LAST)
+def _open_at_complete() -> Capture:
     c = playing()
     _start(c)
     c.ping_for(10)
     c.ev("sessionComplete", dt=1000)
-    return c, last(c)
+    return c
 
 
-def _open_at_end() -> tuple[Capture, int]:
+@T.fires("chapter-open-at-end", event=LAST)
+def _open_at_end() -> Capture:
     c = playing()
     _start(c)
     c.ping_for(10)
     c.ev("sessionEnd", dt=1000)
-    return c, last(c)
+    return c
 
 
-def _offset_off() -> tuple[Capture, int]:
+@T.fires("chapter-offset-mismatch", event=LAST)
+def _offset_off() -> Capture:
     c = playing()
     c.ping_for(30)
     _start(c, offset=0)
-    return c, last(c)
-
-
-FIRES = [
-    Fires("chapter-start-params", _index_string),
-    Fires("chapter-start-params", _length_missing),
-    Fires("chapter-start-params", _offset_bool),
-    Fires("chapter-nested", _chapter_in_chapter),
-    Fires("chapter-unopened", _complete_without_chapter),
-    Fires("chapter-unopened", _skip_after_complete),
-    Fires("chapter-open-at-end", _open_at_complete),
-    Fires("chapter-open-at-end", _open_at_end),
-    Fires("chapter-offset-mismatch", _offset_off),
-]
+    return c
 
 
 # --- near misses -----------------------------------------------------------------------------------------
+@T.quiet("chapter-start-params", "integer index, float offset")
+@T.quiet("chapter-nested", "chapter closed before the next")
+@T.quiet("chapter-unopened", "complete and skip of open chapters")
+@T.quiet("chapter-open-at-end", "chapter closed before sessionComplete")
 def _two_chapters() -> Capture:
     c = playing()
     _start(c, offset=0.0, length=10.5)
@@ -112,6 +112,7 @@ def _two_chapters() -> Capture:
     return c
 
 
+@T.quiet("chapter-unopened", "chapterComplete in a fragment")
 def _fragment_chapter_complete() -> Capture:
     c = Capture()  # the chapterStart was before the capture began
     c.ev("ping", dt=10000)
@@ -120,6 +121,7 @@ def _fragment_chapter_complete() -> Capture:
     return c
 
 
+@T.quiet("chapter-open-at-end", "open at capture end, session not closed")
 def _open_at_capture_end() -> Capture:
     c = playing()
     _start(c)
@@ -127,6 +129,7 @@ def _open_at_capture_end() -> Capture:
     return c
 
 
+@T.quiet("chapter-offset-mismatch", "offset within 1 s")
 def _offset_within_1s() -> Capture:
     c = playing()
     c.ping_for(30)
@@ -134,26 +137,9 @@ def _offset_within_1s() -> Capture:
     return c
 
 
-QUIET = [
-    Quiet("chapter-start-params", "integer index, float offset", _two_chapters),
-    Quiet("chapter-nested", "chapter closed before the next", _two_chapters),
-    Quiet("chapter-unopened", "chapterComplete in a fragment", _fragment_chapter_complete),
-    Quiet("chapter-unopened", "complete and skip of open chapters", _two_chapters),
-    Quiet("chapter-open-at-end", "open at capture end, session not closed", _open_at_capture_end),
-    Quiet("chapter-open-at-end", "chapter closed before sessionComplete", _two_chapters),
-    Quiet("chapter-open-at-end", "clean_vod", clean_vod),
-    Quiet("chapter-offset-mismatch", "offset within 1 s", _offset_within_1s),
-]
+T.quiet("chapter-open-at-end")(clean_vod)
 
-
-@pytest.mark.parametrize("case", FIRES, ids=ids)
-def test_fires(case: Fires) -> None:
-    assert_fires(case)
-
-
-@pytest.mark.parametrize("case", QUIET, ids=ids)
-def test_quiet(case: Quiet) -> None:
-    assert_quiet(case)
+test_fires, test_quiet = T.tests()
 
 
 def test_chapters_started_metric() -> None:
@@ -162,6 +148,6 @@ def test_chapters_started_metric() -> None:
 
 
 def test_chapter_open_at_end_once() -> None:
-    c, _ = _open_at_complete()
+    c = _open_at_complete()
     c.ev("sessionEnd", dt=1000)
-    assert len(found(c.analyze(), "chapter-open-at-end")) == 1
+    assert len(findings(c.analyze(), "chapter-open-at-end")) == 1

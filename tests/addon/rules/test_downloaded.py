@@ -10,7 +10,7 @@ from addon.rules.catalogue import RULES
 from tests.addon.builder import Capture, start_params
 from tests.addon.rules.casetable import Table, assert_fires, assert_quiet, covers, findings
 
-T = Table()
+T = Table("downloaded")
 
 
 def _events(c: Capture, closing: str | None = "sessionEnd", **params: Any) -> list[dict[str, Any]]:
@@ -134,9 +134,7 @@ def batch_closed_by_session_end():
     return _batch(_events)
 
 
-@pytest.mark.parametrize("case", T.params())
-def test_rule(case):
-    case.check()
+test_fires, test_quiet = T.tests()
 
 
 # --- details ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from tests.addon.rules.casetable import (
     started,
 )
 
-T = Table()
+T = Table("envelope")
 
 
 def _ping(fn, **kw):
@@ -447,9 +447,7 @@ def qoe_integers():
     return c
 
 
-@pytest.mark.parametrize("case", T.params())
-def test_rule(case):
-    case.check()
+test_fires, test_quiet = T.tests()
 
 
 # --- details ---------------------------------------------------------------------------------------------

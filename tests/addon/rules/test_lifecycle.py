@@ -9,7 +9,7 @@ from addon.rules.catalogue import RULES
 from tests.addon.builder import Capture, clean_vod, rules, start_params
 from tests.addon.rules.casetable import SID_B, Table, assert_fires, assert_quiet, covers, findings, started
 
-T = Table()
+T = Table("lifecycle")
 MIN = 60_000
 
 
@@ -234,9 +234,7 @@ def session_gone():
     return c
 
 
-@pytest.mark.parametrize("case", T.params())
-def test_rule(case):
-    case.check()
+test_fires, test_quiet = T.tests()
 
 
 # --- details ---------------------------------------------------------------------------------------------

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.addon.builder import Capture, ad_params, clean_vod
-from tests.addon.rules.rulecase import (
-    Fires,
-    Quiet,
-    assert_fires,
-    assert_quiet,
-    found,
-    ids,
-    last,
-    playing,
-    session,
-)
+from tests.addon.rules.casetable import LAST, Table, findings, playing, session
+
+T = Table("playback")
 
 
 def _break(c: Capture, second: float | None = None) -> None:
@@ -24,14 +14,16 @@ def _break(c: Capture, second: float | None = None) -> None:
 
 
 # --- fires ----------------------------------------------------------------------------------------------
-def _closed_without_play() -> tuple[Capture, int]:
+@T.fires("no-content-play", event=LAST)
+def _closed_without_play() -> Capture:
     c = session()
     c.ping_for(20)
     c.ev("sessionEnd", dt=1000)
-    return c, last(c)
+    return c
 
 
-def _play_only_inside_a_break() -> tuple[Capture, int]:
+@T.fires("no-content-play", event=LAST)
+def _play_only_inside_a_break() -> Capture:
     c = session()
     _break(c)
     c.ev("adStart", dt=10, params=ad_params())
@@ -40,91 +32,86 @@ def _play_only_inside_a_break() -> tuple[Capture, int]:
     c.ev("adComplete", dt=1000)
     c.ev("adBreakComplete", dt=10)
     c.ev("sessionEnd", dt=1000)
-    return c, last(c)
+    return c
 
 
-def _play_before_preroll() -> tuple[Capture, int]:
+@T.fires("play-before-preroll", event=1)
+def _play_before_preroll() -> Capture:
     c = playing()
     c.playing = False  # the player shows the pre-roll: the playhead stays at 0
     _break(c, 0)
-    return c, 1
+    return c
 
 
-def _moved_while_paused() -> tuple[Capture, int]:
+@T.fires("playhead-moved-while-paused", event=LAST)
+def _moved_while_paused() -> Capture:
     c = playing()
     c.ping_for(10)
     c.ev("pauseStart", dt=1000)
     c.ev("ping", dt=5000, playhead=c.playhead + 5)
-    return c, last(c)
+    return c
 
 
-def _moved_while_buffering() -> tuple[Capture, int]:
+@T.fires("playhead-moved-while-paused", event=LAST)
+def _moved_while_buffering() -> Capture:
     c = playing()
     c.ev("bufferStart", dt=3000)
     c.ev("ping", dt=7000, playhead=c.playhead + 2)
-    return c, last(c)
+    return c
 
 
-def _frozen_playhead() -> tuple[Capture, int]:
+@T.fires("stall", event=LAST)
+def _frozen_playhead() -> Capture:
     c = playing()
     c.ping_for(10)
     c.ev("ping", dt=10000, playhead=c.playhead)
     c.ev("ping", dt=10000, playhead=c.playhead)
-    return c, last(c)
+    return c
 
 
-def _ping_after_break_without_play() -> tuple[Capture, int]:
+@T.fires("no-play-after-ad-break", event=LAST)
+def _ping_after_break_without_play() -> Capture:
     c = playing()
     c.ping_for(10)
     c.ad_break(ads=1)
     c.ev("ping", dt=5000)
-    return c, last(c)
+    return c
 
 
-def _pause_twice() -> tuple[Capture, int]:
+@T.fires("redundant-state-event", event=LAST)
+def _pause_twice() -> Capture:
     c = playing()
     c.ev("pauseStart", dt=2000)
     c.ev("pauseStart", dt=2000)
-    return c, last(c)
+    return c
 
 
-def _buffer_twice() -> tuple[Capture, int]:
+@T.fires("redundant-state-event", event=LAST)
+def _buffer_twice() -> Capture:
     c = playing()
     c.ev("bufferStart", dt=2000)
     c.ev("ping", dt=2000)
     c.ev("bufferStart", dt=2000)
-    return c, last(c)
+    return c
 
 
-def _playhead_in_ms() -> tuple[Capture, int]:
+@T.fires("playhead-units", event=LAST)
+def _playhead_in_ms() -> Capture:
     c = playing()
     c.ev("ping", dt=10000, playhead=10000)
-    return c, last(c)
+    return c
 
 
-def _beyond_length() -> tuple[Capture, int]:
+@T.fires("playhead-beyond-length", event=LAST)
+def _beyond_length() -> Capture:
     c = playing(media__length=30)
     c.ping_for(30)
     c.ev("ping", dt=2000)  # playhead 32.01 > 30 + 1
-    return c, last(c)
-
-
-FIRES = [
-    Fires("no-content-play", _closed_without_play),
-    Fires("no-content-play", _play_only_inside_a_break),
-    Fires("play-before-preroll", _play_before_preroll),
-    Fires("playhead-moved-while-paused", _moved_while_paused),
-    Fires("playhead-moved-while-paused", _moved_while_buffering),
-    Fires("stall", _frozen_playhead),
-    Fires("no-play-after-ad-break", _ping_after_break_without_play),
-    Fires("redundant-state-event", _pause_twice),
-    Fires("redundant-state-event", _buffer_twice),
-    Fires("playhead-units", _playhead_in_ms),
-    Fires("playhead-beyond-length", _beyond_length),
-]
+    return c
 
 
 # --- near misses -----------------------------------------------------------------------------------------
+@T.quiet("no-content-play", "fragment without sessionStart")
 def _fragment_without_play() -> Capture:
     c = Capture()  # the capture began mid-session: whether content started is unknown
     c.ev("ping", dt=10000)
@@ -133,6 +120,7 @@ def _fragment_without_play() -> Capture:
     return c
 
 
+@T.quiet("play-before-preroll", "play after the pre-roll")
 def _preroll_then_play() -> Capture:
     c = session()
     c.ad_break(ads=2)
@@ -141,6 +129,7 @@ def _preroll_then_play() -> Capture:
     return c
 
 
+@T.quiet("play-before-preroll", "mid-roll after play")
 def _midroll_at_start_of_content() -> Capture:
     c = playing()
     c.ping_for(30)
@@ -149,6 +138,7 @@ def _midroll_at_start_of_content() -> Capture:
     return c
 
 
+@T.quiet("playhead-moved-while-paused", "seek lands on play")
 def _seek_while_paused() -> Capture:
     c = playing()
     c.ping_for(10)
@@ -160,6 +150,7 @@ def _seek_while_paused() -> Capture:
     return c
 
 
+@T.quiet("stall", "three events within a second at one whole-second playhead")
 def _quick_events_at_one_playhead() -> Capture:
     """Whole-second playheads: play, chapterStart, stateStart within 300 ms report the same second."""
     c = playing()
@@ -170,6 +161,7 @@ def _quick_events_at_one_playhead() -> Capture:
     return c
 
 
+@T.quiet("stall", "frozen playhead inside an ignored ad")
 def _frozen_in_an_ignored_ad() -> Capture:
     """An ad outside a break keeps the content playhead still: reported as ad-outside-break, not a stall."""
     c = playing()
@@ -181,6 +173,7 @@ def _frozen_in_an_ignored_ad() -> Capture:
     return c
 
 
+@T.quiet("stall", "frozen playhead inside an ad break")
 def _frozen_in_ad_break() -> Capture:
     c = session()
     c.ev("adBreakStart", dt=10, params={"media.ad.podIndex": 1, "media.ad.podSecond": 0})
@@ -193,6 +186,7 @@ def _frozen_in_ad_break() -> Capture:
     return c
 
 
+@T.quiet("stall", "frozen playhead while paused")
 def _frozen_while_paused() -> Capture:
     c = playing()
     c.ev("pauseStart", dt=3000)
@@ -201,6 +195,7 @@ def _frozen_while_paused() -> Capture:
     return c
 
 
+@T.quiet("stall", "two frozen events")
 def _two_frozen_events() -> Capture:
     c = playing()
     c.ping_for(10)
@@ -209,6 +204,7 @@ def _two_frozen_events() -> Capture:
     return c
 
 
+@T.quiet("no-play-after-ad-break", "play after the break")
 def _play_after_break() -> Capture:
     c = playing()
     c.ping_for(10)
@@ -218,6 +214,7 @@ def _play_after_break() -> Capture:
     return c
 
 
+@T.quiet("no-play-after-ad-break", "pause after the break")
 def _pause_after_break() -> Capture:
     c = playing()
     c.ping_for(10)
@@ -227,6 +224,7 @@ def _pause_after_break() -> Capture:
     return c
 
 
+@T.quiet("redundant-state-event", "play between, or a state change")
 def _pause_play_pause() -> Capture:
     c = playing()
     c.ev("pauseStart", dt=2000)
@@ -237,12 +235,14 @@ def _pause_play_pause() -> Capture:
     return c
 
 
+@T.quiet("playhead-units", "playhead at 1x")
 def _normal_speed() -> Capture:
     c = playing()
     c.ping_for(60)
     return c
 
 
+@T.quiet("playhead-beyond-length", "playhead = length + 1")
 def _at_length_plus_1() -> Capture:
     c = playing(media__length=30)
     c.ping_for(30)
@@ -251,6 +251,7 @@ def _at_length_plus_1() -> Capture:
     return c
 
 
+@T.quiet("playhead-beyond-length", "live content")
 def _live_playhead() -> Capture:
     c = session(media__contentType="live", media__length=86400)
     c.playhead = 50000  # live playhead: second of the day
@@ -259,52 +260,27 @@ def _live_playhead() -> Capture:
     return c
 
 
-QUIET = [
-    Quiet("no-content-play", "fragment without sessionStart", _fragment_without_play),
-    Quiet("no-content-play", "clean_vod", clean_vod),
-    Quiet("play-before-preroll", "play after the pre-roll", _preroll_then_play),
-    Quiet("play-before-preroll", "mid-roll after play", _midroll_at_start_of_content),
-    Quiet("playhead-moved-while-paused", "seek lands on play", _seek_while_paused),
-    Quiet("stall", "frozen playhead inside an ad break", _frozen_in_ad_break),
-    Quiet("stall", "frozen playhead while paused", _frozen_while_paused),
-    Quiet("stall", "two frozen events", _two_frozen_events),
-    Quiet("stall", "three events within a second at one whole-second playhead", _quick_events_at_one_playhead),
-    Quiet("stall", "frozen playhead inside an ignored ad", _frozen_in_an_ignored_ad),
-    Quiet("no-play-after-ad-break", "play after the break", _play_after_break),
-    Quiet("no-play-after-ad-break", "pause after the break", _pause_after_break),
-    Quiet("redundant-state-event", "play between, or a state change", _pause_play_pause),
-    Quiet("playhead-units", "playhead at 1x", _normal_speed),
-    Quiet("playhead-beyond-length", "playhead = length + 1", _at_length_plus_1),
-    Quiet("playhead-beyond-length", "live content", _live_playhead),
-]
+T.quiet("no-content-play")(clean_vod)
 
-
-@pytest.mark.parametrize("case", FIRES, ids=ids)
-def test_fires(case: Fires) -> None:
-    assert_fires(case)
-
-
-@pytest.mark.parametrize("case", QUIET, ids=ids)
-def test_quiet(case: Quiet) -> None:
-    assert_quiet(case)
+test_fires, test_quiet = T.tests()
 
 
 def test_stall_counted_once_per_freeze() -> None:
-    c, _ = _frozen_playhead()
+    c = _frozen_playhead()
     c.ev("ping", dt=10000, playhead=c.playhead)  # still frozen: the same stall
     c.ev("ping", dt=10000, playhead=c.playhead + 10)
     for _ in range(3):
         c.ev("ping", dt=10000, playhead=c.playhead)  # a second freeze
     an = c.analyze()
-    assert len(found(an, "stall")) == 2
+    assert len(findings(an, "stall")) == 2
     assert an.sessions[0].metrics()["stalls"] == 2
 
 
 def test_playhead_rules_fire_once() -> None:
-    c, _ = _beyond_length()
+    c = _beyond_length()
     c.ping_for(30)
     an = c.analyze()
-    assert len(found(an, "playhead-beyond-length")) == 1
+    assert len(findings(an, "playhead-beyond-length")) == 1
 
 
 def test_play_ends_a_stall() -> None:

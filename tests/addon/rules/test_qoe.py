@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.addon.builder import Capture, start_params
-from tests.addon.rules.rulecase import (
-    Fires,
-    Quiet,
-    assert_fires,
-    assert_quiet,
-    found,
-    ids,
-    last,
-    playing,
-    session,
-)
+from tests.addon.rules.casetable import LAST, Table, findings, playing, session
+
+T = Table("qoe")
 
 BITRATE = "media.qoe.bitrate"
 DROPPED = "media.qoe.droppedFrames"
@@ -29,87 +19,85 @@ def _error(c: Capture, dt: int = 1000, **qoe: object) -> None:
 
 
 # --- fires ----------------------------------------------------------------------------------------------
-def _bitrate_change_without_bitrate() -> tuple[Capture, int]:
+@T.fires("bitrate-missing", event=LAST)
+def _bitrate_change_without_bitrate() -> Capture:
     c = playing()
     c.ev("bitrateChange", dt=1000, qoe={"media.qoe.framesPerSecond": 30})
-    return c, last(c)
+    return c
 
 
-def _bitrate_change_without_qoe() -> tuple[Capture, int]:
+@T.fires("bitrate-missing", event=LAST)
+def _bitrate_change_without_qoe() -> Capture:
     c = playing()
     c.ev("bitrateChange", dt=1000)
-    return c, last(c)
+    return c
 
 
-def _dropped_frames_reset() -> tuple[Capture, int]:
+@T.fires("dropped-frames-decrease", event=LAST)
+def _dropped_frames_reset() -> Capture:
     c = playing()
     c.ev("ping", dt=10000, qoe={DROPPED: 12})
     c.ev("ping", dt=10000, qoe={DROPPED: 3})
-    return c, last(c)
+    return c
 
 
-def _tts_changed_later() -> tuple[Capture, int]:
+@T.fires("time-to-start-changed", event=LAST)
+def _tts_changed_later() -> Capture:
     c = Capture()
     c.start(start_params())
     c.ev("play", dt=1500, qoe={TTS: 1500})
     c.ev("ping", dt=10000, qoe={TTS: 1600})
-    return c, last(c)
+    return c
 
 
-def _bitrate_kbps() -> tuple[Capture, int]:
+@T.fires("bitrate-units", event=LAST)
+def _bitrate_kbps() -> Capture:
     c = playing()
     c.ev("bitrateChange", dt=1000, qoe={BITRATE: 4500})
-    return c, last(c)
+    return c
 
 
-def _bare_error() -> tuple[Capture, int]:
+@T.fires("error-without-id", event=LAST)
+def _bare_error() -> Capture:
     c = playing()
     _error(c)
-    return c, last(c)
+    return c
 
 
-def _error_without_source() -> tuple[Capture, int]:
+@T.fires("error-without-id", event=LAST)
+def _error_without_source() -> Capture:
     c = playing()
     _error(c, media__qoe__errorID="E42")
-    return c, last(c)
+    return c
 
 
-def _error_bad_source() -> tuple[Capture, int]:
+@T.fires("error-without-id", event=LAST)
+def _error_bad_source() -> Capture:
     c = playing()
     _error(c, media__qoe__errorID="E42", media__qoe__errorSource="network")
-    return c, last(c)
+    return c
 
 
-def _error_source_not_a_string() -> tuple[Capture, int]:
+@T.fires("error-without-id", event=LAST)
+def _error_source_not_a_string() -> Capture:
     c = playing()
     _error(c, media__qoe__errorID="E42", media__qoe__errorSource=["player"])  # once a TypeError (unhashable)
-    return c, last(c)
+    return c
 
 
-def _error_then_complete() -> tuple[Capture, int]:
+@T.fires("error-not-followed", event=3)  # points at the error
+def _error_then_complete() -> Capture:
     c = playing()
     c.ping_for(10)
     _error(c, media__qoe__errorID="E42", media__qoe__errorSource="player")
     c.ev("ping", dt=9000)
     c.ev("sessionComplete", dt=1000)
-    return c, 3  # points at the error
-
-
-FIRES = [
-    Fires("bitrate-missing", _bitrate_change_without_bitrate),
-    Fires("bitrate-missing", _bitrate_change_without_qoe),
-    Fires("dropped-frames-decrease", _dropped_frames_reset),
-    Fires("time-to-start-changed", _tts_changed_later),
-    Fires("bitrate-units", _bitrate_kbps),
-    Fires("error-without-id", _bare_error),
-    Fires("error-without-id", _error_without_source),
-    Fires("error-without-id", _error_bad_source),
-    Fires("error-without-id", _error_source_not_a_string),
-    Fires("error-not-followed", _error_then_complete),
-]
+    return c
 
 
 # --- near misses -----------------------------------------------------------------------------------------
+@T.quiet("bitrate-missing", "bitrateChange with a bitrate")
+@T.quiet("bitrate-units", "10000 bps")
 def _bitrate_change_ok() -> Capture:
     c = playing()
     c.ev("bitrateChange", dt=1000, qoe={BITRATE: 10000})
@@ -117,6 +105,7 @@ def _bitrate_change_ok() -> Capture:
     return c
 
 
+@T.quiet("dropped-frames-decrease", "cumulative counts")
 def _dropped_frames_grow() -> Capture:
     c = playing()
     c.ev("ping", dt=10000, qoe={DROPPED: 0})
@@ -127,6 +116,7 @@ def _dropped_frames_grow() -> Capture:
     return c
 
 
+@T.quiet("time-to-start-changed", "frozen value")
 def _tts_frozen() -> Capture:
     c = Capture()
     c.start(start_params())
@@ -136,6 +126,7 @@ def _tts_frozen() -> Capture:
     return c
 
 
+@T.quiet("time-to-start-changed", "real value on the first play")
 def _tts_set_at_first_play() -> Capture:
     """A provisional value before the first frame, the real one on the first play: not a change after it."""
     c = session()
@@ -145,6 +136,7 @@ def _tts_set_at_first_play() -> Capture:
     return c
 
 
+@T.quiet("error-without-id", "errorID and errorSource")
 def _error_with_id() -> Capture:
     c = playing()
     _error(c, media__qoe__errorID="E42", media__qoe__errorSource="external")
@@ -152,6 +144,7 @@ def _error_with_id() -> Capture:
     return c
 
 
+@T.quiet("error-not-followed", "error, then play")
 def _error_then_play() -> Capture:
     c = playing()
     c.ping_for(10)
@@ -162,6 +155,7 @@ def _error_then_play() -> Capture:
     return c
 
 
+@T.quiet("error-not-followed", "error, then sessionEnd")
 def _error_then_end() -> Capture:
     c = playing()
     c.ping_for(10)
@@ -170,6 +164,7 @@ def _error_then_end() -> Capture:
     return c
 
 
+@T.quiet("error-not-followed", "error at capture end")
 def _error_at_capture_end() -> Capture:
     c = playing()
     c.ping_for(10)
@@ -177,39 +172,19 @@ def _error_at_capture_end() -> Capture:
     return c
 
 
-QUIET = [
-    Quiet("bitrate-missing", "bitrateChange with a bitrate", _bitrate_change_ok),
-    Quiet("dropped-frames-decrease", "cumulative counts", _dropped_frames_grow),
-    Quiet("time-to-start-changed", "frozen value", _tts_frozen),
-    Quiet("time-to-start-changed", "real value on the first play", _tts_set_at_first_play),
-    Quiet("bitrate-units", "10000 bps", _bitrate_change_ok),
-    Quiet("error-without-id", "errorID and errorSource", _error_with_id),
-    Quiet("error-not-followed", "error, then play", _error_then_play),
-    Quiet("error-not-followed", "error, then sessionEnd", _error_then_end),
-    Quiet("error-not-followed", "error at capture end", _error_at_capture_end),
-]
-
-
-@pytest.mark.parametrize("case", FIRES, ids=ids)
-def test_fires(case: Fires) -> None:
-    assert_fires(case)
-
-
-@pytest.mark.parametrize("case", QUIET, ids=ids)
-def test_quiet(case: Quiet) -> None:
-    assert_quiet(case)
+test_fires, test_quiet = T.tests()
 
 
 def test_error_in_params_form_is_accepted() -> None:
     c = playing()
     c.ev("error", dt=1000, params={"media.errorId": "E1", "media.errorSource": "player"})
-    assert not found(c.analyze(), "error-without-id")
+    assert not findings(c.analyze(), "error-without-id")
 
 
 def test_bitrate_units_once() -> None:
-    c, _ = _bitrate_kbps()
+    c = _bitrate_kbps()
     c.ev("bitrateChange", dt=1000, qoe={BITRATE: 3000})
-    assert len(found(c.analyze(), "bitrate-units")) == 1
+    assert len(findings(c.analyze(), "bitrate-units")) == 1
 
 
 def test_qoe_counts() -> None:

@@ -9,7 +9,7 @@ from addon.spec import SESSION_START_REQUIRED
 from tests.addon.builder import Capture, start_params
 from tests.addon.rules.casetable import SID_B, Table, assert_fires, assert_quiet, covers, findings, rewrite
 
-T = Table()
+T = Table("session-start")
 
 
 def _start(**params):
@@ -250,9 +250,7 @@ def installation_ids_of_two_clients():
                          {"appInstallationId": "two", "visitor.marketingCloudUserId": "99999999999999999999"})
 
 
-@pytest.mark.parametrize("case", T.params())
-def test_rule(case):
-    case.check()
+test_fires, test_quiet = T.tests()
 
 
 # --- details ---------------------------------------------------------------------------------------------

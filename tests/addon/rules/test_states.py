@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from addon.model import Severity
 from tests.addon.builder import Capture
-from tests.addon.rules.rulecase import Fires, Quiet, assert_fires, assert_quiet, found, ids, last, playing
+from tests.addon.rules.casetable import LAST, Table, findings, playing
+
+T = Table("states")
 
 NAME = "media.state.name"
 
@@ -25,109 +25,108 @@ def update(c: Capture, start: object = None, end: object = None) -> None:
 
 
 # --- fires ----------------------------------------------------------------------------------------------
-def _name_not_string() -> tuple[Capture, int]:
+@T.fires("state-params", event=LAST)
+def _name_not_string() -> Capture:
     c = playing()
     state(c, "stateStart", 5)
-    return c, last(c)
+    return c
 
 
-def _name_missing() -> tuple[Capture, int]:
+@T.fires("state-params", event=LAST)
+def _name_missing() -> Capture:
     c = playing()
     c.ev("stateEnd", dt=100, params={"name": "mute"})
-    return c, last(c)
+    return c
 
 
-def _update_not_a_list() -> tuple[Capture, int]:
+@T.fires("state-params", event=LAST)
+def _update_not_a_list() -> Capture:
     c = playing()
     update(c, start={NAME: "mute"})
-    return c, last(c)
+    return c
 
 
-def _update_bad_item() -> tuple[Capture, int]:
+@T.fires("state-params", event=LAST)
+def _update_bad_item() -> Capture:
     c = playing()
     update(c, start=[{NAME: "mute"}, "fullscreen"])
-    return c, last(c)
+    return c
 
 
-def _update_empty() -> tuple[Capture, int]:
+@T.fires("state-params", event=LAST)
+def _update_empty() -> Capture:
     c = playing()
     update(c)
-    return c, last(c)
+    return c
 
 
-def _eleven_states() -> tuple[Capture, int]:
+@T.fires("state-limit", event=LAST)
+def _eleven_states() -> Capture:
     c = playing()
     for n in range(11):
         state(c, "stateStart", f"state{n}")
-    return c, last(c)
+    return c
 
 
-def _eleven_states_via_update() -> tuple[Capture, int]:
+@T.fires("state-limit", event=LAST)
+def _eleven_states_via_update() -> Capture:
     c = playing()
     update(c, start=[{NAME: f"state{n}"} for n in range(6)])
     update(c, end=[{NAME: f"state{n}"} for n in range(6)], start=[{NAME: f"other{n}"} for n in range(5)])
-    return c, last(c)
+    return c
 
 
-def _start_twice() -> tuple[Capture, int]:
+@T.fires("state-redundant", event=LAST)
+def _start_twice() -> Capture:
     c = playing()
     state(c, "stateStart", "mute")
     state(c, "stateStart", "mute")
-    return c, last(c)
+    return c
 
 
-def _end_inactive() -> tuple[Capture, int]:
+@T.fires("state-redundant", event=LAST)
+def _end_inactive() -> Capture:
     c = playing()
     state(c, "stateEnd", "mute")
-    return c, last(c)
+    return c
 
 
-def _end_twice_in_fragment() -> tuple[Capture, int]:
+@T.fires("state-redundant", event=2)
+def _end_twice_in_fragment() -> Capture:
     c = Capture()  # no sessionStart: the first stateEnd is fine, the second one is known to be redundant
     c.ev("ping", dt=1000)
     state(c, "stateEnd", "mute")
     state(c, "stateEnd", "mute")
-    return c, 2
+    return c
 
 
-def _bad_name() -> tuple[Capture, int]:
+@T.fires("state-name-format", event=LAST)
+def _bad_name() -> Capture:
     c = playing()
     state(c, "stateStart", "full screen")
-    return c, last(c)
+    return c
 
 
-def _name_too_long() -> tuple[Capture, int]:
+@T.fires("state-name-format", event=LAST)
+def _name_too_long() -> Capture:
     c = playing()
     update(c, start=[{NAME: "x" * 65}])
-    return c, last(c)
+    return c
 
 
-def _mixed_spelling() -> tuple[Capture, int]:
+@T.fires("state-name-format", event=LAST, severity=Severity.INFO)
+def _mixed_spelling() -> Capture:
     c = playing()
     state(c, "stateStart", "fullscreen")
     state(c, "stateEnd", "fullscreen")
     state(c, "stateStart", "fullScreen")
-    return c, last(c)
-
-
-FIRES = [
-    Fires("state-params", _name_not_string),
-    Fires("state-params", _name_missing),
-    Fires("state-params", _update_not_a_list),
-    Fires("state-params", _update_bad_item),
-    Fires("state-params", _update_empty),
-    Fires("state-limit", _eleven_states),
-    Fires("state-limit", _eleven_states_via_update),
-    Fires("state-redundant", _start_twice),
-    Fires("state-redundant", _end_inactive),
-    Fires("state-redundant", _end_twice_in_fragment),
-    Fires("state-name-format", _bad_name),
-    Fires("state-name-format", _name_too_long),
-    Fires("state-name-format", _mixed_spelling, severity=Severity.INFO),
-]
+    return c
 
 
 # --- near misses -----------------------------------------------------------------------------------------
+@T.quiet("state-params", "valid stateStart/stateEnd/statesUpdate")
+@T.quiet("state-redundant", "alternating start and end")
+@T.quiet("state-name-format", "one spelling, repeated")
 def _valid_states() -> Capture:
     c = playing()
     state(c, "stateStart", "fullscreen")
@@ -139,6 +138,7 @@ def _valid_states() -> Capture:
     return c
 
 
+@T.quiet("state-limit", "ten distinct states")
 def _ten_states() -> Capture:
     c = playing()
     for n in range(10):
@@ -149,6 +149,7 @@ def _ten_states() -> Capture:
     return c
 
 
+@T.quiet("state-redundant", "stateEnd in a fragment")
 def _end_in_fragment() -> Capture:
     c = Capture()  # the stateStart happened before the capture began
     c.ev("ping", dt=1000)
@@ -157,6 +158,7 @@ def _end_in_fragment() -> Capture:
     return c
 
 
+@T.quiet("state-redundant", "stateStart in a fragment")
 def _start_in_fragment() -> Capture:
     c = Capture()
     c.ev("ping", dt=1000)
@@ -164,39 +166,22 @@ def _start_in_fragment() -> Capture:
     return c
 
 
+@T.quiet("state-name-format", "64 allowed characters")
 def _name_64() -> Capture:
     c = playing()
     state(c, "stateStart", "a.b_C9" + "x" * 58)
     return c
 
 
-QUIET = [
-    Quiet("state-params", "valid stateStart/stateEnd/statesUpdate", _valid_states),
-    Quiet("state-limit", "ten distinct states", _ten_states),
-    Quiet("state-redundant", "alternating start and end", _valid_states),
-    Quiet("state-redundant", "stateEnd in a fragment", _end_in_fragment),
-    Quiet("state-redundant", "stateStart in a fragment", _start_in_fragment),
-    Quiet("state-name-format", "one spelling, repeated", _valid_states),
-    Quiet("state-name-format", "64 allowed characters", _name_64),
-]
-
-
-@pytest.mark.parametrize("case", FIRES, ids=ids)
-def test_fires(case: Fires) -> None:
-    assert_fires(case)
-
-
-@pytest.mark.parametrize("case", QUIET, ids=ids)
-def test_quiet(case: Quiet) -> None:
-    assert_quiet(case)
+test_fires, test_quiet = T.tests()
 
 
 def test_state_limit_once() -> None:
-    c, _ = _eleven_states()
+    c = _eleven_states()
     state(c, "stateStart", "twelfth")
-    assert len(found(c.analyze(), "state-limit")) == 1
+    assert len(findings(c.analyze(), "state-limit")) == 1
 
 
 def test_bad_name_is_warning() -> None:
-    c, _ = _bad_name()
-    assert found(c.analyze(), "state-name-format")[0].severity == Severity.WARNING
+    c = _bad_name()
+    assert findings(c.analyze(), "state-name-format")[0].severity == Severity.WARNING

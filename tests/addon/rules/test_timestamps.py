@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from addon.config import Config
 from addon.model import Severity
 from addon.rules.catalogue import RULES
 from tests.addon.builder import Capture, clean_vod, rules
 from tests.addon.rules.casetable import Table, assert_fires, assert_quiet, covers, findings, started
 
-T = Table()
+T = Table("timestamps")
 
 
 def _playing() -> Capture:
@@ -170,9 +168,7 @@ def gap_beyond_the_idle_timeout_is_a_timeout():
     return c
 
 
-@pytest.mark.parametrize("case", T.params())
-def test_rule(case):
-    case.check()
+test_fires, test_quiet = T.tests()
 
 
 # --- details ---------------------------------------------------------------------------------------------

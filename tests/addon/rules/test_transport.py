@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 from addon.model import Severity
 from addon.rules.catalogue import RULES
 from tests.addon.builder import HOST, Capture, clean_vod, rules, start_params
 from tests.addon.rules.casetable import (
     SID_B,
     Table,
-    analyze,
     assert_fires,
     assert_quiet,
     covers,
@@ -21,7 +18,7 @@ from tests.addon.rules.casetable import (
     started,
 )
 
-T = Table()
+T = Table("transport")
 
 
 # --- http-method ---------------------------------------------------------------------------------------
@@ -375,9 +372,7 @@ def collector_host_any_case_and_from_host_header():
     return c
 
 
-@pytest.mark.parametrize("case", T.params())
-def test_rule(case):
-    case.check()
+test_fires, test_quiet = T.tests()
 
 
 # --- details the table cannot express ------------------------------------------------------------------
@@ -462,7 +457,7 @@ def test_unknown_host_on_session_start():
 
 
 def test_clean_session_has_no_transport_findings():
-    an = analyze(clean_vod())
+    an = clean_vod().analyze()
     assert an.all_findings() == []
     for rule, info in RULES.items():
         if info.family == "transport":
