@@ -25,8 +25,10 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from addon.model import HttpResponse
 
 __all__ = ["MockCollector", "MockResponse", "EVENT_TYPES", "CORS_HEADERS"]
 
@@ -118,18 +120,7 @@ IDLE_TIMEOUT_MS = 600_000
 PLAYHEAD_TIMEOUT_MS = 1_800_000
 
 
-@dataclass(slots=True)
-class MockResponse:
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
+MockResponse = HttpResponse  # what MockCollector.handle answers
 
 
 @dataclass(slots=True)

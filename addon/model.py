@@ -66,6 +66,18 @@ def _header(headers: Headers, name: str) -> str | None:
 
 
 @dataclass(slots=True)
+class HttpResponse:
+    """An HTTP response: what the mock collector answers, what the simulator's client reads back."""
+
+    status: int
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return _header(self.headers, name)
+
+
+@dataclass(slots=True)
 class Finding:
     rule: str
     severity: Severity

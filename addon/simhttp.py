@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import os
 import ssl
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from addon.model import HttpResponse
 
 __all__ = ["Endpoint", "HttpClient", "HttpResponse", "HttpError", "parse_url", "probe"]
 
@@ -40,20 +42,6 @@ class Endpoint:
     @property
     def origin(self) -> str:
         return f"{self.scheme}://{self.netloc}"
-
-
-@dataclass(slots=True)
-class HttpResponse:
-    status: int
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes = b""
-
-    def header(self, name: str) -> str | None:
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
 
 
 def parse_url(url: str, *, what: str = "URL", allow_https: bool = True) -> Endpoint:
@@ -113,24 +101,18 @@ class HttpClient:
         self, method: str, path: str, body: bytes = b"", headers: list[tuple[str, str]] | None = None
     ) -> HttpResponse:
         """Send one request; retry once on a fresh connection if a reused one was closed by the peer."""
-        reused = self._writer is not None
-        try:
-            return await asyncio.wait_for(self._exchange(method, path, body, headers or []), self.timeout)
-        except TimeoutError:
-            await self.close()
-            raise HttpError(f"timeout after {self.timeout:g} s waiting for {self._where()}") from None
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
-            await self.close()
-            if not reused:
-                raise HttpError(f"connection to {self._where()} failed: {_reason(exc)}") from None
-        try:
-            return await asyncio.wait_for(self._exchange(method, path, body, headers or []), self.timeout)
-        except TimeoutError:
-            await self.close()
-            raise HttpError(f"timeout after {self.timeout:g} s waiting for {self._where()}") from None
-        except (ConnectionError, asyncio.IncompleteReadError) as exc:
-            await self.close()
-            raise HttpError(f"connection to {self._where()} failed: {_reason(exc)}") from None
+        retry = self._writer is not None  # a reused connection the peer may have closed
+        while True:
+            try:
+                return await asyncio.wait_for(self._exchange(method, path, body, headers or []), self.timeout)
+            except TimeoutError:
+                await self.close()
+                raise HttpError(f"timeout after {self.timeout:g} s waiting for {self._where()}") from None
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                await self.close()
+                if not retry:
+                    raise HttpError(f"connection to {self._where()} failed: {_reason(exc)}") from None
+                retry = False
 
     # ------------------------------------------------------------------ internals
     def _where(self) -> str:

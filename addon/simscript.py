@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Step", "Player", "Scenario", "SCENARIOS", "scenario", "base_params"]
+__all__ = ["Step", "Player", "Scenario", "SCENARIOS", "scenario", "base_params", "event_body"]
 
 MAIN_PING_S = 10.0
 AD_PING_S = 1.0
@@ -69,6 +69,26 @@ def base_params(index: int = 0, **over: Any) -> dict[str, Any]:
     }
     params.update(over)
     return params
+
+
+def event_body(
+    event_type: str,
+    playhead: Any,
+    ts: Any,
+    params: dict[str, Any] | None = None,
+    qoe: dict[str, Any] | None = None,
+    custom: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One MC API event: ``playerTime`` and ``eventType``, then ``params``, ``qoeData``, ``customMetadata``
+    when given."""
+    doc: dict[str, Any] = {"playerTime": {"playhead": playhead, "ts": ts}, "eventType": event_type}
+    if params is not None:
+        doc["params"] = params
+    if qoe is not None:
+        doc["qoeData"] = qoe
+    if custom is not None:
+        doc["customMetadata"] = custom
+    return doc
 
 
 class Player:
@@ -142,17 +162,7 @@ class Player:
         ph: Any = self.playhead if playhead is None else playhead
         if isinstance(ph, int | float) and not isinstance(ph, bool):
             ph = round(ph * self.playhead_factor, 3)
-        doc: dict[str, Any] = {
-            "playerTime": {"playhead": ph, "ts": self.ts if ts is None else ts},
-            "eventType": event_type,
-        }
-        if params is not None:
-            doc["params"] = params
-        if qoe is not None:
-            doc["qoeData"] = qoe
-        if custom is not None:
-            doc["customMetadata"] = custom
-        return doc
+        return event_body(event_type, ph, self.ts if ts is None else ts, params, qoe, custom)
 
     def emit(
         self,

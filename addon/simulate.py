@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from addon import scenarios as _scenarios  # noqa: F401 - registers the scenarios
 from addon.collector import MockCollector
-from addon.model import Exchange
+from addon.model import Exchange, HttpResponse
 from addon.simhttp import Endpoint, HttpClient, HttpError
 from addon.simscript import SCENARIOS, Player, Scenario, Step
 
@@ -209,23 +209,7 @@ async def _play(
                 result.statuses.append(None)
                 result.failures.append(str(exc))
                 if record:
-                    result.exchange_steps.append(n)
-                    result.exchanges.append(
-                        Exchange(
-                            f"sim-{scenario.name}-{index}-{n}",
-                            "POST",
-                            transport.url(path),
-                            headers,
-                            payload,
-                            None,
-                            [],
-                            None,
-                            sent_at,
-                            time.time(),
-                            str(exc),
-                            True,
-                        )
-                    )
+                    _record(result, n, transport.url(path), headers, payload, sent_at, None, str(exc))
                 if not result.sent:
                     break  # could not even reach the collector: give up on this player
                 continue
@@ -240,29 +224,35 @@ async def _play(
                 else:
                     session_failed = True
             if record:
-                result.exchange_steps.append(n)
-                result.exchanges.append(
-                    Exchange(
-                        f"sim-{scenario.name}-{index}-{n}",
-                        "POST",
-                        transport.url(path),
-                        headers,
-                        payload,
-                        response.status,
-                        list(response.headers),
-                        response.body,
-                        sent_at,
-                        time.time(),
-                        None,
-                        True,
-                    )
-                )
+                _record(result, n, transport.url(path), headers, payload, sent_at, response)
     finally:
         await transport.close()
     while len(result.statuses) < len(steps):
         result.statuses.append(None)
     result.real_seconds = clock() - began
     return result
+
+
+def _record(result: PlayerResult, n: int, url: str, headers: list[tuple[str, str]], payload: bytes,
+            sent_at: float, response: HttpResponse | None, error: str | None = None) -> None:
+    """Keep step ``n`` as a live Exchange: its response, or (``response`` None) the transport error."""
+    result.exchange_steps.append(n)
+    result.exchanges.append(
+        Exchange(
+            f"sim-{result.scenario}-{result.index}-{n}",
+            "POST",
+            url,
+            headers,
+            payload,
+            None if response is None else response.status,
+            [] if response is None else list(response.headers),
+            None if response is None else response.body,
+            sent_at,
+            time.time(),
+            error,
+            True,
+        )
+    )
 
 
 def expected_statuses(scenario: Scenario, index: int = 0, t0_ms: int | None = None) -> list[int | None]:
