@@ -17,6 +17,7 @@ from typing import Any
 from addon.config import Config
 from addon.model import Exchange
 from addon.session import Analyzer
+from addon.simscript import event_body
 
 HOST = "https://example.hb-api.omtrdc.net"
 T0 = 1_700_000_000_000
@@ -42,6 +43,11 @@ def start_params(**over: Any) -> dict[str, Any]:
         "media.playerName": "test-player",
         "media.channel": "test-channel",
     }
+    return override(params, over)
+
+
+def override(params: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Apply keyword overrides to ``params`` in place: ``a__b`` names the key ``a.b``; None removes the key."""
     for key, value in over.items():
         key = key.replace("__", ".")
         if value is None:
@@ -87,18 +93,8 @@ class Capture:
 
     def body(self, event_type: str, playhead: float | None = None, params: dict | None = None,
              qoe: dict | None = None, cm: dict | None = None, ts: Any = None) -> dict[str, Any]:
-        b: dict[str, Any] = {
-            "playerTime": {"playhead": self.playhead if playhead is None else playhead,
-                           "ts": self.ts if ts is None else ts},
-            "eventType": event_type,
-        }
-        if params is not None:
-            b["params"] = params
-        if qoe is not None:
-            b["qoeData"] = qoe
-        if cm is not None:
-            b["customMetadata"] = cm
-        return b
+        return event_body(event_type, self.playhead if playhead is None else playhead,
+                          self.ts if ts is None else ts, params, qoe, cm)
 
     def advance(self, dt: int) -> None:
         self.ts += dt
@@ -163,19 +159,14 @@ def ad_params(position: int = 1, **over: Any) -> dict[str, Any]:
         "media.ad.podPosition": position,
         "media.ad.playerName": "test-player",
     }
-    for key, value in over.items():
-        key = key.replace("__", ".")
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return params
+    return override(params, over)
 
 
-def clean_vod() -> Capture:
-    """A spec-perfect VOD session: pre-roll with two ads, content with 10 s pings, a mid-roll, complete."""
-    c = Capture()
-    c.start()
+def clean_vod(c: Capture | None = None, params: dict[str, Any] | None = None) -> Capture:
+    """A spec-perfect VOD session: pre-roll with two ads, content with 10 s pings, a mid-roll, complete
+    (played on ``c``, a new Capture by default, with ``params`` or ``start_params()``)."""
+    c = Capture() if c is None else c
+    c.start(params)
     c.ad_break(ads=2, index=1)
     c.ev("play", dt=10)
     c.ping_for(30)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from addon.collector import EVENT_TYPES, MockCollector, MockResponse
+from tests.addon.builder import override
 
 TS = 1_700_000_000_000
 
@@ -28,13 +29,7 @@ def start_params(**over: Any) -> dict[str, Any]:
         "media.playerName": "test",
         "media.channel": "web",
     }
-    for key, value in over.items():
-        key = key.replace("__", ".")
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return params
+    return override(params, over)
 
 
 def event(event_type: str, ts: int = TS, playhead: float = 0, **extra: Any) -> dict[str, Any]:

@@ -10,15 +10,7 @@ from tests.addon.builder import T0, Capture, clean_vod, rules, start_params
 
 def player(n: int, t0: int = T0) -> Capture:
     """clean_vod() for player ``n``: its own sid, ECID and flow ids."""
-    c = Capture(t0=t0, sid=f"{n:x}" * 64)
-    c.start(start_params(visitor__marketingCloudUserId=f"{n}" * 38))
-    c.ad_break(ads=2, index=1)
-    c.ev("play", dt=10)
-    c.ping_for(30)
-    c.ad_break(ads=1, index=2)
-    c.ev("play", dt=10)
-    c.ping_for(20)
-    c.ev("sessionComplete", dt=5000)
+    c = clean_vod(Capture(t0=t0, sid=f"{n:x}" * 64), start_params(visitor__marketingCloudUserId=f"{n}" * 38))
     for ex in c.exchanges:
         ex.flow_id = f"p{n}-{ex.flow_id}"
     return c
