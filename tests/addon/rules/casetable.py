@@ -1,16 +1,16 @@
 """Rule tests as tables: each case builds a capture and says where a rule fires, or that it stays silent.
 
-    T = Table("pings")
+    T = Table("pings")                          # the cases of one rule family
 
-    @T.fires("ping-params", event=2)            # the first ping-params finding points at event 2
-    def ping_with_params():
-        c = started(); c.ev("ping", params={"x": 1}); return c
+    @T.fires("ping-interval", event=3)          # the first ping-interval finding points at event 3
+    def long_gap():
+        c = playing(); c.ev("ping", dt=10000); c.ev("ping", dt=12500); return c
 
-    @T.fires("ping-interval", event=LAST)       # ... at the capture's last event
-    @T.quiet("ad-no-pings", "no ad at all")     # one build can serve several cases; the name is the test id
-    def late_ping(): ...
+    @T.fires("ping-first-late", event=LAST)     # ... at the capture's last event
+    @T.quiet("no-pings", "session still open")  # one build can serve several cases; the name is the test id
+    def late_first_ping(): ...
 
-    T.quiet("ping-first-late")(clean_vod)       # a builder from elsewhere
+    T.quiet("ad-no-pings")(clean_vod)           # a builder from elsewhere
 
     test_fires, test_quiet = T.tests()          # after the last case: the module's two parametrized tests
 
