@@ -7,11 +7,14 @@ the exchange itself (method, body, headers, status). Sequencing is session.py's 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from addon import spec
+from addon.fastjson import loads
 from addon.model import Exchange
 
 # Endpoint kinds
@@ -20,6 +23,10 @@ EVENTS = "events"
 DOWNLOADED = "downloaded"
 
 _NOT_PARSED = object()
+
+# A plain http(s) URL: lower-case scheme, a host of letters, digits, dots and dashes, an optional numeric
+# port, and no tab/CR/LF anywhere. For these, split_url gives what urlsplit(url).path/.hostname give.
+_PLAIN_URL_RE = re.compile(r"https?://([A-Za-z0-9.-]+)(?::[0-9]*)?(/[^?#\t\r\n]*)?(?:[?#][^\t\r\n]*)?")
 
 
 @dataclass(slots=True)
@@ -75,23 +82,43 @@ def is_collection_url(url: str) -> bool:
     return classify_path(path)[0] is not None
 
 
+def split_url(url: str) -> tuple[str, str]:
+    """(path, lower-case host or "") of a URL, as urlsplit gives them; ValueError for an invalid URL."""
+    match = _PLAIN_URL_RE.fullmatch(url)
+    if match is not None:  # the common case, without urlsplit's cost
+        return match.group(2) or "", match.group(1).lower()
+    parts = urlsplit(url)
+    return parts.path, parts.hostname or ""
+
+
+@lru_cache(maxsize=8192)
+def classify_url(url: str) -> tuple[str | None, str | None, str]:
+    """(endpoint kind, sid, host) of a URL; ValueError for an invalid URL.
+
+    Cached: every event of a session is posted to the same URL.
+    """
+    path, host = split_url(url)
+    endpoint, sid = classify_path(path)
+    return endpoint, sid, host
+
+
 def parse_exchange(ex: Exchange) -> ParsedExchange:
     """Never raises: anything odd becomes a finding."""
     try:
-        parts = urlsplit(ex.url)
-        path, host = parts.path, (parts.hostname or "")
+        endpoint, sid, host = classify_url(ex.url)
     except ValueError:
         return ParsedExchange(None, ex)
     if not host:
         host = (ex.request_header("host") or "").split(":")[0]
-    endpoint, sid = classify_path(path)
-    parsed = ParsedExchange(endpoint, ex, host=host, sid=sid)
+    parsed = ParsedExchange(endpoint, ex, host, sid)
     if endpoint is None:
         return parsed
-    method = (ex.method or "").upper()
-    if method == "OPTIONS":
-        parsed.endpoint = None  # CORS preflight: fine, nothing to judge
-        return parsed
+    method = ex.method
+    if method != "POST":
+        method = (method or "").upper()
+        if method == "OPTIONS":
+            parsed.endpoint = None  # CORS preflight: fine, nothing to judge
+            return parsed
     if host and not host.lower().endswith(spec.COLLECTOR_HOST_SUFFIX):
         parsed.findings.append(RawFinding("unknown-host", f"host {host} is not a *.hb-api.omtrdc.net collector"))
     if method != "POST":
@@ -110,7 +137,7 @@ def _check_content_type(ex: Exchange, parsed: ParsedExchange) -> None:
     if ctype is None:
         parsed.findings.append(RawFinding("content-type", "no Content-Type header; send application/json"))
         return
-    if ctype.split(";")[0].strip().lower() != "application/json":
+    if ctype != "application/json" and ctype.split(";")[0].strip().lower() != "application/json":
         parsed.findings.append(RawFinding("content-type", f"Content-Type is {ctype!r}, not application/json"))
 
 
@@ -131,7 +158,7 @@ def _decode_body(ex: Exchange, parsed: ParsedExchange) -> None:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        payload = json.loads(text)
+        payload = loads(text)
     except (ValueError, RecursionError) as exc:
         shown = text[:40].replace("\n", " ")
         detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)

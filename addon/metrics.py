@@ -15,7 +15,7 @@ def accumulate(s: SessionState, ev: Event) -> None:
     if prev is None:
         return
     dt = ev.t - prev
-    if dt <= 0 or dt > s.tun("idle_timeout") * 1000:
+    if dt <= 0 or dt > s.config.tunables["idle_timeout"] * 1000:
         return
     m = s.m
     if s.in_break is True:

@@ -48,8 +48,9 @@ class Session(SessionState):
             self.first_received = ev.received
         self.last_received = ev.received
         envelope.check(self, ev, live)
-        if ev.event_type == "sessionStart":
-            sessionstart.check(self, ev, realtime=not ev.downloaded)
+        et = ev.event_type
+        if et == "sessionStart":
+            sessionstart.check(self, ev, not ev.downloaded)
             if accepted and ev.index == 0:
                 self._start(ev)
         if not accepted:
@@ -58,20 +59,23 @@ class Session(SessionState):
                 lifecycle.before(self, ev)
             self._mark_ignored(ev)
             return
-        timestamps.check(self, ev)
+        if ev.ts is not None:
+            timestamps.check(self, ev)
         if lifecycle.before(self, ev):
             self._mark_ignored(ev)
             return
         if ev.ts is not None and self.first_ts is None:
             self.first_ts = ev.ts
-        metrics.accumulate(self, ev)
+        if self.last_t is not None:
+            metrics.accumulate(self, ev)
         ads.handle(self, ev)
         pings.handle(self, ev)
         playback.handle(self, ev)
         chapters.handle(self, ev)
         states.handle(self, ev)
         qoe.handle(self, ev)
-        lifecycle.after(self, ev)
+        if et in lifecycle.CLOSING:
+            lifecycle.after(self, ev)
         self._track(ev)
 
     def _start(self, ev: Event) -> None:
@@ -96,16 +100,17 @@ class Session(SessionState):
             self.timeline.open("playback", "state", "starting", ev.t, "starting", event=ev.index)
 
     def _track(self, ev: Event) -> None:
-        if ev.ts is not None:
-            if ev.playhead is not None and (self.playhead is None or abs(ev.playhead - self.playhead) > 1e-9) or self.playhead_change_ts is None:
-                self.playhead_change_ts = ev.ts
-            self.last_ts = ev.ts
-        if ev.playhead is not None:
-            self.playhead = ev.playhead
-        if self.last_t is None or ev.t > self.last_t:
-            self.last_t = ev.t
-        if self.timeline is not None and ev.playhead is not None:
-            self.timeline.point("playhead", ev.context, ev.t, ev.event_type or "", event=ev.index, value=ev.playhead)
+        ts, playhead, t = ev.ts, ev.playhead, ev.t
+        if ts is not None:
+            if playhead is not None and (self.playhead is None or abs(playhead - self.playhead) > 1e-9) or self.playhead_change_ts is None:
+                self.playhead_change_ts = ts
+            self.last_ts = ts
+        if playhead is not None:
+            self.playhead = playhead
+        if self.last_t is None or t > self.last_t:
+            self.last_t = t
+        if self.timeline is not None and playhead is not None:
+            self.timeline.point("playhead", ev.context, t, ev.event_type or "", event=ev.index, value=playhead)
 
     def _mark_ignored(self, ev: Event) -> None:
         if self.timeline is not None:
@@ -202,9 +207,12 @@ class Analyzer:
             self._downloaded(parsed, deltas)
         else:
             self._session_start(parsed, deltas)
+        latest = self._latest_t
         for d in deltas:
-            if d.event is not None and (self._latest_t is None or d.event.t > self._latest_t):
-                self._latest_t = d.event.t
+            ev = d.event
+            if ev is not None and (latest is None or ev.t > latest):
+                latest = ev.t
+        self._latest_t = latest
         return deltas
 
     def _new_session(self, key: str, sid: str | None, deltas: list[Delta], downloaded: bool = False) -> Session:
@@ -308,13 +316,16 @@ class Analyzer:
         else:
             pending = []
         bodies: list[Any] = parsed.bodies if parsed.bodies else [None]
+        status = ex.response_status
+        # No error, no 4xx/5xx: _status would find nothing and accept the event.
+        answered_ok = ex.error is None and status is not None and status < 400
         for n, body in enumerate(bodies):
-            ev = Event(s.event_count, sid, ex.flow_id, body, ex.timestamp_start, ex.response_status)
+            ev = Event(s.event_count, sid, ex.flow_id, body, ex.timestamp_start, status)
             if pending and n == 0:
                 ev.findings.extend(pending)
                 for f in pending:
                     f.event = ev.index
-            if n == 0:
+            if n == 0 and parsed.findings:
                 self._attach(s, ev, parsed)
             if ev.event_type == "sessionStart":
                 s.emit("session-start-on-events", "sessionStart posted to /events; start sessions with POST "
@@ -323,12 +334,12 @@ class Analyzer:
                 s.emit("event-after-gone", f"{ev.event_type or 'event'} on a sid the collector already answered "
                        "404/410 for", ev, ignored=True)
                 s.drop(ev, RULES["event-after-gone"].consequence or "dropped")
-                s.process(ev, live=ex.live, accepted=False)
+                s.process(ev, ex.live, False)
             else:
-                accepted = self._status(s, ev, parsed)
-                s.process(ev, live=ex.live, accepted=accepted and ev.body is not None)
+                accepted = answered_ok or self._status(s, ev, parsed)
+                s.process(ev, ex.live, accepted and ev.body is not None)
             deltas.append(Delta("event", s, ev))
-        if ex.response_status in (404, 410) and sid:
+        if status in (404, 410) and sid:
             self._gone.add(sid)
             s.closed = "gone"
             s.close_reason = RULES["event-after-gone"].consequence

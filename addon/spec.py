@@ -160,6 +160,18 @@ DOWNLOADED_PATH_RE: Final[re.Pattern[str]] = re.compile(r"/api/v1/downloaded/?$"
 SCHEMAS_PATH_RE: Final[re.Pattern[str]] = re.compile(r"/api/v1/schemas/[^/]+/?$")
 
 
+def is_number(value: Any) -> bool:
+    """``json_type_ok(value, "number")``, cheaper for the common exact types."""
+    t = type(value)
+    return t is int or t is float or (t is not bool and isinstance(value, int | float))
+
+
+def is_integer(value: Any) -> bool:
+    """``json_type_ok(value, "integer")``, cheaper for the common exact type."""
+    t = type(value)
+    return t is int or (t is not bool and isinstance(value, int))
+
+
 def json_type_ok(value: Any, expected: str) -> bool:
     """True when ``value`` (decoded JSON) has the JSON type ``expected``."""
     if expected == "string":

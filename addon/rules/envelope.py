@@ -13,9 +13,10 @@ def check(s: SessionState, ev: Event, live: bool) -> None:
     body = ev.body
     if body is None:
         return
-    for key in body:
-        if key not in spec.TOP_LEVEL_KEYS:
-            s.emit("unknown-top-level-key", f"top-level key {key!r} is not allowed", ev)
+    if not spec.TOP_LEVEL_KEYS.issuperset(body):
+        for key in body:
+            if key not in spec.TOP_LEVEL_KEYS:
+                s.emit("unknown-top-level-key", f"top-level key {key!r} is not allowed", ev)
     _check_player_time(s, ev, body, live)
     et = body.get("eventType")
     if et is None:
@@ -25,9 +26,12 @@ def check(s: SessionState, ev: Event, live: bool) -> None:
     elif et not in spec.EVENT_TYPES:
         s.emit("event-type-unknown", f"eventType {et!r} is not a Media Collection API event", ev)
     etype = et if isinstance(et, str) and et in spec.EVENT_TYPES else None
-    _check_params(s, ev, body, etype)
-    _check_custom_metadata(s, ev, body, etype)
-    _check_qoe(s, ev, body)
+    if "params" in body or etype in spec.PARAMS_REQUIRED:  # else _check_params has nothing to say
+        _check_params(s, ev, body, etype)
+    if "customMetadata" in body:
+        _check_custom_metadata(s, ev, body, etype)
+    if "qoeData" in body:
+        _check_qoe(s, ev, body)
 
 
 def _check_player_time(s: SessionState, ev: Event, body: dict[str, Any], live: bool) -> None:
@@ -38,23 +42,24 @@ def _check_player_time(s: SessionState, ev: Event, body: dict[str, Any], live: b
     if not isinstance(pt, dict):
         s.emit("player-time-invalid", f"playerTime is a {spec.json_type_name(pt)}, not an object", ev)
         return
-    missing = [k for k in ("playhead", "ts") if k not in pt]
-    extra = [k for k in pt if k not in ("playhead", "ts")]
-    if missing:
-        s.emit("player-time-invalid", f"playerTime has no {' or '.join(missing)}", ev)
-    if extra:
-        s.emit("player-time-invalid", f"playerTime has other keys: {', '.join(map(repr, extra))}", ev)
+    if len(pt) != 2 or "playhead" not in pt or "ts" not in pt:
+        missing = [k for k in ("playhead", "ts") if k not in pt]
+        extra = [k for k in pt if k not in ("playhead", "ts")]
+        if missing:
+            s.emit("player-time-invalid", f"playerTime has no {' or '.join(missing)}", ev)
+        if extra:
+            s.emit("player-time-invalid", f"playerTime has other keys: {', '.join(map(repr, extra))}", ev)
     if "playhead" in pt:
         ph = pt["playhead"]
-        if not spec.json_type_ok(ph, "number"):
+        if not spec.is_number(ph):
             s.emit("playhead-type", f"playhead {ph!r} is a {spec.json_type_name(ph)}, not a number", ev)
         elif ph < 0:
             s.emit("playhead-negative", f"playhead {ph} is negative", ev)
     if "ts" in pt:
         ts = pt["ts"]
-        if not spec.json_type_ok(ts, "integer"):
+        if not spec.is_integer(ts):
             s.emit("ts-type", f"ts {ts!r} is a {spec.json_type_name(ts)}, not an integer", ev)
-        if spec.json_type_ok(ts, "number"):
+        if spec.is_number(ts):
             if ts < 1e12:
                 s.emit("ts-units", f"ts {ts} looks like seconds, not milliseconds", ev)
             elif ts > 1e14:

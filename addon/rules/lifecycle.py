@@ -23,21 +23,22 @@ def before(s: SessionState, ev: Event) -> bool:
         s.drop(ev, s.close_reason or "dropped: session timed out")
         return True
     ts = ev.ts
+    tunables = s.config.tunables
     if ts is not None and s.last_ts is not None and not ev.downloaded:
-        idle_ms = s.tun("idle_timeout") * 1000
+        idle_ms = tunables["idle_timeout"] * 1000
         gap = ts - s.last_ts
         if gap > idle_ms:
             s.emit("session-timeout-idle", f"{gap / 1000:.0f} s without events: the collector closed the session "
                    f"after {idle_ms / 1000:.0f} s", ev, ignored=True)
             _timeout(s, ev, "timeout-idle", RULES["session-timeout-idle"].consequence)
             return True
-        frozen_ms = s.tun("playhead_timeout") * 1000
+        frozen_ms = tunables["playhead_timeout"] * 1000
         if s.playhead_change_ts is not None and ts - s.playhead_change_ts >= frozen_ms:
             s.emit("session-timeout-playhead", f"playhead {s.playhead:g} unchanged for "
                    f"{(ts - s.playhead_change_ts) / 1000:.0f} s: the collector closed the session", ev, ignored=True)
             _timeout(s, ev, "timeout-playhead", RULES["session-timeout-playhead"].consequence)
             return True
-    if ts is not None and s.first_ts is not None and ts - s.first_ts > s.tun("max_session_age") * 1000:
+    if ts is not None and s.first_ts is not None and ts - s.first_ts > tunables["max_session_age"] * 1000:
         s.emit_once("session-too-old", f"session is {(ts - s.first_ts) / 3600000:.1f} h old: expect 410 Gone; "
                     "restart sessions every 24 h", ev)
     if s.completed and et not in ("ping", "sessionEnd"):

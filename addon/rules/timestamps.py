@@ -21,13 +21,17 @@ def check(s: SessionState, ev: Event) -> None:
             s.emit("ts-backwards", f"ts {ts} is {prev - ts} ms before the previous event's", ev)
         else:
             gap = ts - prev
-            if s.tun("long_gap") * 1000 <= gap <= s.tun("idle_timeout") * 1000:
+            tunables = s.config.tunables
+            if tunables["long_gap"] * 1000 <= gap <= tunables["idle_timeout"] * 1000:
                 s.emit("long-gap", f"{gap / 1000:.0f} s since the previous event", ev)
+    max_ts = s.max_ts
     if not ev.downloaded:
-        _reorder(s, ev, ts)
-        _restamped(s, ev, ts, prev)
+        if max_ts is not None and ts < max_ts:
+            _reorder(s, ev, ts)
+        if s.restamp_run >= 0:
+            _restamped(s, ev, ts, prev)
     s.recent_ts.append(ts)
-    if s.max_ts is None or ts > s.max_ts:
+    if max_ts is None or ts > max_ts:
         s.max_ts = ts
 
 
