@@ -28,6 +28,36 @@ def make_config(ignored: Iterable[str] = (), tunables: dict[str, Any] | None = N
         return Config()
 
 
+class HeaderPool:
+    """Shares equal header pairs between the exchanges the window keeps.
+
+    A capture repeats the same few headers (Content-Type, User-Agent, the CORS set) on every call; a
+    million kept exchanges would otherwise hold a million copies of each. Bounded: past ``limit``
+    distinct pairs, new ones are kept as they are.
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self._pairs: dict[tuple[str, str], tuple[str, str]] = {}
+        self._limit = limit
+
+    def share(self, ex: Exchange) -> Exchange:
+        ex.request_headers = self._list(ex.request_headers)
+        ex.response_headers = self._list(ex.response_headers)
+        return ex
+
+    def _list(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        pairs = self._pairs
+        out = []
+        for pair in headers:
+            shared = pairs.get(pair)
+            if shared is None:
+                shared = tuple(pair)  # type: ignore[assignment]
+                if len(pairs) < self._limit:
+                    pairs[shared] = shared
+            out.append(shared)
+        return out
+
+
 class Dataset:
     """Exchanges + the Analyzer built from them. Replaced wholesale when files are opened."""
 
@@ -41,13 +71,14 @@ class Dataset:
         self.sources: list[str] = sources or []
         self.live = live
         self.bad_records = 0
+        self.headers = HeaderPool()
 
     @property
     def sessions(self) -> list[Any]:
         return list(self.analyzer.sessions)
 
     def feed(self, ex: Exchange) -> list[Any]:
-        self.exchanges.append(ex)
+        self.exchanges.append(self.headers.share(ex))
         try:
             return list(self.analyzer.feed(ex))
         except Exception:  # the contract says it never raises; be safe anyway

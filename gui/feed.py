@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
 
 from addon.model import Exchange
+from gui.dataset import HeaderPool
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,7 @@ class FileLoader(QThread):
         try:
             analyzer = self._make_analyzer()
             result.analyzer = analyzer
+            pool = HeaderPool()
             for path, size in zip(self.paths, sizes, strict=True):
                 try:
                     if not os.path.exists(path):
@@ -240,7 +242,7 @@ class FileLoader(QThread):
                         if self._cancel:
                             result.error = "cancelled"
                             break
-                        result.exchanges.append(ex)
+                        result.exchanges.append(pool.share(ex))
                         analyzer.feed(ex)
                         done += 1
                         if done % self.PROGRESS_EVERY == 0:
