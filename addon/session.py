@@ -176,7 +176,7 @@ class Delta:
 class Analyzer:
     """Feeds exchanges through the core; never raises on bad input."""
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, clients: ClientTracker | None = None) -> None:
         self.config = config or Config()
         self.sessions: list[Session] = []
         self.transport_findings: list[Finding] = []
@@ -184,13 +184,50 @@ class Analyzer:
         self._by_sid: dict[str, Session] = {}
         self._by_key: dict[str, Session] = {}
         self._gone: set[str] = set()
-        self._clients = ClientTracker()
+        self._clients = clients if clients is not None else ClientTracker()
         self._capture_start: float | None = None
         self._latest_t: int | None = None
         self._finished = False
 
     def session(self, key: str) -> Session | None:
         return self._by_key.get(key)
+
+    # --- sharded checks (addon/shard.py) -----------------------------------------------------------------
+    @property
+    def latest_t(self) -> int | None:
+        """The latest event time seen (what ``finish`` measures idle sessions against)."""
+        return self._latest_t
+
+    @property
+    def gone_sids(self) -> set[str]:
+        return set(self._gone)
+
+    def set_capture_start(self, t: float | None) -> None:
+        """The earliest collection call of the whole capture so far, when this Analyzer sees only a part."""
+        self._capture_start = t
+
+    @classmethod
+    def from_parts(
+        cls,
+        config: Config,
+        sessions: list[Session],
+        transport_findings: list[Finding],
+        exchanges_seen: int,
+        latest_t: int | None,
+        gone: set[str],
+    ) -> Analyzer:
+        """An Analyzer holding the sessions of several partial ones (in capture order), not yet finished."""
+        an = cls(config)
+        an.sessions = sessions
+        an.transport_findings = transport_findings
+        an.exchanges_seen = exchanges_seen
+        an._latest_t = latest_t
+        an._gone = gone
+        for s in sessions:
+            an._by_key[s.key] = s
+            if s.sid is not None and not s.downloaded:
+                an._by_sid[s.sid] = s
+        return an
 
     # --- input ------------------------------------------------------------------------------------------
     def feed(self, ex: Exchange) -> list[Delta]:

@@ -46,6 +46,10 @@ def add_parser(subparsers: Any) -> None:
         "--set", dest="tunables", action="append", default=[], metavar="TUNABLE=VALUE",
         help="change a threshold, e.g. --set idle_timeout=900",
     )
+    p.add_argument(
+        "-j", "--jobs", type=int, default=0, metavar="N",
+        help="processes for a large journal (default: one per CPU; 1 = no parallelism; same result either way)",
+    )
     p.add_argument("--rules", action="store_true", help="print the rule catalogue and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     p.add_argument("--no-info", action="store_true", help="leave info findings out of the terminal summary")
@@ -98,8 +102,13 @@ class _Progress:
             self.stream.flush()
 
 
-def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr) -> tuple[Any, str | None]:
-    """Feed one capture into a fresh Analyzer: (analyzer, input error message or None)."""
+def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int = 1) -> tuple[Any, str | None]:
+    """Feed one capture into a fresh Analyzer: (analyzer, input error message or None).
+
+    ``jobs`` > 1 lets a large journal be judged by that many processes (addon/shard.py, same result);
+    only from a single-threaded process such as the ``mcscope check`` command.
+    """
+    from addon import shard
     from addon.capture import CaptureError, open_capture
     from addon.session import Analyzer
 
@@ -109,6 +118,10 @@ def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr) -> tuple[An
         capture = open_capture(path)
     except CaptureError as exc:
         return analyzer, exc.message
+    if jobs > 1 and capture.format == "journal" and capture.size >= shard.MIN_SIZE and shard.can_fork():
+        sharded = _check_sharded(path, capture, config, jobs, stderr)
+        if sharded is not None:
+            return sharded, None
     progress = _Progress(path, capture, stderr)
     count = 0
     try:
@@ -122,6 +135,22 @@ def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr) -> tuple[An
         progress.done()
     analyzer.finish()
     return analyzer, error
+
+
+def _check_sharded(path: str, capture: Any, config: Any, jobs: int, stderr: IO[str]) -> Any:
+    """The finished Analyzer of a sharded check, or None when the journal needs one process."""
+    progress = _Progress(path, capture, stderr)
+
+    def tick(lines: int, position: int) -> None:
+        capture.position = position
+        progress.tick(lines)  # called every 1024 lines
+
+    from addon import shard
+
+    try:
+        return shard.check_journal(path, config, jobs, tick)
+    finally:
+        progress.done()
 
 
 def _write(target: str, text: str, stdout: IO[str]) -> None:
@@ -152,6 +181,11 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
 
+    if args.jobs < 0:
+        return _fail("--jobs must be 0 (one per CPU) or more")
+    from addon import shard
+
+    jobs = args.jobs or shard.default_jobs()
     analyzers: dict[str, Any] = {}
     errors: list[str] = []
     for path in args.files:
@@ -160,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         while key in analyzers:  # the same file named twice: keep both
             key = f"{path} ({n})"
             n += 1
-        analyzer, error = check_file(path, config, stderr)
+        analyzer, error = check_file(path, config, stderr, jobs)
         analyzers[key] = analyzer
         if error:
             errors.append(error)

@@ -19,6 +19,12 @@ def client_key(ev: Event, ex: Exchange) -> str | None:
 
 
 class ClientTracker:
+    """Remembers every client's install id and latest session per media id, in capture order.
+
+    ``addon/shard.py`` subclasses it: there some sessions live in another process, so the two verdicts
+    are hooks (:meth:`install_id_changed`, :meth:`restarted`).
+    """
+
     def __init__(self) -> None:
         self._install_ids: dict[str, str] = {}
         self._latest: dict[tuple[str, str], SessionState] = {}
@@ -33,21 +39,33 @@ class ClientTracker:
         if isinstance(aid, str) and aid:
             previous = self._install_ids.get(key)
             if previous is not None and previous != aid:
-                s.emit("app-installation-id-changed", f"appInstallationId {aid!r} differs from {previous!r} of an "
-                       "earlier session of this client (it must persist until reinstall)", ev)
+                self.install_id_changed(s, ev, aid, previous)
             self._install_ids[key] = aid
         media_id = params.get("media.id")
         if not isinstance(media_id, str) or not media_id:
             return
         earlier = self._latest.get((key, media_id))
-        if earlier is not None and earlier is not s and _still_open(earlier, ev):
-            s.emit("session-restarted", f"new sessionStart for media.id {media_id!r} while session "
-                   f"{earlier.sid or earlier.key} of this client is still open (progress and markers are lost)", ev)
+        if earlier is not None and earlier is not s:
+            self.restarted(s, ev, media_id, earlier)
         if ev.status == 201:  # only a 201 creates a session; a retry after a 400/5xx/timeout restarts nothing
             self._latest[(key, media_id)] = s
 
+    def install_id_changed(self, s: SessionState, ev: Event, aid: str, previous: str) -> None:
+        s.emit("app-installation-id-changed", f"appInstallationId {aid!r} differs from {previous!r} of an "
+               "earlier session of this client (it must persist until reinstall)", ev)
 
-def _still_open(earlier: SessionState, ev: Event) -> bool:
+    def restarted(self, s: SessionState, ev: Event, media_id: str, earlier: SessionState) -> None:
+        if still_open(earlier, ev):
+            s.emit("session-restarted", restarted_message(media_id, earlier), ev)
+
+
+def restarted_message(media_id: str, earlier: SessionState) -> str:
+    return (f"new sessionStart for media.id {media_id!r} while session {earlier.sid or earlier.key} of this "
+            "client is still open (progress and markers are lost)")
+
+
+def still_open(earlier: SessionState, ev: Event) -> bool:
+    """Is ``earlier`` still open when ``ev`` (a later sessionStart) arrives?"""
     if earlier.closed is not None or earlier.completed:
         return False
     if earlier.last_ts is None or ev.ts is None:
