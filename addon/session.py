@@ -33,6 +33,7 @@ from addon.timeline import Segment
 __all__ = ["Analyzer", "Delta", "Event", "Segment", "Session"]
 
 EMPTY_SID_KEY = "(empty sid)"
+DROPPED = "dropped"  # Event.context of an event the collector refused or dropped before judging it
 
 
 class Session(SessionState):
@@ -109,10 +110,9 @@ class Session(SessionState):
             self.playhead = playhead
         if self.last_t is None or t > self.last_t:
             self.last_t = t
-        if self.timeline is not None and playhead is not None:
-            self.timeline.point("playhead", ev.context, t, ev.event_type or "", event=ev.index, value=playhead)
 
     def _mark_ignored(self, ev: Event) -> None:
+        ev.context = DROPPED  # not judged in sequence: no playhead or ping point on the timeline
         if self.timeline is not None:
             self.timeline.point("ignored", "dropped", ev.t, ev.event_type or "event", ignored=True,
                                 reason=ev.ignored_reason, event=ev.index)
@@ -134,9 +134,23 @@ class Session(SessionState):
         return metrics.preview(self)
 
     def segments(self) -> list[Segment]:
+        """The session's timeline: recorded intervals plus the per-event points (playhead, pings, findings),
+        which are derived from the events here rather than stored, to keep memory per event small."""
         if self.timeline is None:
             return []
-        return self.timeline.snapshot(self.last_t)
+        out = self.timeline.snapshot(self.last_t)
+        for ev in self.events:
+            t, index = ev.t, ev.index
+            if ev.context != DROPPED:
+                if ev.playhead is not None:
+                    out.append(Segment("playhead", ev.context, t, t, ev.event_type or "", event=index,
+                                       value=ev.playhead))
+                if ev.event_type == "ping":
+                    out.append(Segment("ping", "ad-ping" if ev.context == "ad" else "ping", t, t, "ping",
+                                       event=index))
+            for f in ev.findings:
+                out.append(Segment("finding", f.severity.label, t, t, f"{f.rule}: {f.message}", event=index))
+        return out
 
     def summary(self) -> dict[str, Any]:
         return {

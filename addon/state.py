@@ -45,7 +45,7 @@ class Event:
         self.findings: list[Finding] = []
         self.ignored = False
         self.ignored_reason: str | None = None
-        self.context = "main"  # main | ad | break | ignored-ad
+        self.context = "main"  # main | ad | break | ignored-ad | unknown | dropped
         et = pt = None
         if isinstance(body, dict):
             self.body: dict[str, Any] | None = body
@@ -233,8 +233,6 @@ class SessionState:
         self.counts[sev] += 1
         if event is not None:
             event.findings.append(finding)
-            if self.timeline is not None:
-                self.timeline.point("finding", sev.label, event.t, f"{rule}: {message}", event=event.index)
         return finding
 
     def emit_once(self, rule: str, message: str, event: Event | None = None, **kw: Any) -> Finding | None:

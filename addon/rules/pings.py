@@ -12,8 +12,6 @@ def handle(s: SessionState, ev: Event) -> None:
     is_ping = et == "ping"
     if is_ping:
         s.any_ping = True
-        if s.timeline is not None:
-            s.timeline.point("ping", "ad-ping" if s.in_ad else "ping", ev.t, "ping", event=ev.index)
     if s.completed:
         return  # playback is over after sessionComplete: pings are allowed, no longer due
     if s.in_ad and s.in_break is not False:
