@@ -45,6 +45,12 @@ class Session(SessionState):
         self.last_event = ev
         if self.config.keep_events:
             self.events.append(ev)
+            self._judge(ev, live, accepted)
+            ev.pack()  # kept events: drop what the event's fields already hold
+        else:
+            self._judge(ev, live, accepted)
+
+    def _judge(self, ev: Event, live: bool, accepted: bool) -> None:
         if self.first_received is None:
             self.first_received = ev.received
         self.last_received = ev.received
@@ -373,7 +379,8 @@ class Analyzer:
         for n, body in enumerate(bodies):
             ev = Event(s.event_count, sid, ex.flow_id, body, ex.timestamp_start, status)
             if pending and n == 0:
-                ev.findings.extend(pending)
+                for f in pending:
+                    ev.add_finding(f)
                 for f in pending:
                     f.event = ev.index
             if n == 0 and parsed.findings:

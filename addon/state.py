@@ -16,13 +16,16 @@ from addon.rules.catalogue import RULES
 from addon.timeline import TimelineRecorder
 
 _NUMBER = int | float
+_NO_FINDINGS: list[Finding] = []  # shared until an event gets its first finding; never appended to
+_NO_MEMBERS: dict[str, Any] = {}  # the packed body of an event that carries nothing else; never mutated
+_INT_PLAYHEAD, _FLOAT_PLAYHEAD = 1, 2
 
 
 class Event:
     """One Media Collection API event as mcscope judged it."""
 
     __slots__ = (
-        "index", "sid", "flow", "event_type", "playhead", "ts", "t", "received", "body", "status",
+        "index", "sid", "flow", "event_type", "playhead", "ts", "t", "received", "_body", "_packed", "status",
         "findings", "ignored", "ignored_reason", "downloaded", "context",
     )
 
@@ -42,17 +45,18 @@ class Event:
         self.received = received
         self.status = status
         self.downloaded = downloaded
-        self.findings: list[Finding] = []
+        self.findings: list[Finding] = _NO_FINDINGS  # a list of its own on the first finding
+        self._packed: int | None = None  # see pack()
         self.ignored = False
         self.ignored_reason: str | None = None
         self.context = "main"  # main | ad | break | ignored-ad | unknown | dropped
         et = pt = None
         if isinstance(body, dict):
-            self.body: dict[str, Any] | None = body
+            self._body: dict[str, Any] | None = body
             et = body.get("eventType")
             pt = body.get("playerTime")
         else:
-            self.body = None
+            self._body = None
         self.event_type: str | None = et if isinstance(et, str) else None
         playhead = ts = None
         if isinstance(pt, dict):
@@ -70,14 +74,54 @@ class Event:
         self.t: int = ts if ts is not None and 1e12 <= ts <= 1e14 else int(received * 1000)
 
     @property
+    def body(self) -> dict[str, Any] | None:
+        """The event's JSON object (rebuilt from the event's own fields once it was packed)."""
+        body = self._body
+        if self._packed is None or body is None:
+            return body
+        playhead: float | int = int(self.playhead) if self._packed == _INT_PLAYHEAD else self.playhead  # type: ignore[arg-type]
+        return {"playerTime": {"playhead": playhead, "ts": self.ts}, "eventType": self.event_type, **body}
+
+    def pack(self) -> None:
+        """Once judged, keep only what the event's fields do not already hold.
+
+        A window may keep a million events: a ping's parsed body (two dicts, their keys, the eventType
+        string) is most of its memory, and ``event_type``, ``ts`` and ``playhead`` hold the same values.
+        Only a well-formed ``playerTime`` is packed, so ``body`` returns an equal object.
+        """
+        body = self._body
+        if body is None or self._packed is not None or type(body.get("eventType")) is not str:
+            return
+        pt = body.get("playerTime")
+        if type(pt) is not dict or len(pt) != 2 or type(pt.get("ts")) is not int:
+            return
+        ph = pt.get("playhead")
+        kind = type(ph)
+        if kind is int:
+            packed = _INT_PLAYHEAD
+        elif kind is float:
+            packed = _FLOAT_PLAYHEAD
+        else:
+            return
+        rest = {k: v for k, v in body.items() if k != "playerTime" and k != "eventType"}
+        self._body = rest or _NO_MEMBERS
+        self._packed = packed
+
+    @property
     def params(self) -> dict[str, Any]:
-        p = self.body.get("params") if self.body is not None else None
+        p = self._body.get("params") if self._body is not None else None
         return p if isinstance(p, dict) else {}
 
     @property
     def qoe(self) -> dict[str, Any]:
-        q = self.body.get("qoeData") if self.body is not None else None
+        q = self._body.get("qoeData") if self._body is not None else None
         return q if isinstance(q, dict) else {}
+
+    def add_finding(self, finding: Finding) -> None:
+        if self.findings is _NO_FINDINGS:
+            self.findings = [finding]
+        else:
+            self.findings.append(finding)
 
     @property
     def worst(self) -> Severity | None:
@@ -232,7 +276,7 @@ class SessionState:
         self.findings.append(finding)
         self.counts[sev] += 1
         if event is not None:
-            event.findings.append(finding)
+            event.add_finding(finding)
         return finding
 
     def emit_once(self, rule: str, message: str, event: Event | None = None, **kw: Any) -> Finding | None:
