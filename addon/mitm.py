@@ -30,7 +30,8 @@ from mitmproxy.proxy import server_hooks
 
 from addon import journal as journal_mod
 from addon import stream as stream_mod
-from addon.capture import exchange_to_record, flow_to_exchange, journal_header, record_to_exchange
+from addon import worker as worker_mod
+from addon.capture import exchange_to_record, flow_parts, flow_to_exchange, journal_header, record_to_exchange
 from addon.model import Exchange
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,9 @@ def build_config(ignore: Sequence[str], severity: Sequence[str], tunables: Seque
     from addon.config import Config
 
     try:
-        return Config.from_options(ignore=list(ignore), severity=list(severity), tunables=list(tunables))
+        # Findings, metrics and the event dicts of the deltas, not every event: flat memory in long captures.
+        return Config.from_options(ignore=list(ignore), severity=list(severity), tunables=list(tunables),
+                                   keep_events=False)
     except (ValueError, TypeError, KeyError) as exc:
         msg = exc.args[0] if exc.args else exc
         raise exceptions.OptionsError(f"mcscope: {msg}") from None
@@ -126,6 +129,8 @@ class McScope:
         self.report: dict[str, Any] | None = None
         self._last_stats = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._worker: worker_mod.WorkerLink | None = None
+        self._hosts: tuple[str, ...] = ()
         INSTANCES.append(self)
         del INSTANCES[:-8]  # keep the list bounded across script reloads
 
@@ -164,6 +169,9 @@ class McScope:
         loader.add_option("mcscope_set", Sequence[str], [], "Rule tunables, NAME=VALUE (e.g. idle_timeout=600).")
         loader.add_option("mcscope_mock", bool, False,
                           "Answer collection calls locally like Adobe's collector (other traffic passes).")
+        loader.add_option("mcscope_worker", bool, True,
+                          "Journal, analyse and serve viewers in a separate process, off the proxy's event "
+                          "loop (off: all in the proxy process).")
 
     def configure(self, updated: set[str]) -> None:
         opts = ctx.options
@@ -171,6 +179,7 @@ class McScope:
             for host in opts.mcscope_hosts:
                 if not host.strip() or "/" in host or " " in host.strip():
                     raise exceptions.OptionsError(f"mcscope_hosts: {host!r} is not a host name")
+            self._hosts = tuple(opts.mcscope_hosts)  # read on every flow; ctx.options lookups are slow
         if "mcscope_journal" in updated:
             self._check_output_path(opts.mcscope_journal, "mcscope_journal", allow_off=True)
         for name in ("mcscope_json", "mcscope_junit", "mcscope_markdown"):
@@ -188,11 +197,17 @@ class McScope:
             if opts.mcscope_stream_backlog < 0:
                 raise exceptions.OptionsError("mcscope_stream_backlog must be 0 or more")
             self._ring = deque(self._ring, maxlen=opts.mcscope_stream_backlog)
+            if self._worker is not None:
+                self._worker.send("backlog", opts.mcscope_stream_backlog)
         if updated & {"mcscope_ignore", "mcscope_severity", "mcscope_set"} or self._config is None:
             cfg = build_config(opts.mcscope_ignore, opts.mcscope_severity, opts.mcscope_set)
             self._config = cfg
             if self.analyzer is not None:
                 self._rebuild_analyzer()
+            if self._worker is not None:
+                self._worker.send("config", self._rule_options())
+        if "mcscope_mock" in updated and self._worker is not None:
+            self._worker.send("mock", self._mock())
         if "mcscope_mock" in updated and opts.mcscope_mock and self._collector is None:
             from addon.collector import MockCollector
 
@@ -230,8 +245,11 @@ class McScope:
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def running(self) -> None:
-        self._start()
         opts = ctx.options
+        if (opts.mcscope_worker and os.name == "posix" and not self._started and self._loop is not None
+                and self._start_worker()):
+            return
+        self._start()
         value = opts.mcscope_stream
         if value and value.lower() not in OFF and self.stream is None:
             self._spawn(self._start_stream(value, opts.mcscope_stream_tcp, opts.mcscope_stream_queue))
@@ -262,21 +280,32 @@ class McScope:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._publish_log, "warning", message)
 
-    async def _start_stream(self, value: str, tcp: bool, queue: int) -> None:
-        self._token, generated = stream_mod.token_from_env()
+    async def _start_stream(
+        self, value: str, tcp: bool, queue: int, sock: Any = None, bound: tuple[Any, Any, Any] | None = None,
+        token: tuple[str, bool] | None = None, pid: int | None = None,
+    ) -> None:
+        """Serve viewers; ``sock``/``bound``/``token``/``pid``: a socket the proxy process bound (worker)."""
+        self._token, generated = token or stream_mod.token_from_env()
         path = None if value == "auto" else Path(value).expanduser()
+        if bound is not None:
+            path = Path(bound[0]) if bound[0] else None
         server = stream_mod.StreamServer(
             self._token, self._hello, self._snapshot, socket_path=path, tcp=tcp, client_queue=queue
         )
+        if bound is not None:
+            server.adopt(bound[1], Path(bound[2]) if bound[2] else None)
         try:
-            await server.start()
+            await server.start(sock)
         except (OSError, PermissionError, ValueError) as exc:
             log.warning("mcscope: viewer stream not available: %s", exc)
             return
         self.stream = server
+        self._advertise(server, generated, os.getpid() if pid is None else pid)
+
+    def _advertise(self, server: stream_mod.StreamServer, generated: bool, pid: int) -> None:
         ours, mitm = _versions()
         info: dict[str, Any] = {
-            "v": stream_mod.PROTOCOL_VERSION, "pid": os.getpid(), "started": time.time(),
+            "v": stream_mod.PROTOCOL_VERSION, "pid": pid, "started": time.time(),
             "transport": "tcp" if server.tcp else "unix", "address": server.address,
             "journal": str(self.journal_path) if self.journal_path else None, "listen": self._listen(),
             "mcscope": ours, "mitmproxy": mitm, "token": self._token, "token_generated": generated,
@@ -286,15 +315,81 @@ class McScope:
         else:
             info["socket"] = server.address
         try:
-            self.discovery_path = stream_mod.write_discovery(info)
+            self.discovery_path = stream_mod.write_discovery(info, pid=pid)
         except (OSError, PermissionError) as exc:
             log.warning("mcscope: cannot write the stream discovery file: %s", exc)
         log.info("mcscope viewer stream: %s", server.address)
+
+    def _start_worker(self) -> bool:
+        """Move journal, analysis and stream to ``python -m addon.worker``; False: stay in-process."""
+        opts = ctx.options
+        value = opts.mcscope_journal
+        journal: Path | None = None
+        if value.lower() not in OFF:
+            journal = Path(value).expanduser() if value else journal_mod.default_journal_path()
+        ours, mitm = _versions()
+        settings: dict[str, Any] = {
+            "ignore": list(opts.mcscope_ignore), "severity": list(opts.mcscope_severity),
+            "set": list(opts.mcscope_set), "backlog": opts.mcscope_stream_backlog,
+            "journal": str(journal) if journal else None,
+            "journal_header": journal_header(mitmproxy=mitm, pid=os.getpid()),
+            "listen": self._listen(), "mock": self._mock(), "pid": os.getpid(), "stream": None,
+        }
+        sock = None
+        stream = opts.mcscope_stream
+        if stream and stream.lower() not in OFF:
+            token = stream_mod.token_from_env()
+            server = stream_mod.StreamServer(
+                token[0], dict, bytes, socket_path=None if stream == "auto" else Path(stream).expanduser(),
+                tcp=opts.mcscope_stream_tcp,
+            )
+            try:
+                sock = server.bind()
+            except (OSError, PermissionError, ValueError) as exc:
+                log.warning("mcscope: viewer stream not available: %s", exc)
+            else:
+                settings["stream"] = {
+                    "fd": sock.fileno(), "value": stream, "tcp": server.tcp, "queue": opts.mcscope_stream_queue,
+                    "socket_path": str(server.socket_path) if server.socket_path else None, "port": server.port,
+                    "own_dir": str(server.own_dir) if server.own_dir else None, "token": token,
+                }
+        try:
+            self._worker = worker_mod.WorkerLink.start(settings, pass_fds=(sock.fileno(),) if sock else ())
+        except worker_mod.WorkerError as exc:
+            log.warning("mcscope: %s; journal, analysis and viewer stream run in the proxy process", exc)
+            if sock is not None:
+                sock.close()
+                server.close_nowait()
+            return False
+        if sock is not None:
+            sock.close()  # the worker serves it
+            if self._worker.ready.get("stream"):
+                self.stream = worker_mod.RemoteStream(self._worker.ready["stream"], server.tcp, server.port)
+        self._started = True
+        self.journal_path = journal
+        if self._worker.ready.get("discovery"):
+            self.discovery_path = Path(self._worker.ready["discovery"])
+        if journal is not None:
+            log.info("mcscope journal: %s", journal)
+        if self._pending:  # seen before the proxy was running
+            self._worker.send("e", [worker_mod.exchange_tuple(ex) for ex in self._pending])
+            self._pending.clear()
+        return True
+
+    def _rule_options(self) -> tuple[list[str], list[str], list[str]]:
+        opts = ctx.options
+        return list(opts.mcscope_ignore), list(opts.mcscope_severity), list(opts.mcscope_set)
+
+    def _mock(self) -> bool:
+        return bool(self._collector is not None and ctx.options.mcscope_mock)
 
     def done(self) -> None:
         if self._finished:
             return
         self._finished = True
+        if self._worker is not None:
+            self._finish_worker()
+            return
         self._drain()
         if self.analyzer is not None:
             try:
@@ -313,6 +408,18 @@ class McScope:
         if self.journal is not None:
             self.journal.close()
 
+    def _finish_worker(self) -> None:
+        assert self._worker is not None
+        outputs, fail_on = self._report_options()
+        try:
+            reply = self._worker.finish({"outputs": outputs, "fail_on": fail_on, "sources": self._sources()})
+        except worker_mod.WorkerError as exc:
+            log.warning("mcscope: %s", exc)
+            self._exit_code = 2
+            return
+        self.report = reply.get("report")
+        self._exit_code = int(reply.get("exit_code", 2))
+
     # -- hooks --------------------------------------------------------------------------------------
     def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
         """Refuse proxied connections to the TCP viewer stream (CVE-2025-23217 class)."""
@@ -328,7 +435,7 @@ class McScope:
         path = req.path.split("?", 1)[0].split("#", 1)[0]
         if pattern.search(path) is None:
             return False
-        hosts = ctx.options.mcscope_hosts
+        hosts = self._hosts
         return not hosts or host_matches(req.pretty_host, hosts)
 
     def request(self, flow: http.HTTPFlow) -> None:
@@ -356,6 +463,10 @@ class McScope:
         try:
             if not self._wanted(flow):
                 return
+            if self._worker is not None:  # the analysis process decodes it
+                self._worker.submit(flow_parts(flow))
+                self.exchanges += 1
+                return
             ex = flow_to_exchange(flow)
         except Exception as exc:  # bad input never breaks the proxy
             log.warning("mcscope: cannot read flow %s: %s", getattr(flow, "id", "?"), exc)
@@ -379,7 +490,9 @@ class McScope:
 
     # -- processing (on the loop, after the hook returned) ------------------------------------------
     def flush(self) -> None:
-        """Process every queued exchange now (tests, shutdown)."""
+        """Process every queued exchange now (tests, shutdown); with a worker: send them now."""
+        if self._worker is not None:
+            self._worker.flush()
         self._drain()
 
     def _drain(self) -> None:
@@ -452,7 +565,7 @@ class McScope:
         return {
             "type": "hello", "v": stream_mod.PROTOCOL_VERSION, "mcscope": ours, "mitmproxy": mitm,
             "journal": str(self.journal_path) if self.journal_path else None, "listen": self._listen(),
-            "mock": bool(self._collector is not None and ctx.options.mcscope_mock),
+            "mock": self._mock(),
         }
 
     def _snapshot(self) -> bytes:
@@ -516,9 +629,14 @@ class McScope:
             return [str(self.journal_path)]
         return ["live capture"]
 
-    def _write_reports(self) -> None:
+    def _report_options(self) -> tuple[dict[str, str], str]:
+        """(report kind -> target file, fail_on level)."""
         opts = ctx.options
         outputs = {"json": opts.mcscope_json, "junit": opts.mcscope_junit, "markdown": opts.mcscope_markdown}
+        return outputs, opts.mcscope_fail_on
+
+    def _write_reports(self) -> None:
+        outputs, fail_on = self._report_options()
         if self.analyzer is None:
             return
         try:
@@ -529,7 +647,7 @@ class McScope:
         try:
             rep = report.build_report(self.analyzer, self._sources())
             self.report = rep
-            self._exit_code = int(report.exit_code(rep, opts.mcscope_fail_on))
+            self._exit_code = int(report.exit_code(rep, fail_on))
         except Exception as exc:
             log.warning("mcscope: cannot build the report: %s", exc)
             self._exit_code = 2
@@ -538,7 +656,7 @@ class McScope:
             if not target:
                 continue
             try:
-                _write_report(report, kind, rep, Path(target).expanduser(), opts.mcscope_fail_on)
+                _write_report(report, kind, rep, Path(target).expanduser(), fail_on)
                 log.info("mcscope %s report: %s", kind, target)
             except Exception as exc:
                 log.warning("mcscope: cannot write the %s report %s: %s", kind, target, exc)

@@ -230,11 +230,21 @@ class StreamServer:
         self.refused = 0
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, sock: socket.socket | None = None) -> None:
+        """Serve on ``sock`` (from :meth:`bind`, possibly in another process) or on a new socket."""
+        if sock is None:
+            sock = self.bind()
         if self.tcp:
-            self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, limit=MAX_LINE)
-            self.port = self._server.sockets[0].getsockname()[1]
-            return
+            self._server = await asyncio.start_server(self._handle, sock=sock, limit=MAX_LINE)
+        else:
+            self._server = await asyncio.start_unix_server(self._handle, sock=sock, limit=MAX_LINE)
+
+    def bind(self) -> socket.socket:
+        """The listening socket: 127.0.0.1 on a free port, or a 0600 Unix socket in a private directory."""
+        if self.tcp:
+            sock = socket.create_server(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+            return sock
         if self.socket_path is None:
             self._own_dir = make_socket_dir()
             self.socket_path = self._own_dir / "stream.sock"
@@ -243,9 +253,25 @@ class StreamServer:
             with contextlib.suppress(FileNotFoundError):
                 if self.socket_path.is_socket():
                     self.socket_path.unlink()
-        path = str(self.socket_path)
-        self._server = await asyncio.start_unix_server(self._handle, path=path, limit=MAX_LINE)
-        os.chmod(self.socket_path, 0o600)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(str(self.socket_path))
+            os.chmod(self.socket_path, 0o600)
+            sock.listen(100)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    @property
+    def own_dir(self) -> Path | None:
+        """The private directory made for the socket (removed on close), if any."""
+        return self._own_dir
+
+    def adopt(self, port: int | None, own_dir: Path | None) -> None:
+        """Take over the socket another process bound (its port, or the private directory to remove)."""
+        self.port = port
+        self._own_dir = own_dir
 
     @property
     def address(self) -> str:

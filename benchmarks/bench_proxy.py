@@ -3,12 +3,19 @@
 Loopback only. A tiny keep-alive HTTP/1.1 backend (a child process) answers 204; an asyncio load
 generator sends absolute-form POSTs of Media Collection ``ping`` events over keep-alive connections
 through the proxy (regular mode) for a fixed time per variant, after a warm-up. Prints requests/s,
-p50/p99 latency and the proxy's RSS for both variants, then the ratios.
+p50/p99 latency, RSS and CPU per request of the proxy (and of the addon's analysis process) for each
+variant, then the ratios.
 
-    .venv/bin/python benchmarks/bench_proxy.py [--seconds 10] [--connections 8]
+    .venv/bin/python benchmarks/bench_proxy.py [--seconds 10] [--connections 8] [--rounds 3] [--inproc]
+        [--baseline DIR]
+
+Variants run interleaved (plain, addon, plain, addon, ...) ``--rounds`` times; the figures are medians
+and the ratios are medians of the per-round ratios, because a shared machine drifts by 10 % and more
+between runs. ``--inproc`` adds the addon with ``mcscope_worker=false`` (everything on the proxy's loop);
+``--baseline DIR`` adds the addon of another checkout (e.g. ``git worktree add /tmp/base HEAD~3``).
 
 Targets: with the addon >= 95 % of the plain throughput and < 1 ms added p99. Not a test: numbers
-depend on the machine (2 shared cores here), so compare the two variants of the same run.
+depend on the machine (2 shared cores here), so compare the variants of the same run.
 """
 
 from __future__ import annotations
@@ -176,26 +183,52 @@ def _cpu_s(pid: int) -> float:
         return float("nan")
 
 
-def run_variant(name: str, with_addon: bool, backend_port: int, args: argparse.Namespace, tmp: Path) -> dict:
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (the addon's analysis process)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            out.append(int(stat.parent.name))
+    return out
+
+
+def run_variant(name: str, addon_args: list[str] | None, backend_port: int, args: argparse.Namespace,
+                tmp: Path, tree: Path = ROOT) -> dict:
+    with_addon = addon_args is not None
     port = _free_port()
     cmd = [str(MITMDUMP), "-q", "--listen-host", "127.0.0.1", "--listen-port", str(port),
            "--set", f"confdir={tmp / 'conf'}"]
     env = {**os.environ, "MCSCOPE_TOKEN": TOKEN, "MCSCOPE_DATA_DIR": str(tmp / "data"),
            "MCSCOPE_STREAMS_DIR": str(tmp / "streams")}
+    if tree != ROOT:
+        env["PYTHONPATH"] = str(tree)
     sock_path = None
     if with_addon:
         sock_dir = Path(tempfile.mkdtemp(prefix="mcb-"))
         sock_path = str(sock_dir / "s.sock")
-        cmd += ["-s", str(SCRIPT), "--set", f"mcscope_journal={tmp / (name + '.ndjson')}",
-                "--set", f"mcscope_stream={sock_path}"]
+        cmd += ["-s", str(tree / SCRIPT.relative_to(ROOT)), "--set", f"mcscope_journal={tmp / (name + '.ndjson')}",
+                "--set", f"mcscope_stream={sock_path}", *addon_args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.05)
     try:
         _wait_port(port)
+        deadline = time.monotonic() + 10
+        discovery = tmp / "streams" / f"{proc.pid}.json"
+        while with_addon and not discovery.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the addon (its analysis process) is ready once it advertises the stream
+        workers = _children(proc.pid)
         cpu0 = _cpu_s(proc.pid)
+        wcpu0 = sum(_cpu_s(w) for w in workers)
         res = asyncio.run(_load(port, backend_port, args.seconds, args.warmup, args.connections, sock_path))
         res["rss_mb"] = _rss_kb(proc.pid) / 1024
         # proxy CPU per request (warm-up included on both sides): robust against a busy machine
         res["cpu_ms_per_req"] = (_cpu_s(proc.pid) - cpu0) * 1000 / max(1, res["all_requests"])
+        res["worker_rss_mb"] = sum(_rss_kb(w) for w in workers) / 1024
+        res["worker_cpu_ms_per_req"] = (sum(_cpu_s(w) for w in workers) - wcpu0) * 1000 / max(1, res["all_requests"])
     finally:
         proc.terminate()
         try:
@@ -208,40 +241,66 @@ def run_variant(name: str, with_addon: bool, backend_port: int, args: argparse.N
     return res
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per variant (default 10)")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every variant (default 3)")
+    parser.add_argument("--inproc", action="store_true", help="also the addon with mcscope_worker=false")
+    parser.add_argument("--baseline", type=Path, metavar="DIR", help="also the addon of the checkout in DIR")
     parser.add_argument("--backend", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.backend:
         asyncio.run(_backend(args.backend))
         return 0
+    variants: dict[str, list[str] | None] = {"mitmdump": None, "mitmdump + mcscope addon": []}
+    trees = {label: ROOT for label in variants}
+    if args.inproc:
+        variants["addon, mcscope_worker=false"] = ["--set", "mcscope_worker=false"]
+        trees["addon, mcscope_worker=false"] = ROOT
+    if args.baseline:
+        variants["baseline addon"] = []
+        trees["baseline addon"] = args.baseline.resolve()
     backend_port = _free_port()
     backend = subprocess.Popen([sys.executable, __file__, "--backend", str(backend_port)],
                                stdout=subprocess.PIPE, text=True)
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
     try:
         assert backend.stdout is not None
         backend.stdout.readline()
         with tempfile.TemporaryDirectory(prefix="mcscope-bench-") as t:
             tmp = Path(t)
-            plain = run_variant("plain", False, backend_port, args, tmp)
-            addon = run_variant("addon", True, backend_port, args, tmp)
+            for r in range(args.rounds):
+                for n, (label, addon_args) in enumerate(variants.items()):
+                    runs[label].append(run_variant(f"v{n}r{r}", addon_args, backend_port, args, tmp, trees[label]))
     finally:
         backend.terminate()
         backend.wait(10)
-    print(f"{'variant':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'RSS MB':>10}{'CPU ms/req':>12}")
-    for label, r in (("mitmdump", plain), ("mitmdump + mcscope addon", addon)):
-        print(f"{label:<28}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['rss_mb']:>10.1f}"
-              f"{r['cpu_ms_per_req']:>12.3f}")
-    ratio = addon["rps"] / plain["rps"] if plain["rps"] else float("nan")
-    print(f"throughput ratio {ratio * 100:.1f} % (target >= 95 %), added p99 "
-          f"{addon['p99_ms'] - plain['p99_ms']:+.2f} ms (target < 1 ms), added p50 "
-          f"{addon['p50_ms'] - plain['p50_ms']:+.2f} ms")
-    print(f"proxy CPU per request: +{addon['cpu_ms_per_req'] - plain['cpu_ms_per_req']:.3f} ms with the addon")
-    print(f"addon variant: {addon.get('journal_lines', 0)} journal lines, viewer received "
-          f"{addon['viewer_lines']} lines, {addon['requests']} measured requests")
+    keys = ("rps", "p50_ms", "p99_ms", "rss_mb", "cpu_ms_per_req", "worker_rss_mb", "worker_cpu_ms_per_req")
+    med = {label: {k: _median([r.get(k, 0.0) for r in rs]) for k in keys} for label, rs in runs.items()}
+    print(f"medians of {args.rounds} interleaved rounds of {args.seconds:g} s")
+    print(f"{'variant':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'RSS MB':>9}{'CPU ms/req':>12}"
+          f"{'worker RSS':>12}{'worker CPU':>12}")
+    for label, m in med.items():
+        print(f"{label:<30}{m['rps']:>9.1f}{m['p50_ms']:>9.2f}{m['p99_ms']:>9.2f}{m['rss_mb']:>9.1f}"
+              f"{m['cpu_ms_per_req']:>12.3f}{m['worker_rss_mb']:>12.1f}{m['worker_cpu_ms_per_req']:>12.3f}")
+    plain = runs["mitmdump"]
+    for label, rs in list(runs.items())[1:]:
+        ratios = [a["rps"] / p["rps"] for a, p in zip(rs, plain, strict=True) if p["rps"]]
+        p99 = [a["p99_ms"] - p["p99_ms"] for a, p in zip(rs, plain, strict=True)]
+        p50 = [a["p50_ms"] - p["p50_ms"] for a, p in zip(rs, plain, strict=True)]
+        cpu = [a["cpu_ms_per_req"] - p["cpu_ms_per_req"] for a, p in zip(rs, plain, strict=True)]
+        print(f"{label}: throughput ratio {_median(ratios) * 100:.1f} % (target >= 95 %; rounds "
+              f"{', '.join(f'{x * 100:.0f}' for x in ratios)}), added p99 {_median(p99):+.2f} ms (target < 1 ms), "
+              f"added p50 {_median(p50):+.2f} ms, proxy CPU per request {_median(cpu):+.3f} ms")
+        last = rs[-1]
+        print(f"  last round: {last.get('journal_lines', 0)} journal lines, viewer received "
+              f"{last['viewer_lines']} lines, {last['requests']} measured requests")
     return 0
 
 
