@@ -603,7 +603,7 @@ class McScope:
         stream = self.stream
         if stream is None or not stream.has_clients() or not deltas:
             return
-        summaries: dict[int, Any] = {}  # one summary per session per batch (the state after the batch)
+        summaries: dict[int, bytes] = {}  # one summary per session per batch (the state after the batch)
         for d in deltas:
             try:
                 msg = _delta_message(d, summaries)
@@ -681,22 +681,30 @@ def _write_report(report: Any, kind: str, rep: dict[str, Any], path: Path, fail_
     os.replace(tmp, path)
 
 
-def _delta_message(d: Any, summaries: dict[int, Any]) -> dict[str, Any] | None:
+def _delta_message(d: Any, summaries: dict[int, bytes]) -> dict[str, Any] | bytes | None:
+    """The stream message of a delta. Event and session messages are spliced from parts encoded as
+    ``stream.encode`` encodes (same bytes), so that a session's summary is encoded once per batch."""
     session = d.session
 
-    def summary() -> Any:
+    def summary() -> bytes:
+        if session is None:
+            return b"null"
         key = id(session)
         if key not in summaries:
-            summaries[key] = session.summary()
+            summaries[key] = _encode_value(session.summary())
         return summaries[key]
 
     if d.kind == "event" and d.event is not None:
-        return {"type": "event", "session": summary() if session else None, "event": d.event.to_dict()}
+        return b'{"type":"event","session":' + summary() + b',"event":' + _encode_value(d.event.to_dict()) + b"}\n"
     if d.kind == "session" and session is not None:
-        return {"type": "session", "session": summary()}
+        return b'{"type":"session","session":' + summary() + b"}\n"
     if d.kind == "finding" and d.finding is not None:
         return {"type": "finding", "session": session.key if session else None, "finding": d.finding.to_dict()}
     return None
+
+
+def _encode_value(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
 def make_addons() -> list[Any]:

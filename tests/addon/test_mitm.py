@@ -388,3 +388,23 @@ def test_script_shim_loads_addon(tmp_path: Path) -> None:
         loaded = tctx.script(str(addon_script()))
         addons = getattr(loaded, "addons", [loaded])
         assert any(isinstance(a, mitm.McScope) for a in addons)
+
+
+def test_delta_messages_are_the_encoded_dicts() -> None:
+    """Event/session messages are spliced from pre-encoded parts: the bytes of encoding the whole dict."""
+    from addon.session import Analyzer
+    from tests.addon.builder import clean_vod
+
+    an = Analyzer()
+    for ex in clean_vod().exchanges:
+        summaries: dict[int, bytes] = {}
+        deltas = an.feed(ex)
+        for d in deltas:
+            msg = mitm._delta_message(d, summaries)
+            if d.kind == "event":
+                whole = {"type": "event", "session": d.session.summary(), "event": d.event.to_dict()}
+            elif d.kind == "session":
+                whole = {"type": "session", "session": d.session.summary()}
+            else:
+                continue
+            assert msg == stream.encode(whole)
