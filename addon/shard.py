@@ -36,6 +36,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ MIN_SIZE = 16 * 1024 * 1024
 MAX_JOBS = 8
 
 # An exchange line as mcscope writes it starts with these keys, in this order (compact JSON).
-_LINE_START = b'{"type":"exchange","flow":"'
+_LINE_HEAD_RE = re.compile(rb'\{"type":"exchange","flow":"[^"]*","method":"([^"]*)","url":"([^"]*)","t_start":([^,}]*)')
 
 
 class Conflict(Exception):
@@ -88,20 +89,15 @@ def line_head(line: bytes) -> Head | None:
     Only a cheap guess (strings still encoded, escapes not undone): routing uses it, and the worker that
     judges the line checks it against the full parse (``head_matches``).
     """
-    if not line.startswith(_LINE_START):
+    match = _LINE_HEAD_RE.match(line)
+    if match is None:
         return None
-    method_at = line.find(b'","method":"', len(_LINE_START))
-    url_at = line.find(b'","url":"', method_at)
-    t_at = line.find(b'","t_start":', url_at)
-    t_end = line.find(b",", t_at + 12)
-    if method_at < 0 or url_at < 0 or t_at < 0 or t_end < 0:
-        return None
-    t_start = line[t_at + 12:t_end]
+    method, url, t_start = match.groups()
     try:
         t = 0.0 if t_start == b"null" else float(t_start) or 0.0  # as record_to_exchange: d.get(...) or 0.0
     except ValueError:
         return None
-    return line[method_at + 12:url_at], line[url_at + 9:t_at], t
+    return method, url, t
 
 
 def head_matches(head: Head, ex: Exchange) -> bool:
@@ -124,6 +120,7 @@ class Router:
         self._by_sid: dict[str, int] = {}
         self._by_key: dict[str, int] = {}
         self._endpoints: dict[bytes, tuple[str | None, str | None]] = {}
+        self._routes: dict[bytes, int] = {}  # events URL -> the shard of its sid
         self._next = 0
 
     def endpoint(self, url: bytes, method: bytes) -> tuple[str | None, str | None]:
@@ -145,9 +142,19 @@ class Router:
     def route_head(self, lineno: int, head: Head) -> int | None:
         """The shard of an event call or a non-collection call from the start of its line; None: parse it all."""
         method, url, t_start = head
+        if method == b"POST":
+            shard = self._routes.get(url)
+            if shard is not None:  # the events URL of a sid that has its shard (for good)
+                self.start_event = None
+                if self.capture_start is None or t_start < self.capture_start:
+                    self.capture_start = t_start
+                return shard
         endpoint, sid = self.endpoint(url, method)
         if endpoint == xch.EVENTS:
-            return self.route_events(sid, t_start)
+            shard = self.route_events(sid, t_start)
+            if method == b"POST" and len(self._routes) < 65536:
+                self._routes[url] = shard
+            return shard
         if endpoint is None:
             return self.route_other(lineno)
         return None
