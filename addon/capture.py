@@ -316,7 +316,17 @@ def exchange_from_parts(parts: tuple[Any, ...]) -> Exchange:
             http.ResponseData, http_version=rs[0], headers=_bare(http.Headers, fields=rs[1]), content=rs[2],
             trailers=None, timestamp_start=rs[3], timestamp_end=rs[4], status_code=rs[5], reason=rs[6],
         ))
-    return _exchange(flow_id, req, resp, error, live, client)
+    # pretty_url reads only these; every event of a session has the same ones
+    key = (rq[0], rq[5], rq[6], rq[7], rq[8], rq[9], rq[10], tuple(v for k, v in rq[1] if k.lower() == b"host"))
+    url = _PRETTY_URLS.get(key)
+    if url is None:
+        if len(_PRETTY_URLS) >= 4096:
+            _PRETTY_URLS.clear()
+        url = _PRETTY_URLS[key] = _url(req)
+    return _exchange(flow_id, req, resp, error, live, client, url)
+
+
+_PRETTY_URLS: dict[tuple[Any, ...], str] = {}
 
 
 def _bare(cls: type, **attrs: Any) -> Any:
@@ -325,15 +335,20 @@ def _bare(cls: type, **attrs: Any) -> Any:
     return obj
 
 
-def _exchange(flow_id: str, req: Any, resp: Any, error: str | None, live: bool, client: str | None) -> Exchange:
+def _url(req: Any) -> str:
     try:
-        url = req.pretty_url
+        return req.pretty_url
     except Exception:
-        url = req.url
+        return req.url
+
+
+def _exchange(
+    flow_id: str, req: Any, resp: Any, error: str | None, live: bool, client: str | None, url: str | None = None
+) -> Exchange:
     return Exchange(
         flow_id=flow_id,
         method=req.method,
-        url=url,
+        url=_url(req) if url is None else url,
         request_headers=list(req.headers.items(multi=True)),
         request_body=_message_body(req),
         response_status=resp.status_code if resp is not None else None,
