@@ -2,10 +2,12 @@
 
 Loaded by ``addon/mcscope_addon.py`` (``mitmdump -s``, ``mitmproxy -s``, ``mitmweb -s``) and by
 ``mcscope proxy``. Passive by default: hooks never modify a request or a response (except in mock mode,
-where collection calls are answered locally), never wait, and keep no ``Flow`` objects: they build an
-:class:`addon.model.Exchange` and queue it; the analysis, the journal writer thread and the stream
-sender tasks do the rest. Findings are data (journal, stream, reports), never ERROR logs: an ERROR
-record during ``mitmdump -r`` replay makes mitmdump exit 1 (see engineering-notes §1.4).
+where collection calls are answered locally), never wait, and keep no ``Flow`` objects. With
+``mcscope_worker`` (the default, see ``addon/worker.py``) they copy a collection call's raw fields and hand
+them to the analysis process, which journals, analyses, streams and reports; otherwise they build an
+:class:`addon.model.Exchange` and queue it, and the analysis, the journal writer thread and the stream
+sender tasks do the rest on the proxy's loop. Findings are data (journal, stream, reports), never ERROR
+logs: an ERROR record during ``mitmdump -r`` replay makes mitmdump exit 1 (see engineering-notes §1.4).
 """
 
 from __future__ import annotations

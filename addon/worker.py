@@ -2,8 +2,8 @@
 
 mitmproxy runs every hook of every addon on one event loop in one thread (engineering-notes §1.8), so the
 ~100-200 µs that journalling, analysing and streaming one exchange costs would be taken from the proxy
-itself. With ``mcscope_worker`` on (the default), the addon's hooks only turn a flow into an
-:class:`~addon.model.Exchange` and hand it to :class:`WorkerLink`, which batches them (every
+itself. With ``mcscope_worker`` on (the default), the addon's hooks only copy a flow's raw fields
+(``capture.flow_parts``, about 1 µs) and hand them to :class:`WorkerLink`, which batches them (every
 :data:`SEND_INTERVAL`) into a pipe to a child process (``python -m addon.worker``) without ever blocking:
 writes are non-blocking and what the pipe does not take waits in memory for the loop to see the pipe
 writable again. The child runs the very same processing as the in-process addon (a
@@ -13,8 +13,8 @@ its port for the ``server_connect`` guard), stats, discovery file, and at the en
 exit code and summary it sends back.
 
 Frames, both ways: a 4-byte big-endian length and a pickle of ``(kind, payload)``. Parent -> child:
-``start`` (settings), ``x`` (flows, as ``capture.flow_parts``), ``e`` (exchange tuples), ``config``
-(rule options), ``backlog``, ``mock``,
+``start`` (settings), ``x`` (flows, as ``capture.flow_parts``; the child rebuilds exactly the Exchange
+``flow_to_exchange`` gives), ``e`` (exchange tuples), ``config`` (rule options), ``backlog``, ``mock``,
 ``finish`` (report options). Child -> parent: ``ready``, ``done`` (exit code, report).
 
 If the proxy dies (even ``kill -9``), the child reads end-of-file, keeps what it already journalled (the
