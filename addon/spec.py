@@ -177,9 +177,9 @@ def json_type_ok(value: Any, expected: str) -> bool:
     if expected == "string":
         return isinstance(value, str)
     if expected == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return is_number(value)
     if expected == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return is_integer(value)
     if expected == "boolean":
         return isinstance(value, bool)
     if expected == "object":

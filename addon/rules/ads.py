@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from addon import spec
+from addon.rules import pings
 from addon.rules.catalogue import RULES
 from addon.state import Event, SessionState
 
@@ -218,8 +219,6 @@ def _ad_end(s: SessionState, ev: Event) -> None:
 
 
 def _close_ad(s: SessionState, ev: Event) -> None:
-    from addon.rules import pings
-
     pings.on_ad_end(s, ev)
     s.in_ad = False
     s.ad_event = None

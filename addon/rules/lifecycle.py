@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from addon.model import Severity
+from addon.rules import pings
 from addon.rules.catalogue import RULES
 from addon.state import Event, SessionState
 
@@ -77,6 +78,4 @@ def close(s: SessionState, ev: Event | None, timed_out: bool = False) -> None:
         err = s.error_pending
         s.emit("error-not-followed", "error was followed by neither play nor sessionEnd", err)
         s.error_pending = None
-    from addon.rules import pings  # local import: pings imports lifecycle helpers indirectly
-
     pings.on_close(s, ev)
