@@ -1,7 +1,7 @@
-"""``python -m addon`` = the ``mcscope`` command."""
+"""``python -m mcscope`` = the ``mcscope`` command."""
 
 import sys
 
-from addon.cli import main
+from mcscope.cli import main
 
 sys.exit(main())

@@ -14,30 +14,23 @@ import os
 import sys
 from collections.abc import Sequence
 
+from mcscope import __version__
+
 log = logging.getLogger(__name__)
 
 #: Modules that contribute subcommands, in the order they appear in ``--help``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "addon.commands.check",
-    "addon.commands.proxy",
-    "addon.commands.simulate",
-    "addon.commands.mockcollector",
-    "addon.commands.addonpath",
-    "gui.commands",
+    "mcscope.commands.check",
+    "mcscope.commands.proxy",
+    "mcscope.commands.simulate",
+    "mcscope.commands.mockcollector",
+    "mcscope.commands.addonpath",
+    "mcscope.commands.gui",
 )
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
-
-
-def version() -> str:
-    try:
-        from importlib.metadata import version as dist_version
-
-        return dist_version("mcscope")
-    except Exception:  # not installed (running from a source tree)
-        return "0+unknown"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,10 +46,10 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
         description="Debugging proxy and validator for Adobe's Media Collection API. "
         "Without a subcommand, opens the desktop window.",
     )
-    parser.add_argument("--version", action="version", version=f"mcscope {version()}")
+    parser.add_argument("--version", action="version", version=f"mcscope {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
     try:
-        from gui.app import add_launch_arguments
+        from mcscope.gui.app import add_launch_arguments
     except Exception as exc:  # no Qt: the subcommands still work
         log.debug("window options not available: %s", exc)
     else:
@@ -85,7 +78,7 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
 
 def _launch_gui(argv: Sequence[str]) -> int:
     try:
-        from gui.app import main as gui_main
+        from mcscope.gui.app import main as gui_main
     except ImportError as exc:
         print(f"mcscope: the desktop window is not available ({exc}); try 'mcscope --help'", file=sys.stderr)
         return EXIT_USAGE

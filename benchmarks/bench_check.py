@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -154,10 +153,9 @@ def run_check(journal: Path, report: Path) -> tuple[float, int, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "addon", "check", str(journal), "--json", str(report), "--quiet",
+        [sys.executable, "-m", "mcscope", "check", str(journal), "--json", str(report), "--quiet",
          "--fail-on", "never"],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -5,7 +5,7 @@
 
 Two sources of a 100k-event session:
   * ``real``: a generated journal (benchmarks/bench_check.py's clean VOD generator, one session) read with
-    ``addon.capture.read_exchanges`` and fed through the real ``Analyzer`` -> ``Session.segments()``;
+    ``mcscope.io.capture.read_exchanges`` and fed through the real ``Analyzer`` -> ``Session.segments()``;
   * ``synthetic``: hand-made segments (tests/gui/fake_session.big_session: pings, playback spans,
     findings, ads with ignored ones), no core involved.
 For each: column build time (once per data change), then paint time of the widget (``paintEvent`` body,
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,18 +25,16 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
 def real_session(events: int) -> Any:
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    import bench_check  # type: ignore[import-not-found]
+    import bench_check  # type: ignore[import-not-found]  # beside this script
 
-    from addon.capture import read_exchanges
-    from addon.config import Config
-    from addon.session import Analyzer
+    from mcscope.core.config import Config
+    from mcscope.core.session import Analyzer
+    from mcscope.io.capture import read_exchanges
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.ndjson"
@@ -58,7 +55,7 @@ def synthetic_session(events: int) -> Any:
 
 
 def bench_timeline(session: Any, repeats: int) -> None:
-    from gui.timeline import TimelineWidget
+    from mcscope.gui.timeline.widget import TimelineWidget
 
     w = TimelineWidget()
     w.resize(1400, 480)
@@ -96,7 +93,7 @@ def bench_timeline(session: Any, repeats: int) -> None:
 
 
 def bench_models(session: Any) -> None:
-    from gui.models import EventFilterProxy, EventTableModel
+    from mcscope.gui.models import EventFilterProxy, EventTableModel
 
     events = list(session.events)
     m = EventTableModel()

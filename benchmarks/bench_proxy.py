@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MITMDUMP = Path(sys.executable).parent / "mitmdump"
-SCRIPT = ROOT / "addon" / "mcscope_addon.py"
+SCRIPT = ROOT / "addon" / "live" / "script.py"
 TOKEN = "bench-token"
 
 

@@ -29,9 +29,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
-from benchmarks.bench_check import generate  # noqa: E402
+from bench_check import generate  # noqa: E402  (beside this script)
 
 
 def peak_rss_mb() -> float:
@@ -48,7 +47,7 @@ def pct(values: list[float], p: float) -> float:
 def bench_open(app: object, events: int, sessions: int, workdir: Path) -> None:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-    from gui.window import MainWindow
+    from mcscope.gui.window import MainWindow
 
     journal = workdir / "big.ndjson"
     t = time.perf_counter()
@@ -94,9 +93,9 @@ def bench_open(app: object, events: int, sessions: int, workdir: Path) -> None:
 def bench_live(app: object, rate: int, seconds: float, sessions: int, workdir: Path) -> None:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-    from addon.capture import exchange_to_record
-    from addon.model import Exchange
-    from gui.window import MainWindow
+    from mcscope.core.model import Exchange
+    from mcscope.gui.window import MainWindow
+    from mcscope.io.capture import exchange_to_record
     from tests.gui.fakestream import FakeStreamServer, encode
 
     sock = tempfile.mkdtemp(prefix="mcb-", dir="/tmp")

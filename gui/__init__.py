@@ -1,0 +1,1 @@
+"""The PySide6 desktop window (``mcscope.gui``, installed from gui/)."""

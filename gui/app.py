@@ -113,7 +113,7 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
             return EXIT_USAGE
     app = make_app()
     install_excepthook(_dialog)
-    from gui.window import MainWindow
+    from mcscope.gui.window import MainWindow
 
     settings = None
     if screenshot:  # reproducible pictures: never the user's saved layout
@@ -143,7 +143,7 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
     elif mode == "attach" and attach is not None:
         win.attach(str(attach["socket"]), str(attach["token"]))
     elif demo:
-        from gui.demo import Demo
+        from mcscope.gui.demo import Demo
 
         win.demo = Demo(win)
         win.demo.start()

@@ -9,13 +9,13 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from addon.model import Exchange
+from mcscope.core.model import Exchange
 
 log = logging.getLogger(__name__)
 
 
 def make_config(ignored: Iterable[str] = (), tunables: dict[str, Any] | None = None) -> Any:
-    from addon.config import Config
+    from mcscope.core.config import Config
 
     ignored = [r for r in ignored if r]
     tunables = dict(tunables or {})
@@ -63,7 +63,7 @@ class Dataset:
 
     def __init__(self, config: Any = None, analyzer: Any = None, exchanges: list[Exchange] | None = None,
                  sources: list[str] | None = None, live: bool = False) -> None:
-        from addon.session import Analyzer
+        from mcscope.core.session import Analyzer
 
         self.config = config if config is not None else make_config()
         self.analyzer = analyzer if analyzer is not None else Analyzer(self.config)
@@ -86,7 +86,7 @@ class Dataset:
             return []
 
     def feed_records(self, records: Iterable[dict[str, Any]]) -> list[Any]:
-        from addon.capture import record_to_exchange
+        from mcscope.io.capture import record_to_exchange
 
         deltas: list[Any] = []
         for rec in records:

@@ -1,7 +1,7 @@
 """``mcscope --demo``: capture with the addon's mock collector and scripted players (a live tour).
 
 The proxy child runs with ``mcscope_mock=true`` (it answers collection calls like Adobe's collector), and
-a second child plays every scenario of :mod:`addon.simulate` through the proxy, round after round, so a
+a second child plays every scenario of :mod:`mcscope.sim.simulate` through the proxy, round after round, so a
 newcomer sees clean and faulty sessions fill the window within seconds.
 """
 
@@ -22,8 +22,8 @@ MAX_ROUNDS = 20
 
 PLAYERS_SCRIPT = """
 import asyncio, sys
-from addon.simhttp import parse_url
-from addon.simulate import run_players, select_scenarios
+from mcscope.sim.httpclient import parse_url
+from mcscope.sim.simulate import run_players, select_scenarios
 target, proxy, speed = parse_url(sys.argv[1]), parse_url(sys.argv[2]), float(sys.argv[3])
 results = asyncio.run(run_players(select_scenarios(["all"]), target, proxy=proxy, speed=speed,
                                   check_expected=False))

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from addon.model import Exchange, Finding
-from gui import style
-from gui.metricsview import metric_label, metric_value
+from mcscope.core.model import Exchange, Finding
+from mcscope.gui import style
+from mcscope.gui.metricsview import metric_label, metric_value
 
 MAX_BODY_CHARS = 20_000
 MAX_SESSION_FINDINGS = 30
@@ -35,7 +35,7 @@ def _get(f: Finding | dict[str, Any], name: str) -> Any:
 
 def rule_info(rule: str) -> Any:
     try:
-        from addon.rules.catalogue import RULES
+        from mcscope.core.rules.catalogue import RULES
     except Exception:
         return None
     return RULES.get(rule)

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from addon.model import Exchange
+from mcscope.core.model import Exchange
+from mcscope.io import report as reports
 
 log = logging.getLogger(__name__)
 
@@ -18,41 +19,8 @@ ImageFn = Callable[[Any], bytes | None]
 
 
 def build_report(dataset: Any) -> dict[str, Any]:
-    """The JSON report (architecture.md) of what the window shows, via addon.report when available."""
-    an = dataset.analyzer
-    try:
-        from addon import report as report_mod
-
-        build = getattr(report_mod, "build_report", None)
-        if build is not None:
-            return dict(build(an, sources=list(dataset.sources)))
-    except ImportError:
-        pass
-    return fallback_report(an, dataset.sources)
-
-
-def fallback_report(an: Any, sources: Iterable[str]) -> dict[str, Any]:
-    from addon.cli import version
-
-    sessions = [s.to_report() for s in an.sessions]
-    summary = {"sessions": len(sessions), "events": 0, "errors": 0, "warnings": 0, "infos": 0,
-               "ignored_events": 0}
-    for s in an.sessions:
-        summary["events"] += len(s.events)
-        summary["ignored_events"] += sum(1 for e in s.events if e.ignored)
-        for f in s.findings:
-            key = {"error": "errors", "warning": "warnings", "info": "infos"}[f.severity.label]
-            summary[key] += 1
-    for f in an.transport_findings:
-        key = {"error": "errors", "warning": "warnings", "info": "infos"}[f.severity.label]
-        summary[key] += 1
-    return {
-        "tool": {"name": "mcscope", "version": version()},
-        "sources": list(sources),
-        "summary": summary,
-        "sessions": sessions,
-        "findings": [f.to_dict() for f in an.transport_findings],
-    }
+    """The JSON report (architecture.md) of what the window shows: the same writer as ``mcscope check``."""
+    return reports.build_report(dataset.analyzer, sources=list(dataset.sources))
 
 
 def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
@@ -69,7 +37,7 @@ def write_json_report(dataset: Any, path: str | os.PathLike[str]) -> None:
 
 def write_html_report(dataset: Any, path: str | os.PathLike[str], image_for: ImageFn | None = None,
                       max_images: int = 200) -> None:
-    from gui.htmlreport import render_html
+    from mcscope.gui.htmlreport import render_html
 
     report = build_report(dataset)
     images: dict[str, bytes] = {}
@@ -92,7 +60,7 @@ def write_html_report(dataset: Any, path: str | os.PathLike[str], image_for: Ima
 
 def write_journal(exchanges: Iterable[Exchange], path: str | os.PathLike[str]) -> int:
     """Write an mcscope NDJSON journal; returns the number of exchanges written."""
-    from addon.capture import exchange_to_record, journal_header
+    from mcscope.io.capture import exchange_to_record, journal_header
 
     path = Path(path)
     tmp = path.with_name(path.name + ".part")

@@ -1,7 +1,7 @@
 """Where the window's exchanges come from: the live stream (QLocalSocket) or capture files (a QThread).
 
-Both hand out the same thing — exchange records / :class:`addon.model.Exchange` objects — and the
-window feeds them into its own :class:`addon.session.Analyzer` (one code path for files and live).
+Both hand out the same thing — exchange records / :class:`mcscope.core.model.Exchange` objects — and the
+window feeds them into its own :class:`mcscope.core.session.Analyzer` (one code path for files and live).
 
 Stream protocol (NDJSON over a Unix socket, see addon/stream.py): the client writes
 ``{"v": 1, "token": ...}``; the server answers ``hello``, ``snapshot`` and then deltas, of which the GUI
@@ -23,8 +23,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
 
-from addon.model import Exchange
-from gui.dataset import HeaderPool
+from mcscope.core.model import Exchange
+from mcscope.gui.dataset import HeaderPool
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class FileLoader(QThread):
                 gc.enable()
 
     def _run(self, t0: float) -> None:
-        from addon.capture import open_capture
+        from mcscope.io.capture import open_capture
 
         result = LoadResult(paths=self.paths)
         sizes = [_size(p) for p in self.paths]

@@ -1,6 +1,6 @@
 """The HTML report for bug tickets: one self-contained file (no external assets, images inline as base64).
 
-Input is the JSON report dict (architecture.md "Report"; built by :mod:`addon.report`) plus optional
+Input is the JSON report dict (architecture.md "Report"; built by :mod:`mcscope.io.report`) plus optional
 PNG bytes per session key (the timeline widget's ``grab()``). No Qt here.
 """
 
@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from gui.metricsview import metric_label, metric_value
+from mcscope.gui.metricsview import metric_label, metric_value
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#212121;

@@ -1,6 +1,6 @@
 """Qt item models over sessions, events and findings, with batched inserts and filter proxies.
 
-Rows hold references to the core objects (``addon.session.Session`` / ``Event`` / ``addon.model.Finding``),
+Rows hold references to the core objects (``mcscope.core.session.Session`` / ``Event`` / ``mcscope.core.model.Finding``),
 never copies. New rows are queued and inserted with ONE ``beginInsertRows``/``endInsertRows`` per flush:
 either when the 50 ms timer fires or on an explicit ``flush()``.
 
@@ -46,8 +46,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
-from gui import style
-from gui.timeline_data import attr, format_duration, session_title
+from mcscope.gui import style
+from mcscope.gui.timeline.data import attr, format_duration, session_title
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()

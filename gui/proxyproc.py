@@ -1,7 +1,7 @@
 """Supervises the ``mitmdump`` child that runs the mcscope addon (QProcess).
 
 The child gets a random token in the environment (``MCSCOPE_TOKEN``, never argv) and a Unix-socket path
-inside a private 0700 directory; the addon serves the live stream there and :mod:`gui.feed` connects.
+inside a private 0700 directory; the addon serves the live stream there and :mod:`mcscope.gui.feed` connects.
 The last lines of the child's output are kept so a crash can be shown with its cause.
 """
 
@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+
+from mcscope.live import ADDON_SCRIPT
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,6 @@ class PortBusyError(OSError):
         super().__init__(errno.EADDRINUSE, f"{host}:{port} is already in use by another program")
         self.host = host
         self.port = port
-
-
-def addon_script() -> Path:
-    """The ``-s`` script mitmdump loads."""
-    import addon
-
-    return Path(addon.__file__).resolve().parent / "mcscope_addon.py"
 
 
 def find_mitmdump() -> str | None:
@@ -121,7 +116,7 @@ class ProxyProcess(QObject):
             exe = find_mitmdump()
             if exe is None:
                 raise FileNotFoundError("mitmdump not found next to the Python interpreter or on PATH")
-            base = [exe, "-q", "-s", str(addon_script())]
+            base = [exe, "-q", "-s", str(ADDON_SCRIPT)]
         args = [*base, "--listen-host", cfg.host, "--listen-port", str(cfg.port)]
         sets = {OPT_STREAM: self.socket_path, **cfg.sets}
         if cfg.journal:

@@ -2,7 +2,7 @@
 
 Dark-on-light. Everything is a plain hex string (import-safe without a QApplication); use
 :func:`qcolor` to get a cached ``QColor``. Severity keys are the labels of
-``addon.model.Severity`` ("error", "warning", "info") so findings, segments ("finding" lane kinds)
+``mcscope.core.model.Severity`` ("error", "warning", "info") so findings, segments ("finding" lane kinds)
 and report dicts all index the same tables.
 """
 

@@ -1,8 +1,8 @@
 """The main window: sessions (left), timeline (centre), events (bottom), details (right).
 
-State lives in a :class:`gui.dataset.Dataset` (exchanges + an Analyzer). Files are loaded by
-:class:`gui.feed.FileLoader` in a thread; live capture comes from :class:`gui.feed.StreamClient`
-connected to the mitmdump child supervised by :class:`gui.proxyproc.ProxyProcess`.
+State lives in a :class:`mcscope.gui.dataset.Dataset` (exchanges + an Analyzer). Files are loaded by
+:class:`mcscope.gui.feed.FileLoader` in a thread; live capture comes from :class:`mcscope.gui.feed.StreamClient`
+connected to the mitmdump child supervised by :class:`mcscope.gui.proxyproc.ProxyProcess`.
 """
 
 from __future__ import annotations
@@ -45,12 +45,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import details, dialogs, exporting
-from gui.banner import Banner
-from gui.dataset import Dataset, make_config
-from gui.feed import FileLoader, LoadResult, StreamClient
-from gui.models import EventFilterProxy, EventTableModel, SessionFilterProxy, SessionListModel
-from gui.proxyproc import RUNNING, STARTING, PortBusyError, ProxyProcess, describe_port_problem, free_port
+from mcscope.gui import details, dialogs, exporting
+from mcscope.gui.banner import Banner
+from mcscope.gui.dataset import Dataset, make_config
+from mcscope.gui.feed import FileLoader, LoadResult, StreamClient
+from mcscope.gui.models import EventFilterProxy, EventTableModel, SessionFilterProxy, SessionListModel
+from mcscope.gui.proxyproc import (
+    RUNNING,
+    STARTING,
+    PortBusyError,
+    ProxyProcess,
+    describe_port_problem,
+    free_port,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +91,7 @@ EVENT_COLUMN_WIDTHS = {_E.COL_INDEX: 44, _E.COL_TIME: 68, _E.COL_TYPE: 120, _E.C
 
 def _timeline(parent: QWidget) -> QWidget:
     try:
-        from gui.timeline import TimelineWidget
+        from mcscope.gui.timeline.widget import TimelineWidget
 
         return TimelineWidget(parent)
     except ImportError:
@@ -586,7 +593,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Capture stopped to show the files (the journal keeps what was captured)",
                                          8000)
         config = self._config_from_settings()
-        from addon.session import Analyzer
+        from mcscope.core.session import Analyzer
 
         loader = FileLoader([str(p) for p in paths], lambda: Analyzer(config), self)
         loader.progress.connect(self._on_load_progress)
@@ -723,7 +730,7 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, records: list[dict[str, Any]], dropped: int) -> None:
         """(Re)connection: rebuild from the snapshot, keeping older exchanges the proxy no longer holds."""
-        from addon.capture import record_to_exchange
+        from mcscope.io.capture import record_to_exchange
 
         snap_ids = {r.get("flow") for r in records}
         keep = [ex for ex in self.dataset.exchanges if ex.flow_id not in snap_ids]

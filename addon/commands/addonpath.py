@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-
-def addon_script() -> Path:
-    return Path(__file__).resolve().parent.parent / "mcscope_addon.py"
+from mcscope.live import ADDON_SCRIPT
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -20,5 +17,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    print(addon_script())
+    print(ADDON_SCRIPT)
     return 0

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from addon import report as rpt
+from mcscope.io import report as rpt
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_AFTER = 1.0  # seconds before a progress line appears (TTY only)
@@ -62,7 +62,7 @@ def _fail(message: str) -> int:
 
 
 def print_rules(out: IO[str]) -> None:
-    from addon.rules.catalogue import RULES
+    from mcscope.core.rules.catalogue import RULES
 
     width = max(len(r) for r in RULES)
     for info in RULES.values():
@@ -108,9 +108,9 @@ def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int =
     ``jobs`` > 1 lets a large journal be judged by that many processes (addon/shard.py, same result);
     only from a single-threaded process such as the ``mcscope check`` command.
     """
-    from addon import shard
-    from addon.capture import CaptureError, open_capture
-    from addon.session import Analyzer
+    from mcscope.core.session import Analyzer
+    from mcscope.io import shard
+    from mcscope.io.capture import CaptureError, open_capture
 
     analyzer = Analyzer(config)
     error: str | None = None
@@ -145,7 +145,7 @@ def _check_sharded(path: str, capture: Any, config: Any, jobs: int, stderr: IO[s
         capture.position = position
         progress.tick(lines)  # called every 1024 lines
 
-    from addon import shard
+    from mcscope.io import shard
 
     try:
         return shard.check_journal(path, config, jobs, tick)
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     if outputs.count("-") > 1:
         return _fail("only one of --json/--junit/--markdown can write to stdout")
 
-    from addon.config import Config, ConfigError
+    from mcscope.core.config import Config, ConfigError
 
     try:
         # the report needs findings and metrics only: do not keep every event (memory stays flat)
@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 0:
         return _fail("--jobs must be 0 (one per CPU) or more")
-    from addon import shard
+    from mcscope.io import shard
 
     jobs = args.jobs or shard.default_jobs()
     analyzers: dict[str, Any] = {}

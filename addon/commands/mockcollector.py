@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
-from addon.mockserver import MockServer, parse_listen
+from mcscope.sim.mockserver import MockServer, parse_listen
 
 EXIT_USAGE = 2
 

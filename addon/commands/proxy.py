@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from addon.commands.addonpath import addon_script
+from mcscope.live import ADDON_SCRIPT
 
 EXIT_USAGE = 2
 FAIL_LEVELS = ("error", "warning", "info", "never")
@@ -82,7 +82,7 @@ def build_argv(args: argparse.Namespace, journal: str) -> list[str]:
     argv = ["--listen-host", host, "--listen-port", str(port)]
     for mode in args.mode:
         argv += ["--mode", mode]
-    argv += ["-s", str(addon_script())]
+    argv += ["-s", str(ADDON_SCRIPT)]
     sets: list[tuple[str, str]] = [
         ("mcscope_journal", journal),
         ("mcscope_stream", args.stream),
@@ -144,7 +144,7 @@ def _validate(args: argparse.Namespace) -> str | None:
     if args.read and not Path(args.read).is_file():
         return f"cannot read {args.read}: no such file"
     try:
-        from addon.mitm import build_config
+        from mcscope.live.addon import build_config
 
         build_config(args.ignore, args.severity, args.tunables)
     except Exception as exc:  # OptionsError with the user-facing message
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"mcscope proxy: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    from addon.journal import default_journal_path
+    from mcscope.live.journal import default_journal_path
 
     journal = args.journal or str(default_journal_path())
     if journal != "off":
@@ -176,7 +176,7 @@ def run_mitmdump(argv: list[str]) -> int:
     from mitmproxy.tools import cmdline, main
     from mitmproxy.tools.dump import DumpMaster
 
-    from addon import mitm
+    from mcscope.live import addon as mitm
 
     def extra(opts: Any) -> dict[str, Any]:  # the same filter handling as the mitmdump entry point
         if opts.filter_args:

@@ -9,8 +9,8 @@ import ssl
 import sys
 from typing import Any
 
-from addon.simhttp import HttpError, parse_url, probe
-from addon.simulate import SCENARIOS, PlayerResult, run_players, select_scenarios
+from mcscope.sim.httpclient import HttpError, parse_url, probe
+from mcscope.sim.simulate import SCENARIOS, PlayerResult, run_players, select_scenarios
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MAX_PLAYERS = 10_000

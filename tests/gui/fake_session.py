@@ -1,4 +1,4 @@
-"""Hand-made sessions shaped like ``addon.session.Session`` (contract shapes) for GUI tests.
+"""Hand-made sessions shaped like ``mcscope.core.session.Session`` (contract shapes) for GUI tests.
 
 Segments are plain dicts with the contract keys, events and findings small namespaces, so the GUI is
 tested against the shapes, independent of the core's analysis.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from addon.model import Finding, Severity
+from mcscope.core.model import Finding, Severity
 
 T0 = 1_700_000_000_000  # epoch ms of the fake session start
 

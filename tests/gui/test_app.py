@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gui import app
+from mcscope.gui import app
 from tests.conftest import FIXTURES, REPO_ROOT
 
 
@@ -29,7 +29,7 @@ def test_display_problem_detection() -> None:
 
 
 def test_no_display_is_a_one_line_error_exit_2() -> None:
-    proc = subprocess.run([sys.executable, "-m", "addon"], cwd=REPO_ROOT, env=_env(), capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "mcscope"], cwd=REPO_ROOT, env=_env(), capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -49,9 +49,9 @@ def test_excepthook_shows_instead_of_crashing(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_gui_subcommands_are_registered() -> None:
-    from addon.cli import build_parser
+    from mcscope.cli import build_parser
 
-    parser = build_parser(("gui.commands",))
+    parser = build_parser(("mcscope.commands.gui",))
     args = parser.parse_args(["open", "a.har", "--screenshot", "x.png"])
     assert args.files == ["a.har"] and args.screenshot == "x.png" and callable(args.func)
     args = parser.parse_args(["attach", "--list"])
@@ -61,9 +61,9 @@ def test_gui_subcommands_are_registered() -> None:
 
 
 def test_attach_without_a_running_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from addon.cli import build_parser
+    from mcscope.cli import build_parser
 
-    args = build_parser(("gui.commands",)).parse_args(["attach"])
+    args = build_parser(("mcscope.commands.gui",)).parse_args(["attach"])
     assert args.func(args) == 2
     assert "no running mcscope proxy" in capsys.readouterr().err
 
@@ -76,7 +76,7 @@ def test_open_missing_file_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_screenshot(tmp_path: Path) -> None:
     out = tmp_path / "shot.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "addon", "open", str(FIXTURES / "faulty-ad-outside-break.har"),
+        [sys.executable, "-m", "mcscope", "open", str(FIXTURES / "faulty-ad-outside-break.har"),
          "--screenshot", str(out)],
         cwd=REPO_ROOT, env=_env(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path)),
         capture_output=True, text=True, timeout=120,
@@ -92,7 +92,7 @@ def test_screenshot_without_files_does_not_wait_for_a_load(tmp_path: Path) -> No
     """`mcscope --no-capture --screenshot x.png` renders the empty window and exits (no load to wait for)."""
     out = tmp_path / "empty.png"
     proc = subprocess.run(
-        [sys.executable, "-m", "addon", "--no-capture", "--screenshot", str(out)],
+        [sys.executable, "-m", "mcscope", "--no-capture", "--screenshot", str(out)],
         cwd=REPO_ROOT, env=_env(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path)),
         capture_output=True, text=True, timeout=60,
     )
@@ -104,9 +104,9 @@ def test_demo_fills_the_window_with_live_sessions(qtbot, tmp_path: Path) -> None
     """--demo: the real mitmdump child in mock-collector mode + the scripted players child."""
     from PySide6.QtCore import QSettings
 
-    from gui.demo import Demo
-    from gui.proxyproc import free_port
-    from gui.window import MainWindow
+    from mcscope.gui.demo import Demo
+    from mcscope.gui.proxyproc import free_port
+    from mcscope.gui.window import MainWindow
 
     win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
                      message=lambda *a: None)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from addon.model import Exchange
-from gui.dataset import Dataset, HeaderPool
-from tests.addon.builder import clean_vod
+from mcscope.core.model import Exchange
+from mcscope.gui.dataset import Dataset, HeaderPool
+from tests.builder import clean_vod
 
 
 def _ex(n: int, headers: list[tuple[str, str]]) -> Exchange:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from gui.feed import FileLoader, StreamClient
+from mcscope.gui.feed import FileLoader, StreamClient
 from tests.conftest import FIXTURES
 from tests.gui.conftest import records_of
 from tests.gui.fakestream import FakeStreamServer
@@ -138,7 +138,7 @@ def test_malformed_lines_are_skipped(qtbot: QtBot, sock_dir: Path) -> None:
 
 
 def _load(qtbot: QtBot, paths: list[str]) -> Any:
-    from addon.session import Analyzer
+    from mcscope.core.session import Analyzer
 
     loader = FileLoader(paths, Analyzer)
     with qtbot.waitSignal(loader.loaded, timeout=20000) as blocker:

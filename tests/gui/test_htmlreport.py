@@ -6,7 +6,7 @@ import base64
 import re
 from html.parser import HTMLParser
 
-from gui.htmlreport import render_html
+from mcscope.gui.htmlreport import render_html
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

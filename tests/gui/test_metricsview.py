@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from addon.metrics import preview
-from gui.metricsview import METRIC_LABELS, metric_label, metric_value
-from tests.addon.builder import clean_vod
+from mcscope.core.metrics import preview
+from mcscope.gui.metricsview import METRIC_LABELS, metric_label, metric_value
+from tests.builder import clean_vod
 
 
 def test_every_metric_of_the_core_has_a_label() -> None:

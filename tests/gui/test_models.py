@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from addon.model import Finding, Severity
-from gui import style
-from gui.models import (
+from mcscope.core.model import Finding, Severity
+from mcscope.gui import style
+from mcscope.gui.models import (
     IGNORED_ROLE,
     OBJECT_ROLE,
     SEVERITY_ROLE,
@@ -240,9 +240,9 @@ def test_findings_model(qtmodeltester: Any) -> None:
 # ------------------------------------------------------------------ real core, fed in batches
 def test_live_feed_through_real_analyzer(fixtures_dir: Any, qtbot: Any) -> None:
     """Exchanges fed in chunks: one rowsInserted per flush, rows reference the core's objects."""
-    session_mod = pytest.importorskip("addon.session")
-    from addon.capture import read_exchanges
-    from addon.config import Config
+    session_mod = pytest.importorskip("mcscope.core.session")
+    from mcscope.core.config import Config
+    from mcscope.io.capture import read_exchanges
 
     exchanges = []
     for name in ("clean-vod.har", "faulty-ad-outside-break.har", "faulty-events-after-end.har"):

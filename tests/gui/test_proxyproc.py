@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gui import proxyproc
-from gui.feed import StreamClient
-from gui.proxyproc import CRASHED, RUNNING, STOPPED, PortBusyError, ProxyProcess, free_port
+from mcscope.gui import proxyproc
+from mcscope.gui.feed import StreamClient
+from mcscope.gui.proxyproc import CRASHED, RUNNING, STOPPED, PortBusyError, ProxyProcess, free_port
+from mcscope.live import ADDON_SCRIPT
 
 FAKE = str(Path(__file__).with_name("fakestream.py"))
 
@@ -30,7 +31,7 @@ def test_command_line_of_the_real_child(monkeypatch: pytest.MonkeyPatch) -> None
     p.socket_path = "/tmp/x/stream.sock"
     argv = p.command()
     assert Path(argv[0]).name == "mitmdump"
-    assert argv[argv.index("-s") + 1].endswith("addon/mcscope_addon.py")
+    assert argv[argv.index("-s") + 1] == str(ADDON_SCRIPT)
     assert argv[argv.index("--listen-port") + 1] == "9123"
     assert "mcscope_stream=/tmp/x/stream.sock" in argv
     assert "mcscope_journal=/tmp/j.ndjson" in argv

@@ -13,8 +13,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
-from gui.proxyproc import free_port
-from gui.window import MainWindow
+from mcscope.gui.proxyproc import free_port
+from mcscope.gui.window import MainWindow
 from tests.conftest import FIXTURES
 from tests.gui.conftest import records_of
 from tests.gui.fakestream import FakeStreamServer
@@ -135,7 +135,7 @@ def test_drop_files_opens_them(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_exports(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
-    from addon.capture import read_exchanges
+    from mcscope.io.capture import read_exchanges
 
     assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
     window.export_html(str(tmp_path / "r.html"))
@@ -275,9 +275,9 @@ def test_end_to_end_real_mitmdump_players_and_mock_collector(qtbot: QtBot, setti
     import asyncio
     import threading
 
-    from addon.mockserver import ServerThread
-    from addon.simhttp import parse_url
-    from addon.simulate import run_players, select_scenarios
+    from mcscope.sim.httpclient import parse_url
+    from mcscope.sim.mockserver import ServerThread
+    from mcscope.sim.simulate import run_players, select_scenarios
 
     win = MainWindow(settings=settings, message=messages)
     qtbot.addWidget(win)

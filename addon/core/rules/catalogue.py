@@ -1,0 +1,135 @@
+"""The rule catalogue of ``shared/spec/rules.md`` as data: ids, default severities, descriptions.
+
+Rule ids are a public interface (reports, JUnit, ``--ignore``, the GUI): never change their meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcscope.core.model import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    id: str
+    severity: Severity
+    family: str
+    description: str
+    ref: str
+    ignored: bool = False
+    consequence: str | None = None
+
+
+_S = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+_TABLE: tuple[tuple[str, str, str, str, str, str | None], ...] = (
+    ('http-method', 'error', 'transport', 'not POST on a collection endpoint (OPTIONS preflight and GET /api/v1/schemas/* are fine)', 'R1', None),
+    ('body-not-json', 'error', 'transport', 'body is not UTF-8 JSON', 'R2', None),
+    ('body-not-object', 'error', 'transport', 'JSON body is not an object (an array is valid only on /api/v1/downloaded)', 'R2', None),
+    ('body-not-captured', 'warning', 'transport', 'the proxy did not keep the body (streamed / truncated): nothing can be judged', '—', None),
+    ('content-type', 'warning', 'transport', 'Content-Type is not application/json', 'R3', None),
+    ('sessions-wrong-event', 'error', 'transport', '/api/v1/sessions body with eventType other than sessionStart', 'R4', None),
+    ('session-start-on-events', 'error', 'transport', 'sessionStart posted to /sessions/{sid}/events', 'R5', None),
+    ('location-missing', 'error', 'transport', '201 from /sessions without a Location matching ^/api/[^/]+/sessions/[^/]+$', 'R8', None),
+    ('cors-expose-location', 'info', 'transport', '201 from /sessions without Access-Control-Expose-Headers naming Location (browser players cannot read the sid)', 'R7', None),
+    ('http-rejected', 'error', 'transport', 'server answered 400; show the response message', 'R9', 'dropped: the collector rejected the request (400)'),
+    ('session-gone', 'error', 'transport', 'server answered 404 or 410 to an event; every later event on that sid is event-after-gone', 'R10', 'dropped: the collector no longer knows this session'),
+    ('event-after-gone', 'error', 'transport', 'event on a sid the server already answered 404/410 for', 'R10', 'dropped: the session is gone (404/410)'),
+    ('server-error', 'warning', 'transport', 'server answered 5xx; the event is probably lost', 'R11', None),
+    ('no-response', 'warning', 'transport', 'the exchange failed (connection error, timeout): the event is probably lost', 'R11', None),
+    ('unknown-host', 'info', 'transport', 'host does not end in .hb-api.omtrdc.net (custom CNAME or a test endpoint)', 'R6', None),
+    ('unknown-top-level-key', 'error', 'envelope', 'a top-level key other than playerTime, eventType, params, qoeData, customMetadata', 'R12', None),
+    ('player-time-invalid', 'error', 'envelope', 'playerTime missing, not an object, without playhead or ts, or with other keys', 'R13', None),
+    ('playhead-type', 'error', 'envelope', 'playhead is not a JSON number (booleans and strings are not numbers)', 'R14', None),
+    ('playhead-negative', 'warning', 'envelope', 'playhead < 0', 'R14', None),
+    ('ts-type', 'error', 'envelope', 'ts is not a JSON integer', 'R15', None),
+    ('ts-units', 'warning', 'envelope', 'ts < 1e12 (looks like seconds) or > 1e14 (looks like micro-seconds)', 'R16', None),
+    ('clock-skew', 'warning', 'envelope', 'live capture only: ts differs from the time the proxy saw the request by more than *10 min*', 'R16', None),
+    ('event-type-unknown', 'error', 'envelope', 'eventType missing, not a string, or not one of the 20 known types', 'R17', None),
+    ('params-missing', 'error', 'envelope', 'params missing or not an object on sessionStart, adBreakStart, adStart, chapterStart, stateStart, stateEnd, statesUpdate', 'R18', None),
+    ('params-unexpected', 'warning', 'envelope', 'non-empty params on an event that takes none (play, pauseStart, bufferStart, bitrateChange, adComplete, adSkip, adBreakComplete, chapterComplete, chapterSkip, sessionComplete, sessionEnd)', 'R27', None),
+    ('ping-params', 'warning', 'envelope', 'ping with non-empty params (an empty {} is tolerated)', 'R19', None),
+    ('param-type', 'warning', 'envelope', 'a known parameter has the wrong JSON type (e.g. media.length as a string, analytics.enableSSL as "true")', 'R25', None),
+    ('param-unknown', 'warning', 'envelope', 'unknown params key on sessionStart (its schema is closed; custom data belongs in customMetadata)', 'R26', None),
+    ('custom-metadata-placement', 'warning', 'envelope', 'customMetadata on an event other than sessionStart, adStart, chapterStart', 'R20', None),
+    ('custom-metadata-format', 'error', 'envelope', 'customMetadata not a flat object of strings, or a key not matching ^[a-zA-Z0-9_.]+$', 'R21', None),
+    ('custom-metadata-reserved', 'error', 'envelope', 'key starting with a.; (warning) key starting with media.', 'R22', None),
+    ('qoe-unknown-key', 'error', 'envelope', 'qoeData key outside the documented media.qoe.* set (e.g. bare bitrate)', 'R23', None),
+    ('qoe-type', 'error', 'envelope', 'media.qoe.bitrate, droppedFrames, framesPerSecond, timeToStart not integers', 'R24', None),
+    ('session-start-required', 'error', 'session-start', 'a required parameter is missing or empty (see mcapi.md §4)', 'R28', None),
+    ('media-length-nonpositive', 'warning', 'session-start', 'media.length ≤ 0', 'R29', None),
+    ('live-length', 'info', 'session-start', 'live/linear content whose media.length is neither 86400 nor a plausible show length', 'R30', None),
+    ('content-type-unusual', 'info', 'session-start', 'media.contentType not in the recommended list', 'R31', None),
+    ('stream-type', 'warning', 'session-start', 'media.streamType missing or not audio/video', 'R32', None),
+    ('no-visitor-identity', 'warning', 'session-start', 'neither visitor.marketingCloudUserId nor appInstallationId', 'R33', None),
+    ('app-installation-id-changed', 'warning', 'session-start', 'appInstallationId differs between sessions of the same client', 'R34', None),
+    ('customer-ids-format', 'warning', 'session-start', 'a visitor.customerIDs entry without a string id, or authState not 0/1/2', 'R35', None),
+    ('resume-unflagged', 'info', 'session-start', 'VOD sessionStart with playhead > 0 and no media.resume: true', 'R36', None),
+    ('show-type', 'warning', 'session-start', 'media.showType not one of "0".."3"', 'R37', None),
+    ('no-session-start', 'warning', 'lifecycle', "events on a sid whose sessionStart/201 was not captured (info when the capture began after the sid's first event could have been sent)", 'R38', None),
+    ('event-after-end', 'error', 'lifecycle', 'any event after sessionEnd on the same sid (a repeated sessionEnd is info)', 'R39', 'dropped: session ended'),
+    ('event-after-complete', 'warning', 'lifecycle', 'after sessionComplete, an event other than ping/sessionEnd', 'R40', None),
+    ('session-timeout-idle', 'error', 'lifecycle', 'gap of more than *10 min* between consecutive events; the session was closed and every later event is dropped', 'R41', 'dropped: session closed after 10 min without events'),
+    ('session-timeout-playhead', 'error', 'lifecycle', 'playhead unchanged for *30 min* of ts; later events are dropped', 'R42', 'dropped: session closed after 30 min without playhead movement'),
+    ('session-too-old', 'warning', 'lifecycle', 'session older than *24 h*', 'R43', None),
+    ('session-restarted', 'warning', 'lifecycle', 'a new sessionStart for the same media.id from the same client while the earlier session is still open', 'R44', None),
+    ('session-not-closed', 'info', 'lifecycle', 'at capture end the session has neither sessionComplete nor sessionEnd and is still inside its timeout window', 'R45, R46', None),
+    ('ts-duplicate', 'warning', 'timestamps', 'two consecutive events of a sid with the same ts', 'R47', None),
+    ('ts-backwards', 'warning', 'timestamps', "ts lower than the previous event's of the sid", 'R48', None),
+    ('arrival-out-of-order', 'warning', 'timestamps', "requests arrive out of ts order beyond the server's reorder window (*5 s* or *10 events*)", 'R48', None),
+    ('queued-restamped', 'warning', 'timestamps', 'burst of events with near-identical ts right after the 201: queued events re-stamped at send time', 'R49', None),
+    ('long-gap', 'info', 'timestamps', 'gap ≥ *60 s* between consecutive events (but under the idle timeout)', 'R50', None),
+    ('ping-first-late', 'warning', 'pings', 'first main-content ping later than *10 s* + *tolerance 2 s* after playback start', 'R51', None),
+    ('ping-interval', 'warning', 'pings', 'main-content ping interval outside *10 s* ± *2 s* (pings are due while paused and buffering too)', 'R51', None),
+    ('ad-ping-interval', 'info', 'pings', 'ping interval during an ad above the *ad ping interval (1 s)* + tolerance (anything up to 10 s is accepted by the server)', 'R52', None),
+    ('no-pings', 'warning', 'pings', 'a session lasting more than 10 s without any ping', 'R53', None),
+    ('ad-no-pings', 'warning', 'pings', 'an ad longer than the ad ping interval without a ping', 'R72', None),
+    ('no-content-play', 'warning', 'playback', 'the session closes without a play on main content (a "drop before start")', 'R54', None),
+    ('play-before-preroll', 'warning', 'playback', 'play sent before a pre-roll ad break (inflates content starts)', 'R55', None),
+    ('playhead-moved-while-paused', 'warning', 'playback', 'playhead advances between pauseStart/bufferStart and the next play', 'R56', None),
+    ('stall', 'warning', 'playback', 'playing, yet the playhead is unchanged over 3+ consecutive events (Adobe counts a stall)', 'R57', None),
+    ('no-play-after-ad-break', 'warning', 'playback', 'after adBreakComplete, no play before the next content ping', 'R59', None),
+    ('redundant-state-event', 'warning', 'playback', 'pauseStart/bufferStart repeated without a play in between', 'R60', None),
+    ('playhead-units', 'warning', 'playback', 'the playhead moves about 1000× faster than ts (milliseconds sent as seconds)', 'R14', None),
+    ('playhead-beyond-length', 'warning', 'playback', 'VOD playhead greater than media.length + 1 s', '—', None),
+    ('ad-outside-break', 'error', 'ads', "adStart, adComplete or adSkip outside an open adBreakStart … adBreakComplete: Adobe ignores it and counts the ad's time as main content", 'R61', 'ad ignored, ad time counted as main content'),
+    ('ad-break-start-params', 'error', 'ads', 'adBreakStart without integer media.ad.podIndex or numeric media.ad.podSecond', 'R62', None),
+    ('ad-start-params', 'error', 'ads', 'adStart without media.ad.id, media.ad.length, media.ad.podPosition, media.ad.playerName', 'R63', None),
+    ('ad-break-nested', 'warning', 'ads', 'adBreakStart while a break is open; adBreakComplete with none open', 'R64', None),
+    ('ad-nested', 'warning', 'ads', 'adStart while an ad is open; adComplete/adSkip inside a break with no open ad', 'R65', None),
+    ('event-before-first-ad', 'warning', 'ads', 'play, pauseStart or bufferStart between adBreakStart and its first adStart', 'R66', None),
+    ('playhead-moved-in-break', 'warning', 'ads', 'playhead changes during an ad break', 'R67', None),
+    ('pod-second-mismatch', 'warning', 'ads', 'media.ad.podSecond differs from the playhead at adBreakStart by more than 1 s', 'R68', None),
+    ('ad-break-open-at-end', 'warning', 'ads', 'an ad break still open at sessionComplete/sessionEnd', 'R69', None),
+    ('empty-ad-break', 'warning', 'ads', 'an ad break closed without any adStart', '—', None),
+    ('pod-numbering', 'info', 'ads', 'podIndex/podPosition below 1, or a podIndex reused for another break', 'R70', None),
+    ('ad-break-keys-on-ad', 'info', 'ads', 'ad-break keys (media.ad.podFriendlyName …) on adStart', 'R71', None),
+    ('gap-between-ads', 'info', 'ads', 'main-content play between two ads of one break', 'mcapi.md §11.3', None),
+    ('chapter-start-params', 'error', 'chapters', 'chapterStart without integer media.chapter.index or numeric offset/length', 'R73', None),
+    ('chapter-nested', 'warning', 'chapters', 'chapterStart while a chapter is open', 'R74', None),
+    ('chapter-unopened', 'warning', 'chapters', 'chapterComplete/chapterSkip with no open chapter', 'R75', None),
+    ('chapter-open-at-end', 'warning', 'chapters', 'a chapter still open at session close', 'R75', None),
+    ('chapter-offset-mismatch', 'info', 'chapters', 'media.chapter.offset differs from the playhead by more than 1 s', 'R76', None),
+    ('state-params', 'error', 'states', 'stateStart/stateEnd without a string media.state.name; malformed statesUpdate arrays', 'R77', None),
+    ('state-limit', 'warning', 'states', 'more than 10 distinct state names in a session (only the first 10 are kept)', 'R78', None),
+    ('state-redundant', 'warning', 'states', 'stateStart of an active state; stateEnd of an inactive one', 'R79', None),
+    ('state-name-format', 'warning', 'states', 'name not matching ^[a-zA-Z0-9_.]{1,64}$ (info: mixed fullscreen/fullScreen)', 'R80', None),
+    ('bitrate-missing', 'warning', 'qoe', 'bitrateChange without qoeData["media.qoe.bitrate"]', 'R82', None),
+    ('dropped-frames-decrease', 'warning', 'qoe', 'media.qoe.droppedFrames decreases (it is cumulative)', 'R83', None),
+    ('time-to-start-changed', 'warning', 'qoe', 'media.qoe.timeToStart changes after the first content play', 'R84', None),
+    ('bitrate-units', 'info', 'qoe', 'media.qoe.bitrate < 10000 (looks like kbps)', 'R85', None),
+    ('error-without-id', 'info', 'qoe', 'error without an error id and source', 'R86', None),
+    ('error-not-followed', 'info', 'qoe', 'error followed by neither play nor sessionEnd', 'R87', None),
+    ('downloaded-format', 'error', 'downloaded', '/api/v1/downloaded body not an array of event objects starting with sessionStart, or out of ts order (the whole batch is discarded)', 'R88', 'dropped: the whole batch is discarded'),
+    ('downloaded-legacy', 'warning', 'downloaded', 'array body on /api/v1/sessions (deprecated), 400 without media.downloaded: true', 'R89', None),
+    ('downloaded-flag-realtime', 'error', 'downloaded', 'media.downloaded: true on a real-time session', 'R90', None),
+    ('downloaded-not-closed', 'info', 'downloaded', 'batch without sessionComplete/sessionEnd', 'R91', None),
+)
+
+RULES: dict[str, RuleInfo] = {
+    rid: RuleInfo(rid, _S[sev], family, description, ref, consequence is not None, consequence)
+    for rid, sev, family, description, ref, consequence in _TABLE
+}
+
+FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(info.family for info in RULES.values()))

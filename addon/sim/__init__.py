@@ -1,0 +1,1 @@
+"""Scripted players, their scenarios and the mock collector (a local stand-in for Adobe's)."""

@@ -1,0 +1,1 @@
+"""The timeline: data (columns per lane), paint (shared primitives), the per-session widget and the overview."""

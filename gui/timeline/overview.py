@@ -1,0 +1,251 @@
+"""The "all sessions" overview of the timeline: one row per session on a shared wall-clock axis."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QFont, QPen
+
+from mcscope.gui import style
+from mcscope.gui.timeline.data import (
+    attr,
+    format_duration,
+    format_wall,
+    session_counts,
+    session_title,
+    worst_severity,
+)
+from mcscope.gui.timeline.paint import GUTTER, hatch
+
+log = logging.getLogger(__name__)
+
+ROW_MAX = 26
+ROW_MIN = 16
+BAR_ALPHA = 110
+OVERVIEW_LANES = frozenset({"content-ignored-ad", "ignored", "ad", "finding"})
+
+
+@dataclass
+class OverviewRow:
+    key: str
+    title: str
+    status: str
+    counts: dict[str, int]
+    start: float  # absolute epoch ms
+    end: float
+    ignored_spans: np.ndarray  # (n, 2) absolute ms
+    error_marks: np.ndarray  # absolute ms of error findings / error events
+    sig: tuple[Any, ...] = ()
+
+    @property
+    def worst(self) -> str | None:
+        return worst_severity(self.counts)
+
+
+@dataclass
+class OverviewData:
+    t0: float = 0.0
+    rows: list[OverviewRow] = field(default_factory=list)
+    t_min: float = 0.0
+    t_max: float = 1000.0
+
+    def row_height(self, plot: QRect) -> float:
+        if not self.rows:
+            return ROW_MAX
+        return max(ROW_MIN, min(ROW_MAX, plot.height() / len(self.rows)))
+
+    def visible_rows(self, plot: QRect) -> int:
+        return min(len(self.rows), int(plot.height() // self.row_height(plot)))
+
+    def row_at(self, y: float, plot: QRect) -> int | None:
+        if y < plot.top():
+            return None
+        i = int((y - plot.top()) // self.row_height(plot))
+        return i if 0 <= i < self.visible_rows(plot) else None
+
+    def tooltip(self, i: int) -> str:
+        r = self.rows[i]
+        c = r.counts
+        lines = [
+            r.title,
+            f"session {r.key} — {style.STATUS_TEXT.get(r.status, r.status)}",
+            f"{format_wall(r.start)} → {format_wall(r.end)}  ({format_duration(r.end - r.start)})",
+            f"{c['error']} errors, {c['warning']} warnings, {c['info']} infos",
+        ]
+        if c["ignored"] or len(r.ignored_spans):
+            lines.append(f"{c['ignored']} events ignored by Adobe (hatched)")
+        lines.append("click to open this session")
+        return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _plausible(ts: Any) -> bool:
+    """An epoch-ms ``ts`` (what rule ``ts-units`` accepts: 1e12..1e14)."""
+    return isinstance(ts, int | float) and not isinstance(ts, bool) and 1e12 <= ts <= 1e14
+
+
+def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
+    events = attr(session, "events") or []
+    findings = attr(session, "findings") or []
+    status = str(attr(session, "status") or "open")
+    sig = (id(session), len(events), len(findings), status, attr(session, "last_ts"))
+    if prev is not None and prev.sig == sig:
+        return prev
+    start, end = attr(session, "first_ts"), attr(session, "last_ts")
+    if not _plausible(start) or not _plausible(end):
+        # ts in seconds/micro-seconds would wreck the shared axis: place the bar by arrival time instead
+        received = [r for r in (attr(e, "received") for e in events) if isinstance(r, int | float) and r > 0]
+        if not received:
+            return None
+        return OverviewRow(key=str(attr(session, "key") or ""), title=session_title(session), status=status,
+                           counts=session_counts(session), start=min(received) * 1000.0,
+                           end=max(received) * 1000.0, ignored_spans=np.zeros((0, 2)),
+                           error_marks=np.zeros(0), sig=sig)
+    spans: list[tuple[float, float]] = []
+    marks: list[float] = []
+    try:
+        segments = list(session.segments()) if hasattr(session, "segments") else []
+    except Exception:
+        log.exception("segments() failed for %s", attr(session, "key"))
+        segments = []
+    if segments and not isinstance(segments[0], dict):  # fast pre-filter: only a few lanes matter here
+        segments = [g for g in segments if getattr(g, "lane", None) in OVERVIEW_LANES]
+    for seg in segments:
+        try:
+            lane = attr(seg, "lane")
+            s = float(attr(seg, "start"))
+            e = attr(seg, "end")
+            e = s if e is None else float(e)
+        except (TypeError, ValueError):
+            continue
+        if not (math.isfinite(s) and math.isfinite(e)):
+            continue
+        if lane in ("content-ignored-ad", "ignored") or (lane == "ad" and attr(seg, "ignored")):
+            spans.append((s, max(s, e)))
+        elif lane == "finding" and attr(seg, "kind") == "error":
+            marks.append(s)
+        if start is None or s < start:
+            start = s
+        if end is None or e > end:
+            end = e
+    if start is None:
+        return None
+    end = start if end is None else end
+    return OverviewRow(
+        key=str(attr(session, "key") or ""),
+        title=session_title(session),
+        status=status,
+        counts=session_counts(session),
+        start=float(start),
+        end=float(max(start, end)),
+        ignored_spans=np.array(spans, dtype=np.float64).reshape(-1, 2),
+        error_marks=np.unique(np.array(marks, dtype=np.float64)),
+        sig=sig,
+    )
+
+
+def build_overview(sessions: list[Any], previous: OverviewData | None = None) -> OverviewData:
+    """Rows (newest session first) for ``sessions``; unchanged sessions reuse their previous row."""
+    cache = {r.sig[0]: r for r in previous.rows} if previous else {}
+    rows = []
+    for s in sessions:
+        try:
+            row = _row(s, cache.get(id(s)))
+        except Exception:
+            log.exception("overview row failed")
+            row = None
+        if row is not None:
+            rows.append(row)
+    rows.sort(key=lambda r: r.start, reverse=True)
+    if not rows:
+        return OverviewData()
+    t0 = min(r.start for r in rows)
+    t_max = max(r.end for r in rows) - t0
+    return OverviewData(t0=t0, rows=rows, t_min=0.0, t_max=max(t_max, 1000.0))
+
+
+def paint_overview(pt: Any, ov: OverviewData | None, hover_x: float | None) -> None:
+    """Paint the overview with a ``timeline_paint.Painter`` ``pt``."""
+    p, fm, plot = pt.p, pt.fm, pt.plot
+    pt.background()
+    if ov is None or not ov.rows:
+        pt.axis(0.0, None, plot.bottom())
+        pt.legend(True)
+        pt.message("no sessions yet — open a capture or start the proxy")
+        return
+    rh = ov.row_height(plot)
+    nvis = ov.visible_rows(plot)
+    bottom = int(plot.top() + rh * nvis)
+    bold = QFont(p.font())
+    bold.setBold(True)
+    plain = QFont(p.font())
+    for i in range(nvis):
+        y = plot.top() + i * rh
+        if i % 2:
+            p.fillRect(QRectF(0, y, pt.full.width(), rh), style.qcolor(style.LANE_ALT))
+    pt.axis(ov.t0, hover_x, bottom, caption="since first session")
+    for i in range(nvis):
+        row = ov.rows[i]
+        y = plot.top() + i * rh
+        status_color = style.STATUS_COLOR.get(row.status, "#757575")
+        # gutter: status dot + title
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(style.qcolor(status_color))
+        p.drawEllipse(QPointF(12, y + rh / 2), 4.5, 4.5)
+        p.setFont(bold if row.status == "open" else plain)
+        p.setPen(style.qcolor(style.TEXT))
+        title = fm.elidedText(row.title, Qt.TextElideMode.ElideRight, GUTTER - 30)
+        p.drawText(QRectF(22, y, GUTTER - 26, rh), Qt.AlignmentFlag.AlignVCenter, title)
+        p.setFont(plain)
+        a = pt.x(row.start - ov.t0)
+        b = max(pt.x(row.end - ov.t0), a + 4)
+        bar = QRectF(a, y + 3, b - a, rh - 6)
+        p.save()
+        p.setClipRect(QRectF(plot.left(), plot.top(), plot.width() + 1, bottom - plot.top()))
+        p.fillRect(bar, style.qcolor(status_color, BAR_ALPHA))
+        for s, e in row.ignored_spans.tolist():
+            sa, sb = pt.x(s - ov.t0), pt.x(e - ov.t0)
+            if sb - sa < 6:
+                sa, sb = (sa + sb) / 2 - 3, (sa + sb) / 2 + 3
+            hatch(p, QRectF(sa, bar.top(), sb - sa, bar.height()), border=False)
+        if len(row.error_marks):
+            px = np.unique(np.floor(pt.xs(row.error_marks - ov.t0)))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(style.qcolor(style.SEVERITY_MARK["error"]))
+            p.drawRects([QRectF(float(x) - 1, bar.bottom() - 4, 3, 4) for x in px.tolist()])
+        worst = row.worst
+        pen = QPen(style.qcolor(style.SEVERITY_MARK[worst] if worst in ("error", "warning") else status_color))
+        pen.setWidthF(2.0 if worst in ("error", "warning") else 1.0)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(bar.adjusted(0.5, 0.5, -0.5, -0.5))
+        c = row.counts
+        parts = [style.STATUS_TEXT.get(row.status, row.status)]
+        if c["error"]:
+            parts.append(_plural(c["error"], "error"))
+        if c["warning"]:
+            parts.append(_plural(c["warning"], "warning"))
+        if c["ignored"]:
+            parts.append(f"{c['ignored']} ignored")
+        text = " · ".join(parts)
+        tw = fm.horizontalAdvance(text) + 8
+        tx = a + 4 if b - a > tw + 8 else b + 4
+        if tx + tw > plot.right() and b - a <= tw + 8:  # no room after the bar: put the text before it
+            tx = max(float(plot.left()), a - 4 - tw)
+        color = style.SEVERITY_FG[worst] if worst in ("error", "warning") else style.TEXT
+        p.setPen(style.qcolor(color))
+        p.drawText(QRectF(tx, y, tw, rh), Qt.AlignmentFlag.AlignVCenter, text)
+        p.restore()
+    if nvis < len(ov.rows):
+        p.setPen(style.qcolor(style.TEXT_MUTED))
+        p.drawText(QRectF(plot.left(), bottom, plot.width(), 16), Qt.AlignmentFlag.AlignLeft,
+                   f"+ {len(ov.rows) - nvis} older sessions not shown (select one in the list)")
+    pt.legend(True)

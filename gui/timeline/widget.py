@@ -1,0 +1,488 @@
+"""Custom-painted session timeline (QPainter over numpy columns; no QGraphicsScene, no pyqtgraph).
+
+Public API (used by gui/window.py)::
+
+    tl = TimelineWidget(parent)
+    tl.setSessions(analyzer.sessions)   # sessions for the "all sessions" overview (default view)
+    tl.setSession(session)              # per-session view; None -> back to the overview
+    tl.refresh()                        # data changed (live): coalesced rebuild + repaint (<= 1 per frame)
+    tl.revealEvent(i) / tl.showEvent(i)  # bring event i of the shown session into view and mark it
+    tl.selectEvent(i)                   # mark event i without moving the view
+    tl.fit()                            # whole session (or all sessions) in view
+    tl.eventClicked(session_key: str, event_index: int)   # signal: user clicked an event mark
+    tl.sessionClicked(session_key: str)                   # signal: user clicked a row of the overview
+    tl.viewChanged(start_s: float, end_s: float)          # signal: visible range, seconds from start
+
+Interaction: wheel zooms at the cursor, left-drag pans, double-click fits, keys ``+``/``-``/``0`` and
+Left/Right arrows; hovering shows a tooltip for the mark under the cursor and the wall-clock time.
+
+``showEvent`` doubles as Qt's ``QWidget.showEvent(QShowEvent)`` override: called with an int it
+reveals that event, called with a ``QShowEvent`` it behaves as usual. Prefer ``revealEvent``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QShowEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from mcscope.gui import style
+from mcscope.gui.timeline.data import SessionColumns, attr, build_session_columns, event_index
+from mcscope.gui.timeline.overview import OverviewData, build_overview
+from mcscope.gui.timeline.paint import (
+    AXIS_H,
+    GUTTER,
+    LANES,
+    RIGHT_PAD,
+    STATE_ROW_H,
+    LaneSpec,
+    Painter,
+    legend_height,
+    tooltip_for_segment,
+)
+
+log = logging.getLogger(__name__)
+
+MIN_SPAN_MS = 5.0
+ZOOM_STEP = 1.25
+FRAME_MS = 16
+REBUILD_FACTOR = 8  # a column rebuild costing c s is not repeated within 8c s (live huge sessions)
+FIT_PAD = 0.04  # share of the data range left free either side when fitting
+
+
+class TimelineWidget(QWidget):
+    """Timeline of one session (lanes) or of all sessions (one row each). See the module docstring."""
+
+    eventClicked = Signal(str, int)
+    sessionClicked = Signal(str)
+    viewChanged = Signal(float, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        font = QFont(self.font())
+        font.setPointSizeF(9.0)
+        self.setFont(font)
+        self._session: Any = None
+        self._sessions: list[Any] = []
+        self._cols: SessionColumns | None = None
+        self._overview: OverviewData | None = None
+        self._dirty = True
+        self._x0 = 0.0
+        self._x1 = 1000.0
+        self._auto_fit = True
+        self._selected: int | None = None
+        self._hover_x: float | None = None
+        self._drag_origin: QPoint | None = None
+        self._drag_view: tuple[float, float] = (0.0, 0.0)
+        self._dragged = False
+        self._last_tip = ""
+        self._paint_error: str | None = None
+        self._repaint = QTimer(self)
+        self._repaint.setSingleShot(True)
+        self._repaint.setInterval(FRAME_MS)
+        self._repaint.timeout.connect(self.update)
+        self._rebuild = QTimer(self)
+        self._rebuild.setSingleShot(True)
+        self._rebuild.timeout.connect(self._schedule)
+        self._next_build = 0.0
+        self.last_paint_ms = 0.0  # duration of the last paintEvent (benchmarks)
+
+    # ----------------------------------------------------------------- public API
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1100, 420)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(400, 220)
+
+    def session(self) -> Any:
+        """The session shown, or None in overview mode."""
+        return self._session
+
+    def isOverview(self) -> bool:  # noqa: N802
+        return self._session is None
+
+    @Slot(object)
+    def setSession(self, session: Any) -> None:  # noqa: N802
+        """Show ``session`` (an ``mcscope.core.session.Session``); ``None`` shows the all-sessions overview."""
+        if session is self._session:
+            return
+        self._session = session
+        self._selected = None
+        self._auto_fit = True
+        self._cols = None
+        self._next_build = 0.0
+        self._dirty = True
+        self._schedule()
+
+    @Slot(object)
+    def setSessions(self, sessions: Any) -> None:  # noqa: N802
+        """Sessions for the overview (newest first is how they are listed; any iterable)."""
+        self._sessions = list(sessions or [])
+        if self._session is None:
+            self._dirty = True
+            self._schedule()
+
+    @Slot()
+    def refresh(self) -> None:
+        """The shown data changed (new events/sessions). Coalesced: rebuild + repaint once per frame."""
+        self._dirty = True
+        self._schedule()
+
+    @Slot(int)
+    def selectEvent(self, index: int) -> None:  # noqa: N802
+        """Mark event ``index`` of the shown session (no view change, no signal)."""
+        self._selected = index
+        self._schedule()
+
+    @Slot(int)
+    def revealEvent(self, index: int) -> None:  # noqa: N802
+        """Mark event ``index`` and pan (zooming out if needed) so that it is in view."""
+        self._selected = index
+        self._ensure_data()
+        cols = self._cols
+        if cols is None:
+            return
+        t = self._event_time(index)
+        if t is None:
+            self._schedule()
+            return
+        span = self._x1 - self._x0
+        if not (self._x0 + span * 0.05 <= t <= self._x1 - span * 0.05):
+            self._set_view(t - span / 2, t + span / 2, user=True)
+        self._schedule()
+
+    def showEvent(self, arg: Any) -> None:  # noqa: N802
+        """``showEvent(index)`` reveals an event; Qt's ``showEvent(QShowEvent)`` still works."""
+        if isinstance(arg, int) and not isinstance(arg, bool):
+            self.revealEvent(arg)
+            return
+        if isinstance(arg, QShowEvent):
+            super().showEvent(arg)
+
+    @Slot()
+    def fit(self) -> None:
+        """Fit everything into view (double-click, key 0)."""
+        self._ensure_data()
+        lo, hi = self._data_range()
+        pad = (hi - lo) * FIT_PAD
+        self._auto_fit = True
+        self._set_view(lo - pad, hi + pad, user=False)
+
+    def view(self) -> tuple[float, float]:
+        """Visible range in ms relative to the origin (session start / earliest session start)."""
+        return self._x0, self._x1
+
+    def setView(self, start_ms: float, end_ms: float) -> None:  # noqa: N802
+        """Set the visible range (ms relative to the origin)."""
+        self._set_view(start_ms, end_ms, user=True)
+
+    def origin(self) -> float:
+        """Epoch ms of time 0 on the axis."""
+        self._ensure_data()
+        if self._session is None:
+            return self._overview.t0 if self._overview else 0.0
+        return self._cols.t0 if self._cols else 0.0
+
+    def plotRect(self) -> QRect:  # noqa: N802
+        """Area where times are drawn (excluding lane names, axis and legend)."""
+        return QRect(GUTTER, AXIS_H, max(10, self.width() - GUTTER - RIGHT_PAD),
+                     max(10, self.height() - AXIS_H - legend_height(self.width(), self.fontMetrics(), self._session is None)))
+
+    def timeAt(self, x: float) -> float:  # noqa: N802
+        r = self.plotRect()
+        return self._x0 + (x - r.left()) / r.width() * (self._x1 - self._x0)
+
+    def xAt(self, t_ms: float) -> float:  # noqa: N802
+        r = self.plotRect()
+        return r.left() + (t_ms - self._x0) / (self._x1 - self._x0) * r.width()
+
+    def laneRect(self, name: str) -> QRect:  # noqa: N802
+        """Pixel rectangle of lane ``name`` (a ``LaneSpec.key`` such as "ad") in session mode."""
+        for spec, y, h in self._lane_layout():
+            if spec.key == name:
+                r = self.plotRect()
+                return QRect(r.left(), y, r.width(), h)
+        return QRect()
+
+    def zoom(self, factor: float, anchor_x: float | None = None) -> None:
+        """Zoom in (factor > 1) or out keeping the time under ``anchor_x`` (default: centre) fixed."""
+        r = self.plotRect()
+        ax = r.center().x() if anchor_x is None else anchor_x
+        t = self.timeAt(ax)
+        span = (self._x1 - self._x0) / factor
+        lo, hi = self._data_range()
+        span = min(max(span, MIN_SPAN_MS), max(hi - lo, 1000.0) * 20)
+        frac = (ax - r.left()) / r.width()
+        self._set_view(t - frac * span, t - frac * span + span, user=True)
+
+    def pan(self, fraction: float) -> None:
+        """Pan by ``fraction`` of the visible span (positive: later)."""
+        d = (self._x1 - self._x0) * fraction
+        self._set_view(self._x0 + d, self._x1 + d, user=True)
+
+    def hoverText(self, pos: QPoint) -> str | None:  # noqa: N802
+        """Tooltip text for a widget position (what hovering shows), or None."""
+        try:
+            return self._tooltip(pos)
+        except Exception:
+            log.exception("timeline tooltip failed")
+            return None
+
+    def eventAt(self, pos: QPoint) -> int | None:  # noqa: N802
+        """Index of the event whose mark is at ``pos`` (session mode), or None."""
+        hit = self._hit(pos)
+        return event_index(attr(hit[1], "event")) if hit else None
+
+    # ----------------------------------------------------------------- internals
+    def _schedule(self) -> None:
+        if not self._repaint.isActive():
+            self._repaint.start()
+
+    def _set_view(self, x0: float, x1: float, *, user: bool) -> None:
+        if x1 - x0 < MIN_SPAN_MS:
+            mid = (x0 + x1) / 2
+            x0, x1 = mid - MIN_SPAN_MS / 2, mid + MIN_SPAN_MS / 2
+        if user:
+            self._auto_fit = False
+        if (x0, x1) != (self._x0, self._x1):
+            self._x0, self._x1 = x0, x1
+            self.viewChanged.emit(x0 / 1000.0, x1 / 1000.0)
+        self._schedule()
+
+    def _ensure_data(self) -> None:
+        if not self._dirty:
+            return
+        now = time.monotonic()
+        have = self._overview if self._session is None else self._cols
+        if have is not None and now < self._next_build:
+            # huge live data: keep drawing the previous columns, rebuild a little later
+            if not self._rebuild.isActive():
+                self._rebuild.start(int((self._next_build - now) * 1000) + 1)
+            return
+        self._dirty = False
+        if self._session is None:
+            self._overview = build_overview(self._sessions, self._overview)
+        else:
+            self._cols = build_session_columns(self._session)
+        cost = time.monotonic() - now
+        self._next_build = now + REBUILD_FACTOR * cost if cost > 0.04 else 0.0
+        if self._auto_fit:
+            lo, hi = self._data_range()
+            pad = (hi - lo) * FIT_PAD
+            self._x0, self._x1 = lo - pad, hi + pad
+
+    def _data_range(self) -> tuple[float, float]:
+        if self._session is None:
+            ov = self._overview
+            return (ov.t_min, ov.t_max) if ov else (0.0, 1000.0)
+        cols = self._cols
+        return (cols.t_min, cols.t_max) if cols else (0.0, 1000.0)
+
+    def _event_time(self, index: int) -> float | None:
+        cols = self._cols
+        if cols is None:
+            return None
+        t = cols.event_time(index)
+        if t is not None:
+            return t
+        events = attr(self._session, "events") or []
+        if 0 <= index < len(events):
+            ts = attr(events[index], "ts")
+            if isinstance(ts, int | float) and not isinstance(ts, bool):
+                return float(ts) - cols.t0
+        return None
+
+    def _lane_layout(self) -> list[tuple[LaneSpec, int, int]]:
+        r = self.plotRect()
+        n_states = len(self._cols.state_rows) if self._cols is not None else 0
+        heights = {s.key: s.height for s in LANES}
+        heights["state"] = max(heights["state"], STATE_ROW_H * n_states + 4)
+        fixed = sum(h for k, h in heights.items() if k != "playhead")
+        heights["playhead"] = int(min(180, max(heights["playhead"], r.height() - fixed)))
+        out: list[tuple[LaneSpec, int, int]] = []
+        y = r.top()
+        for spec in LANES:
+            h = heights[spec.key]
+            out.append((spec, y, h))
+            y += h
+        return out
+
+    # ----------------------------------------------------------------- painting
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        t_start = time.perf_counter()
+        p = QPainter(self)
+        try:
+            self._ensure_data()
+            painter = Painter(p, self.rect(), self.plotRect(), self._x0, self._x1, self.fontMetrics())
+            if self._session is None:
+                painter.paint_overview(self._overview, self._hover_x)
+            else:
+                painter.paint_session(self._cols, self._lane_layout(), self._selected, self._hover_x)
+            self._paint_error = None
+        except Exception as exc:  # never let a bad segment kill the window
+            if self._paint_error != repr(exc):
+                log.exception("timeline paint failed")
+            self._paint_error = repr(exc)
+            p.fillRect(self.rect(), style.qcolor(style.BACKGROUND))
+            p.setPen(style.qcolor(style.SEVERITY_FG["error"]))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, f"timeline could not be drawn: {exc}")
+        finally:
+            p.end()
+        self.last_paint_ms = (time.perf_counter() - t_start) * 1000.0
+
+    # ----------------------------------------------------------------- hit testing / tooltips
+    def _hit(self, pos: QPoint) -> tuple[str, Any] | None:
+        """(lane key, segment) under ``pos`` in session mode."""
+        if self._session is None or self._cols is None:
+            return None
+        r = self.plotRect()
+        if not r.contains(pos):
+            return None
+        t = self.timeAt(pos.x())
+        tol = 4.0 * (self._x1 - self._x0) / r.width()
+        for spec, y, h in self._lane_layout():
+            if not (y <= pos.y() < y + h):
+                continue
+            if spec.key == "state" and self._cols.state_rows:
+                rows = self._cols.state_rows
+                sub = rows[min(len(rows) - 1, max(0, int((pos.y() - y - 2) // STATE_ROW_H)))]
+                i = sub.hit(t, tol)
+                return ("state", sub.segs[i]) if i is not None else None
+            best: tuple[str, Any] | None = None
+            best_len = float("inf")
+            for lane_key in (spec.key, *spec.extra):
+                cols = self._cols.lane(lane_key)
+                i = cols.hit(t, tol)
+                if i is None:
+                    continue
+                # ignored marks first, then the shortest (a ping beats the gap around it)
+                length = float(cols.end[i] - cols.start[i]) - (1e18 if cols.ignored[i] else 0.0)
+                if length < best_len:
+                    best, best_len = (lane_key, cols.segs[i]), length
+            return best
+        return None
+
+    def _tooltip(self, pos: QPoint) -> str | None:
+        if self._session is None:
+            ov = self._overview
+            row = ov.row_at(pos.y(), self.plotRect()) if ov else None
+            return ov.tooltip(row) if ov and row is not None else None
+        hit = self._hit(pos)
+        if hit is None:
+            return None
+        cols = self._cols
+        assert cols is not None
+        return tooltip_for_segment(hit[0], hit[1], cols.t0, attr(self._session, "events"))
+
+    # ----------------------------------------------------------------- events
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        try:
+            dy = event.angleDelta().y() or event.angleDelta().x()
+            if dy:
+                self.zoom(ZOOM_STEP ** (dy / 120.0), event.position().x())
+            event.accept()
+        except Exception:
+            log.exception("timeline wheel failed")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag_origin = event.position().toPoint()
+            self._drag_view = (self._x0, self._x1)
+            self._dragged = False
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        try:
+            pos = event.position().toPoint()
+            if self._drag_origin is not None and event.buttons() & Qt.MouseButton.LeftButton:
+                dx = pos.x() - self._drag_origin.x()
+                if abs(dx) > 3 or self._dragged:
+                    self._dragged = True
+                    x0, x1 = self._drag_view
+                    dt = dx / self.plotRect().width() * (x1 - x0)
+                    self._set_view(x0 - dt, x1 - dt, user=True)
+                return
+            self._hover_x = pos.x() if self.plotRect().contains(pos) else None
+            self._schedule()
+            tip = self._tooltip(pos) or ""
+            if tip != self._last_tip:
+                self._last_tip = tip
+                if tip:
+                    QToolTip.showText(event.globalPosition().toPoint(), tip, self)
+                else:
+                    QToolTip.hideText()
+        except Exception:
+            log.exception("timeline mouse move failed")
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        try:
+            self.unsetCursor()
+            if event.button() != Qt.MouseButton.LeftButton or self._drag_origin is None:
+                return
+            self._drag_origin = None
+            if self._dragged:
+                return
+            self._click(event.position().toPoint())
+        except Exception:
+            log.exception("timeline click failed")
+
+    def _click(self, pos: QPoint) -> None:
+        if self._session is None:
+            ov = self._overview
+            row = ov.row_at(pos.y(), self.plotRect()) if ov else None
+            if ov is not None and row is not None:
+                self.sessionClicked.emit(ov.rows[row].key)
+            return
+        hit = self._hit(pos)
+        idx = event_index(attr(hit[1], "event")) if hit else None
+        if idx is None:
+            return
+        self._selected = idx
+        self._schedule()
+        self.eventClicked.emit(str(attr(self._session, "key", "")), idx)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        self.fit()
+        event.accept()
+
+    def leaveEvent(self, event: Any) -> None:  # noqa: N802
+        self._hover_x = None
+        self._schedule()
+        super().leaveEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(ZOOM_STEP * ZOOM_STEP)
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom(1 / (ZOOM_STEP * ZOOM_STEP))
+        elif key == Qt.Key.Key_0:
+            self.fit()
+        elif key == Qt.Key.Key_Left:
+            self.pan(-0.1)
+        elif key == Qt.Key.Key_Right:
+            self.pan(0.1)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+
+__all__ = ["TimelineWidget"]

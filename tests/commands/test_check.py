@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from mcscope import cli
+from mcscope.commands import check
+from mcscope.io.capture import exchange_to_record, journal_header, read_exchanges
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+CLEAN = sorted(FIXTURES.glob("clean-*.har")) + sorted(FIXTURES.glob("clean-*.mitm"))
+FAULTY = {
+    "faulty-ad-outside-break": "ad-outside-break",
+    "faulty-ts-seconds": "ts-units",
+    "faulty-events-after-end": "event-after-end",
+}
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = cli.main(["check", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def rules_of(report: dict) -> set[str]:
+    rules = {f["rule"] for s in report["sessions"] for f in s["findings"]}
+    return rules | {f["rule"] for f in report["findings"]}
+
+
+# --- usage ----------------------------------------------------------------------------------------
+
+
+def test_rules_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--rules"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) > 80
+    assert any(line.split()[:2] == ["ad-outside-break", "error"] for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "no capture file given"),
+        (["--ignore", "no-such-rule", "x.har"], "unknown rule id 'no-such-rule'"),
+        (["--severity", "no-such-rule=info", "x.har"], "unknown rule id 'no-such-rule'"),
+        (["--severity", "ping-interval=fatal", "x.har"], "unknown severity"),
+        (["--severity", "ping-interval", "x.har"], "RULE=LEVEL"),
+        (["--set", "no_such=1", "x.har"], "unknown tunable"),
+        (["--set", "idle_timeout=soon", "x.har"], "not a number"),
+        (["--json", "-", "--junit", "-", "x.har"], "only one of"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv: list[str], message: str, capsys) -> None:
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_bad_fail_on_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["check", "--fail-on", "sometimes", "x.har"])
+    assert info.value.code == 2
+
+
+# --- input errors ---------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "r.json"
+    code, _, err = run([str(FIXTURES / "clean-vod.har"), str(tmp_path / "nope.har"), "--json", str(out_json)],
+                       capsys)
+    assert code == 2
+    assert "nope.har: no such file" in err
+    report = json.loads(out_json.read_text())
+    assert report["summary"]["sessions"] == 1  # the readable file is still judged
+
+
+def test_unknown_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "notes.har"
+    bad.write_text("these are my notes\n")
+    code, _, err = run([str(bad)], capsys)
+    assert code == 2
+    assert "unknown format" in err
+
+
+def test_truncated_capture_reports_what_was_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = (FIXTURES / "clean-vod.mitm").read_bytes()
+    cut = tmp_path / "cut.mitm"
+    cut.write_bytes(data[: len(data) // 2])
+    out_json = tmp_path / "r.json"
+    code, _, err = run([str(cut), "--json", str(out_json)], capsys)
+    assert code == 2
+    assert "stopped after" in err and "judged the" in err
+    report = json.loads(out_json.read_text())
+    assert report["summary"]["sessions"] == 1
+    assert report["summary"]["events"] > 5
+
+
+# --- judging --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CLEAN, ids=lambda p: p.name)
+def test_clean_fixtures_pass_at_warning_level(path: Path, tmp_path: Path, capsys) -> None:
+    out_json = tmp_path / "r.json"
+    code, out, _ = run([str(path), "--fail-on", "warning", "--json", str(out_json)], capsys)
+    report = json.loads(out_json.read_text())
+    problems = [f for s in report["sessions"] for f in s["findings"] if f["severity"] != "info"]
+    problems += [f for f in report["findings"] if f["severity"] != "info"]
+    assert problems == []
+    assert code == 0
+    assert report["summary"]["sessions"] == 1
+    assert report["summary"]["ignored_events"] == 0
+
+
+@pytest.mark.parametrize("name", sorted(FAULTY))
+@pytest.mark.parametrize("suffix", [".har", ".mitm"])
+def test_faulty_fixtures_fail(name: str, suffix: str, tmp_path: Path, capsys) -> None:
+    out_json = tmp_path / "r.json"
+    code, out, _ = run([str(FIXTURES / (name + suffix)), "--fail-on", "warning", "--json", str(out_json)], capsys)
+    report = json.loads(out_json.read_text())
+    assert FAULTY[name] in rules_of(report)
+    assert code == 1
+    assert FAULTY[name] in out  # terminal summary names the rule
+
+
+def test_ignored_events_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "r.json"
+    run([str(FIXTURES / "faulty-events-after-end.har"), "--json", str(out_json)], capsys)
+    report = json.loads(out_json.read_text())
+    assert report["summary"]["ignored_events"] >= 2
+    after_end = [f for f in report["sessions"][0]["findings"] if f["rule"] == "event-after-end"]
+    assert after_end and all(f["ignored"] for f in after_end)
+
+
+def test_warnings_do_not_fail_at_error_level(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([str(FIXTURES / "faulty-ts-seconds.har")], capsys)
+    assert "ts-units" in out
+    assert code == 0  # ts-units is a warning; --fail-on defaults to error
+
+
+def test_fail_on_never(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run([str(FIXTURES / "faulty-ad-outside-break.har"), "--fail-on", "never"], capsys)
+    assert code == 0
+
+
+def test_ignore_and_severity_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = str(FIXTURES / "faulty-ts-seconds.har")
+    out_json = tmp_path / "r.json"
+    run([src, "--ignore", "ts-units", "--json", str(out_json)], capsys)
+    assert "ts-units" not in rules_of(json.loads(out_json.read_text()))
+    run([src, "--severity", "ts-units=info", "--json", str(out_json)], capsys)
+    report = json.loads(out_json.read_text())
+    sevs = {f["severity"] for s in report["sessions"] for f in s["findings"] if f["rule"] == "ts-units"}
+    assert sevs == {"info"}
+
+
+def test_all_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(FIXTURES / "clean-vod.har"), str(FIXTURES / "faulty-ad-outside-break.mitm")]
+    j, x, m = tmp_path / "r.json", tmp_path / "junit.xml", tmp_path / "summary.md"
+    code, out, err = run([*files, "--json", str(j), "--junit", str(x), "--markdown", str(m)], capsys)
+    assert code == 1
+    assert err == ""  # no progress line when stderr is not a terminal
+    report = json.loads(j.read_text())
+    assert report["sources"] == files
+    assert set(report) == {"tool", "sources", "summary", "sessions", "findings"}
+    assert [s["source"] for s in report["sessions"]] == files
+    root = ET.fromstring(x.read_text())
+    assert [s.get("name") for s in root.findall("testsuite")] == files
+    failures = root.findall(".//failure")
+    assert failures and {f.get("type") for f in failures} >= {"ad-outside-break"}
+    assert m.read_text().startswith("## mcscope check: ❌ failed")
+    assert "OK" in out or "FAIL" in out
+
+
+def test_json_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([str(FIXTURES / "clean-chapters.har"), "--json", "-"], capsys)
+    assert code == 0
+    assert json.loads(out)["summary"]["sessions"] == 1  # nothing but the JSON on stdout
+
+
+def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([str(FIXTURES / "clean-vod.har"), "--json", str(tmp_path / "no" / "dir" / "r.json")],
+                       capsys)
+    assert code == 2 and "cannot write report" in err
+
+
+def test_journal_gives_the_same_result_as_har(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = FIXTURES / "faulty-ad-outside-break.har"
+    journal = tmp_path / "j.ndjson"
+    lines = [json.dumps(journal_header())] + [json.dumps(exchange_to_record(e)) for e in read_exchanges(src)]
+    journal.write_text("\n".join(lines) + "\n")
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    run([str(src), "--json", str(a)], capsys)
+    run([str(journal), "--json", str(b)], capsys)
+    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
+    assert ra["summary"] == rb["summary"]
+    assert [f["rule"] for f in ra["sessions"][0]["findings"]] == [f["rule"] for f in rb["sessions"][0]["findings"]]
+
+
+def test_progress_only_on_a_tty(monkeypatch: pytest.MonkeyPatch) -> None:
+    class TTY(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    class Cap:
+        size, position = 100, 50
+
+    stream = TTY()
+    monkeypatch.setattr(check, "PROGRESS_AFTER", 0.0)
+    progress = check._Progress("big.ndjson", Cap(), stream)
+    progress.tick(256)
+    progress.done()
+    assert "reading big.ndjson:  50% 256 exchanges" in stream.getvalue()
+    quiet = io.StringIO()
+    p2 = check._Progress("big.ndjson", Cap(), quiet)
+    p2.tick(256)
+    assert quiet.getvalue() == ""
+
+
+# --- the real command, as a subprocess ------------------------------------------------------------
+
+
+def _mcscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mcscope", "check", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_subprocess_generated_fixtures(tmp_path: Path) -> None:
+    files = sorted(str(p) for p in FIXTURES.glob("*.har")) + sorted(str(p) for p in FIXTURES.glob("*.mitm"))
+    proc = _mcscope(*files, "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml"), cwd=REPO)
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"]["sessions"] == len(files)
+    assert report["summary"]["errors"] > 0
+    ET.fromstring((tmp_path / "j.xml").read_text())
+
+
+def test_subprocess_external_fixtures(external_fixtures: Path, tmp_path: Path) -> None:
+    files = sorted(str(p) for p in external_fixtures.glob("*.har"))
+    proc = _mcscope(*files, "--json", str(tmp_path / "r.json"), "--markdown", str(tmp_path / "s.md"),
+                    "--fail-on", "never", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["sources"] == files
+    assert report["summary"]["sessions"] >= len(files) - 1
+    # Adobe's verbatim examples contain unparseable JSON; the repaired copies do not.
+    by_source: dict[str, set[str]] = {}
+    for s in report["sessions"]:
+        by_source.setdefault(s["source"], set()).update(f["rule"] for f in s["findings"])
+    for f in report["findings"]:
+        by_source.setdefault(f["source"], set()).add(f["rule"])
+    tl1 = next(k for k in by_source if k.endswith("adobe-tl1-view-to-end.har"))
+    tl1_fixed = next(k for k in by_source if k.endswith("adobe-tl1-view-to-end-repaired.har"))
+    assert "body-not-json" in by_source[tl1]
+    assert "body-not-json" not in by_source[tl1_fixed]
+    assert (tmp_path / "s.md").read_text().startswith("## mcscope check")

@@ -1,0 +1,63 @@
+"""addon/state.py: the Event as the core keeps it (packed body, findings) and the session state."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from mcscope.core.model import Finding, Severity
+from mcscope.core.state import Event
+from tests.builder import clean_vod
+
+
+def _event(body: object) -> Event:
+    return Event(0, "sid", "f1", body, 1_700_000_000.0, 204)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"playerTime": {"playhead": 12.5, "ts": 1_700_000_000_000}, "eventType": "ping"},
+        {"eventType": "play", "playerTime": {"ts": 1_700_000_000_000, "playhead": 3}},
+        {"playerTime": {"playhead": 0, "ts": 1_700_000_000_000}, "eventType": "adStart",
+         "params": {"media.ad.id": "a"}, "customMetadata": {"k": "v"}, "qoeData": {"media.qoe.bitrate": 1}},
+    ],
+)
+def test_a_packed_event_still_shows_its_whole_body(body: dict) -> None:
+    ev = _event(copy.deepcopy(body))
+    params, qoe = ev.params, ev.qoe
+    ev.pack()
+    assert ev._packed is not None
+    assert ev.body == body
+    assert type(ev.body["playerTime"]["playhead"]) is type(body["playerTime"]["playhead"])
+    assert ev.params == params and ev.qoe == qoe
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"playerTime": {"playhead": "12", "ts": 1_700_000_000_000}, "eventType": "ping"},
+        {"playerTime": {"playhead": 1, "ts": 1.7e12}, "eventType": "ping"},
+        {"playerTime": {"playhead": 1, "ts": 1_700_000_000_000, "x": 1}, "eventType": "ping"},
+        {"playerTime": {"playhead": 1, "ts": 1_700_000_000_000}, "eventType": 5},
+        {"playerTime": [1, 2], "eventType": "ping"},
+        {"eventType": "ping"},
+    ],
+)
+def test_odd_bodies_are_kept_as_they_came(body: dict) -> None:
+    ev = _event(copy.deepcopy(body))
+    ev.pack()
+    assert ev._packed is None and ev.body == body
+
+
+def test_events_without_findings_share_no_list() -> None:
+    a, b = _event({"eventType": "ping"}), _event({"eventType": "ping"})
+    a.add_finding(Finding("ts-type", Severity.ERROR, "m"))
+    assert [f.rule for f in a.findings] == ["ts-type"] and b.findings == []
+
+
+def test_the_analyzer_packs_kept_events() -> None:
+    s = clean_vod().analyze().sessions[0]
+    assert all(ev._packed is not None for ev in s.events)
+    assert s.events[0].body["eventType"] == "sessionStart" and "media.id" in s.events[0].params

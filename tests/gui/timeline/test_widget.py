@@ -1,0 +1,352 @@
+"""Timeline widget: painting (pixel checks), zoom/pan/select round-trips, robustness, real captures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from mcscope.gui import style
+from mcscope.gui.timeline.widget import TimelineWidget
+from tests.gui.fake_session import T0, big_session, clean_session, ignored_ad_session, seg
+
+SHOTS = Path("/tmp/mcscope-shots")
+
+
+@pytest.fixture
+def tl(qtbot: Any) -> TimelineWidget:
+    w = TimelineWidget()
+    w.resize(1200, 460)
+    qtbot.addWidget(w)
+    return w
+
+
+def _near(c: QColor, hex_color: str, tol: int = 40) -> bool:
+    ref = QColor(hex_color)
+    return abs(c.red() - ref.red()) + abs(c.green() - ref.green()) + abs(c.blue() - ref.blue()) <= tol
+
+
+def _count_color(img: QImage, x0: int, x1: int, y0: int, y1: int, hex_color: str) -> int:
+    n = 0
+    for x in range(max(0, x0), min(img.width(), x1)):
+        for y in range(max(0, y0), min(img.height(), y1)):
+            if _near(img.pixelColor(x, y), hex_color):
+                n += 1
+    return n
+
+
+def _grab(w: TimelineWidget) -> QImage:
+    img = w.grab().toImage()
+    # grab() may be at device pixel ratio != 1; normalise to widget coordinates
+    if img.width() != w.width():
+        img = img.scaled(w.width(), w.height())
+    return img
+
+
+def _wheel(w: TimelineWidget, x: float, y: float, delta: int) -> None:
+    pos = QPointF(x, y)
+    ev = QWheelEvent(pos, w.mapToGlobal(pos), QPoint(), QPoint(0, delta), Qt.MouseButton.NoButton,
+                     Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(w, ev)
+
+
+def _mouse(w: TimelineWidget, kind: QEvent.Type, x: float, y: float,
+           buttons: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+    pos = QPointF(x, y)
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+    ev = QMouseEvent(kind, pos, w.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(w, ev)
+
+
+# ------------------------------------------------------------------ painting
+def test_ignored_ad_is_hatched_and_clean_ad_is_not(tl: TimelineWidget) -> None:
+    tl.setSession(ignored_ad_session())
+    img = _grab(tl)
+    ad = tl.laneRect("ad")
+    x20, x35 = int(tl.xAt(20_000)), int(tl.xAt(35_000))
+    hatch_px = _count_color(img, x20, x35, ad.top(), ad.bottom(), style.IGNORED_HATCH)
+    assert hatch_px > 100, "ignored ad must be drawn hatched"
+    # the span it covers is marked on the content (playback) lane too
+    pb = tl.laneRect("playback")
+    assert _count_color(img, x20, x35, pb.top(), pb.bottom(), style.IGNORED_HATCH) > 100
+    # and the playback lane outside the ignored span is plain "playing" green
+    x5, x15 = int(tl.xAt(5_000)), int(tl.xAt(15_000))
+    assert _count_color(img, x5, x15, pb.top(), pb.bottom(), style.IGNORED_HATCH) == 0
+    assert _count_color(img, x5, x15, pb.top(), pb.bottom(), style.PLAYBACK["playing"]) > 100
+
+    tl.setSession(clean_session())
+    img = _grab(tl)
+    ad = tl.laneRect("ad")
+    a, b = int(tl.xAt(1_000)), int(tl.xAt(15_000))
+    assert _count_color(img, a, b, ad.top(), ad.bottom(), style.IGNORED_HATCH) == 0
+    assert _count_color(img, a, b, ad.top(), ad.bottom(), style.AD) > 100
+
+
+def test_events_after_end_are_greyed(tl: TimelineWidget) -> None:
+    tl.setSession(ignored_ad_session())
+    img = _grab(tl)
+    ph = tl.laneRect("playhead")
+    # from the first dropped event (70 s) on, the whole lane area is veiled grey
+    x = int(tl.xAt(75_000))
+    veiled = img.pixelColor(x, ph.top() + 5)
+    before = img.pixelColor(int(tl.xAt(5_000)), ph.top() + 5)
+    assert veiled.lightness() < before.lightness()
+    assert "session ended" in (tl.hoverText(QPoint(int(tl.xAt(70_000)), tl.laneRect("ignored").center().y())) or "")
+
+
+def test_tooltip_shows_event_and_ignored_reason(tl: TimelineWidget) -> None:
+    tl.setSession(ignored_ad_session())
+    tl.grab()
+    ad = tl.laneRect("ad")
+    text = tl.hoverText(QPoint(int(tl.xAt(27_000)), ad.center().y()))
+    assert text is not None
+    assert "IGNORED" in text and "adStart" in text and "ad-outside-break" in text
+    assert tl.hoverText(QPoint(5, 5)) is None
+
+
+def test_overview_is_default_and_click_selects_session(tl: TimelineWidget, qtbot: Any) -> None:
+    sessions = [clean_session("c"), ignored_ad_session("i")]
+    tl.setSessions(sessions)
+    assert tl.isOverview()
+    img = _grab(tl)
+    plot = tl.plotRect()
+    # both start at T0, so rows are ordered by start then stable: first row is "c" or "i"; find "i" row
+    tips = [tl.hoverText(QPoint(plot.left() + 50, plot.top() + 13 + 26 * r)) or "" for r in range(2)]
+    row = next(r for r, t in enumerate(tips) if "session i" in t)
+    y = plot.top() + 13 + 26 * row
+    # the ignored span of session i is hatched in its row
+    assert _count_color(img, int(tl.xAt(20_000)), int(tl.xAt(35_000)), y - 8, y + 8, style.IGNORED_HATCH) > 30
+    with qtbot.waitSignal(tl.sessionClicked, timeout=1000) as blocker:
+        _mouse(tl, QEvent.Type.MouseButtonPress, plot.left() + 50, y)
+        _mouse(tl, QEvent.Type.MouseButtonRelease, plot.left() + 50, y, Qt.MouseButton.NoButton)
+    assert blocker.args == ["i"]
+    tl.setSession(sessions[0])
+    assert not tl.isOverview()
+    tl.setSession(None)
+    assert tl.isOverview()
+
+
+def test_bad_segments_do_not_break_painting(tl: TimelineWidget) -> None:
+    s = clean_session()
+    s.segs += [
+        {"lane": "ad", "kind": "ad", "start": "soon", "end": None},
+        {"lane": None, "kind": None, "start": None},
+        {"lane": "playback", "kind": "weird", "start": T0 + 5000, "end": T0 + 1000},  # end < start
+        seg("bitrate", "bitrate", T0, T0 + 100, value=float("nan")),
+        {"lane": "finding", "kind": "catastrophic", "start": float("inf")},
+        object(),
+    ]
+    tl.setSession(s)
+    tl.grab()
+    assert tl._paint_error is None
+
+    class Broken:
+        key = "broken"
+        events: list[Any] = []
+        findings: list[Any] = []
+        first_ts = last_ts = None
+        status = "open"
+        media: dict[str, Any] = {}
+
+        def segments(self) -> list[Any]:
+            raise RuntimeError("core bug")
+
+    tl.setSession(Broken())
+    tl.grab()
+    assert tl._paint_error is None
+    tl.setSession(None)
+    tl.setSessions([Broken(), s])
+    tl.grab()
+    assert tl._paint_error is None
+
+
+# ------------------------------------------------------------------ interaction
+def test_wheel_zoom_keeps_time_under_cursor(tl: TimelineWidget) -> None:
+    tl.setSession(clean_session())
+    tl.grab()
+    x = tl.plotRect().left() + 300
+    t_before = tl.timeAt(x)
+    span_before = tl.view()[1] - tl.view()[0]
+    _wheel(tl, x, tl.laneRect("playback").center().y(), 240)
+    span_after = tl.view()[1] - tl.view()[0]
+    assert span_after < span_before * 0.8
+    assert tl.timeAt(x) == pytest.approx(t_before, abs=span_after * 1e-3)
+    _wheel(tl, x, 100, -240)
+    assert tl.view()[1] - tl.view()[0] == pytest.approx(span_before, rel=1e-6)
+
+
+def test_drag_pans_and_double_click_fits(tl: TimelineWidget) -> None:
+    tl.setSession(clean_session())
+    tl.grab()
+    fitted = tl.view()
+    y = tl.laneRect("chapter").center().y()
+    t_at_500 = tl.timeAt(500)
+    _mouse(tl, QEvent.Type.MouseButtonPress, 500, y)
+    _mouse(tl, QEvent.Type.MouseMove, 600, y)
+    _mouse(tl, QEvent.Type.MouseButtonRelease, 600, y, Qt.MouseButton.NoButton)
+    # what was under x=500 is now under x=600
+    assert tl.timeAt(600) == pytest.approx(t_at_500, abs=1.0)
+    assert tl.view() != fitted
+    _mouse(tl, QEvent.Type.MouseButtonDblClick, 600, y)
+    assert tl.view() == pytest.approx(fitted)
+
+
+def test_keys_zoom_pan_fit(tl: TimelineWidget, qtbot: Any) -> None:
+    tl.setSession(clean_session())
+    tl.grab()
+    fitted = tl.view()
+    span = fitted[1] - fitted[0]
+    qtbot.keyClick(tl, Qt.Key.Key_Plus)
+    assert tl.view()[1] - tl.view()[0] < span
+    qtbot.keyClick(tl, Qt.Key.Key_Minus)
+    assert tl.view()[1] - tl.view()[0] == pytest.approx(span)
+    qtbot.keyClick(tl, Qt.Key.Key_Right)
+    assert tl.view()[0] == pytest.approx(fitted[0] + span * 0.1)
+    qtbot.keyClick(tl, Qt.Key.Key_Left)
+    assert tl.view()[0] == pytest.approx(fitted[0])
+    qtbot.keyClick(tl, Qt.Key.Key_Plus)
+    qtbot.keyClick(tl, Qt.Key.Key_0)
+    assert tl.view() == pytest.approx(fitted)
+
+
+def test_click_emits_event_clicked(tl: TimelineWidget, qtbot: Any) -> None:
+    s = ignored_ad_session("sess-x")
+    tl.setSession(s)
+    tl.grab()
+    ad_index = next(e.index for e in s.events if e.event_type == "adStart")
+    y = tl.laneRect("ad").center().y()
+    x = tl.xAt(27_000)
+    with qtbot.waitSignal(tl.eventClicked, timeout=1000) as blocker:
+        _mouse(tl, QEvent.Type.MouseButtonPress, x, y)
+        _mouse(tl, QEvent.Type.MouseButtonRelease, x, y, Qt.MouseButton.NoButton)
+    assert blocker.args == ["sess-x", ad_index]
+    assert tl.eventAt(QPoint(int(x), y)) == ad_index
+    # clicking empty space emits nothing
+    with qtbot.assertNotEmitted(tl.eventClicked):
+        _mouse(tl, QEvent.Type.MouseButtonPress, x, tl.laneRect("chapter").center().y())
+        _mouse(tl, QEvent.Type.MouseButtonRelease, x, tl.laneRect("chapter").center().y(), Qt.MouseButton.NoButton)
+
+
+def test_show_event_brings_event_into_view(tl: TimelineWidget) -> None:
+    s = clean_session()
+    tl.setSession(s)
+    tl.grab()
+    tl.setView(0, 5_000)  # zoomed on the first 5 s
+    last = s.events[-1]
+    tl.showEvent(last.index)  # the slot the window calls when a table row is selected
+    x0, x1 = tl.view()
+    t = last.ts - T0
+    assert x0 < t < x1
+    assert x1 - x0 == pytest.approx(5_000)
+    tl.show()  # Qt's own showEvent(QShowEvent) still works
+    tl.revealEvent(0)
+    assert tl.view()[0] < 0 < tl.view()[1]
+
+
+def test_live_refresh_is_coalesced(tl: TimelineWidget, qtbot: Any) -> None:
+    s = clean_session()
+    tl.setSession(s)
+    tl.show()
+    qtbot.waitExposed(tl)
+    paints = []
+    orig = tl.paintEvent
+
+    def counting(ev: Any) -> None:
+        paints.append(1)
+        orig(ev)
+
+    tl.paintEvent = counting  # type: ignore[method-assign]
+    for _ in range(50):
+        tl.refresh()
+    qtbot.wait(120)
+    assert len(paints) <= 3
+
+
+def test_100k_events_repaint_fast(tl: TimelineWidget) -> None:
+    tl.setSession(big_session(100_000))
+    tl.grab()  # first paint builds the columns
+    t = time.perf_counter()
+    tl.grab()
+    full = (time.perf_counter() - t) * 1000
+    tl.setView(40_000_000, 41_000_000)
+    t = time.perf_counter()
+    tl.grab()
+    zoomed = (time.perf_counter() - t) * 1000
+    # the benchmark (benchmarks/bench_gui.py) measures the 30 ms goal; CI machines are shared: be lenient
+    assert full < 300 and zoomed < 300, (full, zoomed)
+
+
+# ------------------------------------------------------------------ real captures (needs the core)
+REAL = [
+    "adobe-tl1-view-to-end-repaired.har",
+    "adobe-tl2-user-abandons-repaired.har",
+    "adobe-tl3-chapters-repaired.har",
+]
+
+
+def _analyze(path: Path) -> Any:
+    session_mod = pytest.importorskip("mcscope.core.session")
+    capture = pytest.importorskip("mcscope.io.capture")
+    from mcscope.core.config import Config
+
+    an = session_mod.Analyzer(Config())
+    for ex in capture.read_exchanges(path):
+        an.feed(ex)
+    an.finish()
+    return an
+
+
+def _shot(tl: TimelineWidget, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert tl.grab().save(str(SHOTS / f"timeline-{name}.png"))
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_captures_paint(tl: TimelineWidget, external_fixtures: Path, name: str) -> None:
+    an = _analyze(external_fixtures / name)
+    assert an.sessions
+    session = max(an.sessions, key=lambda s: len(s.events))
+    tl.setSession(session)
+    _shot(tl, name.removeprefix("adobe-").removesuffix("-repaired.har"))
+    assert tl._paint_error is None
+    tl.setSession(None)
+    tl.setSessions(an.sessions)
+    _shot(tl, "overview-" + name.removeprefix("adobe-").removesuffix("-repaired.har"))
+    assert tl._paint_error is None
+
+
+def test_real_ignored_ad_capture(tl: TimelineWidget, fixtures_dir: Path) -> None:
+    path = fixtures_dir / "faulty-ad-outside-break.har"
+    if not path.exists():
+        pytest.skip("fixture missing")
+    an = _analyze(path)
+    session = next((s for s in an.sessions if any(e.ignored for e in s.events)), None)
+    assert session is not None
+    tl.setSession(session)
+    _shot(tl, "ignored-ad")
+    ad_segments = [g for g in session.segments() if g.lane == "ad" and g.ignored]
+    assert ad_segments
+    img = _grab(tl)
+    ad = tl.laneRect("ad")
+    g = ad_segments[0]
+    a, b = int(tl.xAt(g.start - tl.origin())), int(tl.xAt((g.end or g.start) - tl.origin()))
+    assert _count_color(img, min(a, b - 6), max(b, a + 6), ad.top(), ad.bottom(), style.IGNORED_HATCH) > 20
+
+
+def test_overlapping_player_states_get_their_own_rows(tl: TimelineWidget) -> None:
+    s = clean_session()
+    s.segs.append(seg("state", "mute", T0 + 40_000, T0 + 70_000, "mute"))
+    tl.setSession(s)
+    img = _grab(tl)
+    lane = tl.laneRect("state")
+    assert lane.height() >= 2 * 16
+    x = int(tl.xAt(50_000))  # both fullscreen (30-60 s) and mute (40-70 s) are active here
+    top = tl.hoverText(QPoint(x, lane.top() + 8)) or ""
+    bottom = tl.hoverText(QPoint(x, lane.top() + 8 + 16)) or ""
+    assert "fullscreen" in top and "mute" in bottom
+    assert img.pixelColor(x, lane.top() + 8) != img.pixelColor(x, lane.top() + 24)

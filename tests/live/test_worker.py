@@ -1,0 +1,183 @@
+"""The addon's analysis process: same journal, stream and reports as in-process, off the proxy's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import os
+import pickle
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mitmproxy import http
+from mitmproxy.test import taddons, tflow, tutils
+
+from mcscope.io.capture import exchange_from_parts, flow_parts, flow_to_exchange
+from mcscope.live import addon as mitm
+from mcscope.live import stream, worker
+from tests.live.test_addon import _body, _msg, _stream_client, make_flow, session_start_flow
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MCSCOPE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv(stream.STREAMS_DIR_ENV, str(tmp_path / "streams"))
+    monkeypatch.setenv(stream.TOKEN_ENV, "tok")
+
+
+def _odd_flows() -> list[http.HTTPFlow]:
+    gz = make_flow(path="/api/v1/sessions/s/events", body=gzip.compress(_body("ping")), status=204,
+                   req_headers=[(b"content-type", b"application/json"), (b"content-encoding", b"gzip")])
+    h2 = make_flow(path="/api/v1/sessions/s/events?x=1", body=_body("play"))
+    h2.request.http_version = "HTTP/2.0"
+    h2.request.authority = "other.hb-api.omtrdc.net:8443"
+    no_host = make_flow(path="/api/v1/sessions", req_headers=[(b"content-type", b"text/plain")])
+    with_host = make_flow(req_headers=[(b"Host", b"alias.example:8080"), (b"content-type", b"application/json")])
+    not_stored = make_flow(path="/api/v1/sessions/s/events", status=204)
+    not_stored.request.raw_content = None
+    failed = make_flow(path="/api/v1/sessions/s/events", body=_body("ping"), status=None, err=True)
+    bad_gz = make_flow(body=b"\x1f\x8b nope", req_headers=[(b"content-encoding", b"gzip")])
+    connect = tflow.tflow(req=tutils.treq(method=b"CONNECT", host="h.example", port=443, path=b"", authority=b"h.example:443"))
+    return [session_start_flow(), gz, h2, no_host, with_host, not_stored, failed, bad_gz, connect]
+
+
+@pytest.mark.parametrize("flow", _odd_flows(), ids=lambda f: f.request.method + f.request.path)
+def test_flow_parts_give_exactly_flow_to_exchange(flow: http.HTTPFlow) -> None:
+    parts = pickle.loads(pickle.dumps(flow_parts(flow)))  # as the analysis process gets them
+    assert exchange_from_parts(parts) == flow_to_exchange(flow)
+
+
+def _journal(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()[1:]]
+
+
+async def _run(tmp_path: Path, name: str, flows: list[http.HTTPFlow], use_worker: bool,
+               **options: Any) -> tuple[mitm.McScope, Path]:
+    addon = mitm.McScope()
+    journal = tmp_path / f"{name}.ndjson"
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, mcscope_journal=str(journal), mcscope_stream="off", mcscope_worker=use_worker,
+                       mcscope_json=str(tmp_path / f"{name}.json"), **options)
+        addon.running()
+        assert (addon._worker is not None) == use_worker
+        for f in flows:
+            addon.response(f)
+        await asyncio.sleep(0.05)
+        addon.done()
+    return addon, journal
+
+
+async def test_worker_gives_the_in_process_journal_report_and_exit_code(tmp_path: Path) -> None:
+    flows = [session_start_flow()] + [
+        make_flow(path="/api/v1/sessions/abc/events", body=_body(et), status=204)
+        for et in ("play", "ping", "pauseStart", "play", "bogus")
+    ] + _odd_flows()
+    inproc, j1 = await _run(tmp_path, "inproc", flows, use_worker=False)
+    worked, j2 = await _run(tmp_path, "worker", flows, use_worker=True)
+    assert _journal(j1) == _journal(j2)
+    r1, r2 = (json.loads((tmp_path / n).read_text()) for n in ("inproc.json", "worker.json"))
+    assert r1["sources"] == [str(j1)] and r2["sources"] == [str(j2)]
+    r1.pop("sources"), r2.pop("sources")
+    assert r1 == r2 and r1["summary"]["errors"] > 0
+    assert worked.exit_code == inproc.exit_code == 1
+    assert worked.report is not None and worked.report["summary"] == inproc.report["summary"]
+    assert worked.exchanges == len(flows) - 1  # the CONNECT flow is not a collection call
+    assert worked._worker is not None and worked._worker.proc.poll() is not None  # it exited
+
+
+async def test_worker_fail_on_and_runtime_rule_options(tmp_path: Path) -> None:
+    addon = mitm.McScope()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, mcscope_journal="off", mcscope_stream="off", mcscope_fail_on="warning")
+        addon.running()
+        assert addon._worker is not None
+        addon.response(make_flow(path="/api/v1/sessions/abc/events", body=b"{nope", status=204))
+        tctx.configure(addon, mcscope_ignore=["body-not-json", "no-session-start", "unknown-host"])
+        addon.done()
+    assert addon.report is not None and addon.report["findings"] == []
+    assert addon.exit_code == 0
+
+
+async def test_worker_serves_the_stream(tmp_path: Path) -> None:
+    addon = mitm.McScope()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, mcscope_journal=str(tmp_path / "j.ndjson"), mcscope_stream_tcp=True)
+        addon.response(session_start_flow())  # before the proxy runs: handed to the worker
+        addon.running()
+        assert addon._worker is not None and addon.stream is not None and addon.stream.tcp
+        assert addon.discovery_path is not None and addon.discovery_path.name == f"{os.getpid()}.json"
+        info = json.loads(addon.discovery_path.read_text())
+        assert info["port"] == addon.stream.port and info["token"] == "tok"
+        reader, writer = await _stream_client(info)
+        assert (await _msg(reader))["type"] == "hello"
+        snap = await _msg(reader)
+        assert snap["type"] == "snapshot" and len(snap["records"]) == 1
+        addon.response(make_flow(path="/api/v1/sessions/abc/events", body=_body("play"), status=204))
+        kinds = []
+        while "exchange" not in kinds:
+            kinds.append((await _msg(reader))["type"])
+        assert kinds[-1] == "exchange"
+        writer.close()
+        addon.done()
+        assert not addon.discovery_path.exists()
+
+
+async def test_worker_keeps_the_journal_when_the_proxy_dies(tmp_path: Path) -> None:
+    addon = mitm.McScope()
+    journal = tmp_path / "j.ndjson"
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, mcscope_journal=str(journal))
+        addon.running()
+        link = addon._worker
+        assert link is not None and addon.discovery_path is not None
+        for i in range(50):
+            addon.response(make_flow(path=f"/api/v1/sessions/s{i}/events", body=_body("ping"), status=204))
+        link.flush()
+        link.proc.stdin.close()  # what the analysis process sees when the proxy is killed
+        link.proc.wait(20)
+        assert len(_journal(journal)) == 50
+        assert not addon.discovery_path.exists()
+        addon._worker = None  # nothing left to finish
+        addon._finished = True
+
+
+async def test_worker_that_cannot_start_falls_back_to_in_process(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise worker.WorkerError("no")
+
+    monkeypatch.setattr(worker.WorkerLink, "start", refuse)
+    addon = mitm.McScope()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, mcscope_journal=str(tmp_path / "k.ndjson"), mcscope_stream="off")
+        addon.running()
+        assert addon._worker is None and addon.journal is not None
+        addon.response(session_start_flow())
+        await asyncio.sleep(0)
+        assert addon.exchanges == 1 and addon.analyzer.exchanges_seen == 1
+        addon.done()
+
+
+def test_link_never_blocks_when_the_worker_does_not_read(tmp_path: Path) -> None:
+    async def main() -> None:
+        settings = {"ignore": [], "severity": [], "set": [], "backlog": 10, "journal": None, "journal_header": {},
+                    "listen": None, "mock": False, "pid": 0, "stream": None}
+        link = worker.WorkerLink.start(settings)
+        link.proc.send_signal(signal.SIGSTOP)  # a worker that reads nothing
+        try:
+            flow = make_flow(path="/api/v1/sessions/abc/events", body=b"x" * 20_000, status=204)
+            t0 = time.monotonic()
+            for _ in range(200):  # 4 MB: far more than a pipe holds
+                link.submit(flow_parts(flow))
+                link.flush()
+            assert time.monotonic() - t0 < 2
+            assert len(link._buf) > 0 and link.failed is None
+        finally:
+            link.proc.send_signal(signal.SIGCONT)
+            link.kill()
+
+    asyncio.run(main())
