@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from mcscope import __version__
+from mcscope.core.verdict import EXIT_USAGE
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mcscope.commands.addonpath",
     "mcscope.commands.gui",
 )
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
 
 
 class _Parser(argparse.ArgumentParser):

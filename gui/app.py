@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+from mcscope.core.verdict import EXIT_OK, EXIT_USAGE
+
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_USAGE = 2
 SCREENSHOT_TIMEOUT_MS = 120_000
 DEMO_SCREENSHOT_DELAY_MS = 9000
 LIVE_SCREENSHOT_DELAY_MS = 1500

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from mcscope.core.verdict import EXIT_OK, EXIT_USAGE, FAIL_LEVELS
 from mcscope.io import report as rpt
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_AFTER = 1.0  # seconds before a progress line appears (TTY only)
 
 
@@ -34,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--markdown", metavar="F", help="write a Markdown summary to F ('-' for stdout)")
     p.add_argument(
         "--fail-on",
-        choices=rpt.FAIL_ON_CHOICES,
+        choices=FAIL_LEVELS,
         default="error",
         help="lowest severity that makes the exit code 1 (default: error)",
     )

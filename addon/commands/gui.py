@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-EXIT_USAGE = 2
+from mcscope.core.verdict import EXIT_USAGE
 
 
 def add_parser(subparsers: Any) -> None:

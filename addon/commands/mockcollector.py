@@ -7,9 +7,9 @@ import asyncio
 import sys
 from typing import Any
 
-from mcscope.sim.mockserver import MockServer, parse_listen
-
-EXIT_USAGE = 2
+from mcscope.commands.listen import parse_listen
+from mcscope.core.verdict import EXIT_USAGE
+from mcscope.sim.mockserver import MockServer
 
 
 def add_parser(subparsers: Any) -> None:

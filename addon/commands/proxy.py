@@ -16,10 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mcscope.commands.listen import parse_listen
+from mcscope.core.verdict import EXIT_USAGE, FAIL_LEVELS
 from mcscope.live import ADDON_SCRIPT
-
-EXIT_USAGE = 2
-FAIL_LEVELS = ("error", "warning", "info", "never")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -56,29 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[v6]:PORT``, ``:PORT`` or ``PORT`` -> (host, port); ValueError otherwise."""
-    text = text.strip()
-    host, port_s = "127.0.0.1", text
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0 or text[end + 1 : end + 2] != ":":
-            raise ValueError(f"bad listen address {text!r} (use HOST:PORT)")
-        host, port_s = text[1:end], text[end + 2 :]
-    elif ":" in text:
-        host, port_s = text.rsplit(":", 1)
-        host = host or "0.0.0.0"
-    try:
-        port = int(port_s)
-    except ValueError:
-        raise ValueError(f"bad listen address {text!r} (use HOST:PORT)") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"bad port {port} in {text!r}")
-    return host, port
-
-
 def build_argv(args: argparse.Namespace, journal: str) -> list[str]:
-    host, port = parse_listen(args.listen)
+    host, port = parse_listen(args.listen, empty_host="0.0.0.0")
     argv = ["--listen-host", host, "--listen-port", str(port)]
     for mode in args.mode:
         argv += ["--mode", mode]
@@ -116,7 +94,7 @@ def _lan_address() -> str | None:
 
 
 def banner(args: argparse.Namespace, journal: str) -> str:
-    host, port = parse_listen(args.listen)
+    host, port = parse_listen(args.listen, empty_host="0.0.0.0")
     lines = []
     if args.read:
         lines.append(f"mcscope: replaying {args.read}")
@@ -138,7 +116,7 @@ def banner(args: argparse.Namespace, journal: str) -> str:
 
 def _validate(args: argparse.Namespace) -> str | None:
     try:
-        parse_listen(args.listen)
+        parse_listen(args.listen, empty_host="0.0.0.0")
     except ValueError as exc:
         return str(exc)
     if args.read and not Path(args.read).is_file():

@@ -9,10 +9,11 @@ import ssl
 import sys
 from typing import Any
 
+from mcscope.core.verdict import EXIT_FINDINGS as EXIT_FAILED
+from mcscope.core.verdict import EXIT_OK, EXIT_USAGE
 from mcscope.sim.httpclient import HttpError, parse_url, probe
 from mcscope.sim.simulate import SCENARIOS, PlayerResult, run_players, select_scenarios
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MAX_PLAYERS = 10_000
 
 

@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from mcscope import __version__
 from mcscope.core.model import Finding, Severity
 
-FAIL_ON_CHOICES = ("error", "warning", "info", "never")
 _LABELS = ("error", "warning", "info")
 _PLURAL = {"error": "errors", "warning": "warnings", "info": "infos"}
 

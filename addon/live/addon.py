@@ -32,6 +32,7 @@ from mitmproxy.proxy import server_hooks
 
 from mcscope import __version__
 from mcscope.core.model import Exchange
+from mcscope.core.verdict import FAIL_LEVELS
 from mcscope.io.capture import (
     exchange_to_record,
     flow_parts,
@@ -46,7 +47,6 @@ from mcscope.live import worker as worker_mod
 log = logging.getLogger(__name__)
 
 NAME = "mcscope"
-FAIL_LEVELS = ("error", "warning", "info", "never")
 OFF = ("off", "none", "false", "no", "-")
 #: Collection endpoints (after any path prefix, query stripped).
 COLLECTION_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded)/?$")

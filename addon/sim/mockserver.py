@@ -25,7 +25,7 @@ from mcscope.sim.collector import MockCollector, MockResponse
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MockServer", "ServerThread", "parse_listen"]
+__all__ = ["MockServer", "ServerThread"]
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 100
@@ -56,29 +56,6 @@ class _BadRequest(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def parse_listen(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
-    """Parse ``HOST:PORT``, ``:PORT``, ``PORT`` or ``[v6]:PORT``; raise ValueError with a clear message."""
-    text = (text or "").strip()
-    if not text:
-        raise ValueError("empty listen address (use HOST:PORT)")
-    host, port_text = default_host, text
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0 or not text[end + 1 :].startswith(":"):
-            raise ValueError(f"bad listen address {text!r} (use [IPv6]:PORT)")
-        host, port_text = text[1:end], text[end + 2 :]
-    elif ":" in text:
-        host, port_text = text.rsplit(":", 1)
-        host = host or default_host
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ValueError(f"bad port in listen address {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"port {port} out of range 0-65535")
-    return host, port
 
 
 class MockServer:

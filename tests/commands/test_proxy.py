@@ -43,21 +43,6 @@ def _args(*argv: str) -> Any:
     return build_parser().parse_args(["proxy", *argv])
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("127.0.0.1:8080", ("127.0.0.1", 8080)), (":9000", ("0.0.0.0", 9000)), ("8081", ("127.0.0.1", 8081)),
-     ("[::1]:8082", ("::1", 8082)), ("0.0.0.0:0", ("0.0.0.0", 0))],
-)
-def test_parse_listen(text: str, expected: tuple[str, int]) -> None:
-    assert proxy.parse_listen(text) == expected
-
-
-@pytest.mark.parametrize("text", ["host:port", "1.2.3.4:70000", "[::1", "a:b:c"])
-def test_parse_listen_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
-        proxy.parse_listen(text)
-
-
 def test_build_argv_maps_every_option(tmp_path: Path) -> None:
     args = _args("--listen", "0.0.0.0:9999", "--mode", "reverse:http://127.0.0.1:1", "--json", "r.json",
                  "--junit", "r.xml", "--markdown", "r.md", "--fail-on", "warning", "--mock", "--ignore", "stall",

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from mcscope.sim.mockserver import MockServer, ServerThread, parse_listen
+from mcscope.sim.mockserver import MockServer, ServerThread
 
 START = {
     "eventType": "sessionStart",
@@ -208,23 +208,3 @@ def test_server_thread_reports_bind_error() -> None:
         _, port = first.address
         with pytest.raises(OSError):
             ServerThread(port=port).start()
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("127.0.0.1:8090", ("127.0.0.1", 8090)),
-        (":0", ("127.0.0.1", 0)),
-        ("9000", ("127.0.0.1", 9000)),
-        ("[::1]:80", ("::1", 80)),
-        ("0.0.0.0:1", ("0.0.0.0", 1)),
-    ],
-)
-def test_parse_listen(text: str, expected: tuple[str, int]) -> None:
-    assert parse_listen(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "host:", "host:abc", "h:70000", "[::1]80", "[::1"])
-def test_parse_listen_errors(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_listen(text)
