@@ -95,7 +95,7 @@ def bench_live(app: object, rate: int, seconds: float, sessions: int, workdir: P
 
     from mcscope.core.model import Exchange
     from mcscope.gui.window import MainWindow
-    from mcscope.io.capture import exchange_to_record
+    from mcscope.io.journal import exchange_to_record
     from tests.gui.fakestream import FakeStreamServer, encode
 
     sock = tempfile.mkdtemp(prefix="mcb-", dir="/tmp")

@@ -86,7 +86,7 @@ class Dataset:
             return []
 
     def feed_records(self, records: Iterable[dict[str, Any]]) -> list[Any]:
-        from mcscope.io.capture import record_to_exchange
+        from mcscope.io.journal import record_to_exchange
 
         deltas: list[Any] = []
         for rec in records:

@@ -60,7 +60,7 @@ def write_html_report(dataset: Any, path: str | os.PathLike[str], image_for: Ima
 
 def write_journal(exchanges: Iterable[Exchange], path: str | os.PathLike[str]) -> int:
     """Write an mcscope NDJSON journal; returns the number of exchanges written."""
-    from mcscope.io.capture import exchange_to_record, journal_header
+    from mcscope.io.journal import exchange_to_record, journal_header
 
     path = Path(path)
     tmp = path.with_name(path.name + ".part")

@@ -730,7 +730,7 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot(self, records: list[dict[str, Any]], dropped: int) -> None:
         """(Re)connection: rebuild from the snapshot, keeping older exchanges the proxy no longer holds."""
-        from mcscope.io.capture import record_to_exchange
+        from mcscope.io.journal import record_to_exchange
 
         snap_ids = {r.get("flow") for r in records}
         keep = [ex for ex in self.dataset.exchanges if ex.flow_id not in snap_ids]

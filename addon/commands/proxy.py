@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"mcscope proxy: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    from mcscope.live.journal import default_journal_path
+    from mcscope.live.journalwriter import default_journal_path
 
     journal = args.journal or str(default_journal_path())
     if journal != "off":

@@ -50,7 +50,7 @@ from mcscope.core.model import Exchange, Finding
 from mcscope.core.rules.clients import ClientTracker, restarted_message, still_open
 from mcscope.core.session import EMPTY_SID_KEY, Analyzer, Session
 from mcscope.core.state import Event
-from mcscope.io.capture import record_to_exchange
+from mcscope.io.journal import record_to_exchange
 
 #: Below this size one process is faster than forking and reading the file twice.
 MIN_SIZE = 16 * 1024 * 1024

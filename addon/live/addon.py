@@ -33,14 +33,9 @@ from mitmproxy.proxy import server_hooks
 from mcscope import __version__
 from mcscope.core.model import Exchange
 from mcscope.core.verdict import FAIL_LEVELS
-from mcscope.io.capture import (
-    exchange_to_record,
-    flow_parts,
-    flow_to_exchange,
-    journal_header,
-    record_to_exchange,
-)
-from mcscope.live import journal as journal_mod
+from mcscope.io.flows import flow_parts, flow_to_exchange
+from mcscope.io.journal import exchange_to_record, journal_header, record_to_exchange
+from mcscope.live import journalwriter as journal_mod
 from mcscope.live import stream as stream_mod
 from mcscope.live import worker as worker_mod
 

@@ -279,7 +279,7 @@ def _scope_class() -> type:
             path = self.settings["journal"]
             if path is None:
                 return
-            from mcscope.live import journal as journal_mod
+            from mcscope.live import journalwriter as journal_mod
 
             try:
                 self.journal = journal_mod.Journal(Path(path), header=self.settings["journal_header"],
@@ -351,7 +351,7 @@ async def _serve(settings: dict[str, Any], out: Any) -> None:
 
 
 def _exchanges(batch: list[tuple[Any, ...]]) -> list[Exchange]:
-    from mcscope.io.capture import exchange_from_parts
+    from mcscope.io.flows import exchange_from_parts
 
     out = []
     for parts in batch:

@@ -11,7 +11,8 @@ import pytest
 
 from mcscope import cli
 from mcscope.commands import check
-from mcscope.io.capture import exchange_to_record, journal_header, read_exchanges
+from mcscope.io.capture import read_exchanges
+from mcscope.io.journal import exchange_to_record, journal_header
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"

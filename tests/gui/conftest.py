@@ -15,7 +15,8 @@ from tests.conftest import FIXTURES
 
 
 def records_of(name: str) -> list[dict[str, Any]]:
-    from mcscope.io.capture import exchange_to_record, read_exchanges
+    from mcscope.io.capture import read_exchanges
+    from mcscope.io.journal import exchange_to_record
 
     return [exchange_to_record(ex) for ex in read_exchanges(FIXTURES / name)]
 

@@ -15,7 +15,7 @@ from mcscope.core.config import Config
 from mcscope.core.model import Exchange
 from mcscope.io import report as rpt
 from mcscope.io import shard
-from mcscope.io.capture import exchange_to_record, journal_header
+from mcscope.io.journal import exchange_to_record, journal_header
 from mcscope.sim.simulate import SCENARIOS, simulate_offline
 from tests.builder import Capture, ad_params, start_params
 

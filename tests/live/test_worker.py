@@ -16,7 +16,7 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import taddons, tflow, tutils
 
-from mcscope.io.capture import exchange_from_parts, flow_parts, flow_to_exchange
+from mcscope.io.flows import exchange_from_parts, flow_parts, flow_to_exchange
 from mcscope.live import addon as mitm
 from mcscope.live import stream, worker
 from tests.live.test_addon import _body, _msg, _stream_client, make_flow, session_start_flow

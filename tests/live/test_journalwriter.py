@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from mcscope.core.model import Exchange
-from mcscope.io.capture import exchange_to_record, journal_header, read_exchanges
-from mcscope.live import journal
+from mcscope.io.capture import read_exchanges
+from mcscope.io.journal import exchange_to_record, journal_header
+from mcscope.live import journalwriter as journal
 
 
 def _ex(i: int) -> Exchange:

@@ -1,14 +1,12 @@
 """Append-only NDJSON journal of every collection exchange seen by the live proxy.
 
 The journal is the durable record of a capture: ``mcscope check`` and the GUI read it back with
-``mcscope.io.capture.read_exchanges``. Callers hand in encoded NDJSON lines (or JSON-safe dicts, e.g.
-``mcscope.io.capture.exchange_to_record``) with :meth:`Journal.append`, which never blocks and wakes nobody:
+:mod:`mcscope.io.journal` (which also holds the record codec and the header line). Callers hand in encoded
+NDJSON lines (or JSON-safe dicts, e.g. ``mcscope.io.journal.exchange_to_record``) with :meth:`Journal.append`, which never blocks and wakes nobody:
 a background thread wakes every :data:`FLUSH_INTERVAL` (30 ms), writes what accumulated and flushes it
 to the OS, so a ``kill -9`` of the proxy loses at most the records of the last ~30 ms (the file is
 fsync'ed about once a second: a process kill does not lose what is in the page cache; a power cut
 might). A torn last line is tolerated by the reader.
-
-This is a core module: it never imports mitmproxy or Qt.
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.03
 #: fsync at most this often (protects against power loss without costing per record).
 FSYNC_INTERVAL = 1.0
-JOURNAL_VERSION = 1
 #: Environment variable overriding the data directory (tests, portable installs).
 DATA_DIR_ENV = "MCSCOPE_DATA_DIR"
 
@@ -47,13 +44,6 @@ def default_journal_path(now: float | None = None, pid: int | None = None) -> Pa
     """A fresh, timestamped journal file name in ``<data dir>/journals/`` (one file per run)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(time.time() if now is None else now))
     return data_dir() / "journals" / f"mcscope-{stamp}-{os.getpid() if pid is None else pid}.ndjson"
-
-
-def header_record(**extra: Any) -> dict[str, Any]:
-    """The first line of every journal."""
-    rec: dict[str, Any] = {"type": "journal", "v": JOURNAL_VERSION, "created": time.time()}
-    rec.update(extra)
-    return rec
 
 
 class JournalError(Exception):

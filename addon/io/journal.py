@@ -1,0 +1,179 @@
+"""The mcscope journal: its NDJSON record codec, its header line and its reader.
+
+A journal is what the live proxy writes (:mod:`mcscope.live.journalwriter`) and what ``mcscope check`` and
+the window read back: a header line ``{"type": "journal", ...}`` (repeated after a restart), then one
+``{"type": "exchange", ...}`` record per collection exchange (format in :func:`exchange_to_record`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from mcscope import __version__
+from mcscope.core.fastjson import loads_line
+from mcscope.core.model import Exchange, Headers
+from mcscope.io.common import CaptureError, ReadProgress
+
+log = logging.getLogger(__name__)
+
+JOURNAL_VERSION = 1
+_NUMBER = int | float
+
+
+def journal_header(**extra: Any) -> dict[str, Any]:
+    """The first line of a journal: ``{"type": "journal", "v": 1, "created": epoch, ...}``."""
+    head: dict[str, Any] = {
+        "type": "journal",
+        "v": JOURNAL_VERSION,
+        "mcscope": __version__,
+        "created": time.time(),
+    }
+    head.update(extra)
+    return head
+
+
+def _encode_body(body: bytes | None) -> dict[str, Any]:
+    if body is None:
+        return {"body": None}
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body": base64.b64encode(body).decode("ascii"), "body_encoding": "base64"}
+
+
+def _decode_body(part: dict[str, Any]) -> bytes | None:
+    body = part.get("body")
+    if body is None:
+        return None
+    if not isinstance(body, str):
+        raise TypeError("body must be a string or null")
+    if part.get("body_encoding") == "base64":
+        return base64.b64decode(body, validate=True)
+    return body.encode("utf-8", "surrogatepass")
+
+
+def _decode_headers(value: Any) -> Headers:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError("headers must be a list of [name, value] pairs")
+    try:
+        out: Headers = [(k, v) for k, v in value]
+    except (TypeError, ValueError):
+        raise TypeError("headers must be a list of [name, value] pairs") from None
+    for k, v in out:
+        if type(k) is not str or type(v) is not str:
+            return [(str(k), str(v)) for k, v in out]
+    return out
+
+
+def exchange_to_record(ex: Exchange) -> dict[str, Any]:
+    """An Exchange as a JSON-safe journal record (``{"type": "exchange", ...}``).
+
+    Record format (v1)::
+
+        {"type": "exchange", "flow": id, "method": "POST", "url": "https://...",
+         "t_start": epoch_s, "t_end": epoch_s | null, "error": str | null, "live": bool,
+         "request": {"headers": [[name, value], ...], "body": str | null, ["body_encoding": "base64"]},
+         "response": {"status": int, "headers": [...], "body": ..., ["body_encoding": "base64"]} | null}
+
+    Bodies are UTF-8 text, or base64 with ``body_encoding`` when not UTF-8, or null when not captured.
+    ``response`` is null when there was no response. Unknown keys (e.g. "result") are ignored by readers.
+    """
+    request: dict[str, Any] = {"headers": [[k, v] for k, v in ex.request_headers]}
+    request.update(_encode_body(ex.request_body))
+    response: dict[str, Any] | None = None
+    if ex.response_status is not None:
+        response = {"status": ex.response_status, "headers": [[k, v] for k, v in ex.response_headers]}
+        response.update(_encode_body(ex.response_body))
+    return {
+        "type": "exchange",
+        "flow": ex.flow_id,
+        "method": ex.method,
+        "url": ex.url,
+        "t_start": ex.timestamp_start,
+        "t_end": ex.timestamp_end,
+        "error": ex.error,
+        "live": ex.live,
+        "client": ex.client,
+        "request": request,
+        "response": response,
+    }
+
+
+def record_to_exchange(d: dict[str, Any]) -> Exchange:
+    """A journal record back to an Exchange; ValueError/TypeError/KeyError on a malformed record."""
+    if not isinstance(d, dict):
+        raise TypeError("record must be an object")
+    flow_id, method, url = d["flow"], d["method"], d["url"]
+    if not (isinstance(flow_id, str) and isinstance(method, str) and isinstance(url, str)):
+        raise TypeError("flow, method and url must be strings")
+    request = d.get("request") or {}
+    response = d.get("response")
+    if not isinstance(request, dict) or not (response is None or isinstance(response, dict)):
+        raise TypeError("request/response must be objects")
+    status = response.get("status") if response is not None else None
+    if status is not None and type(status) is not int and (not isinstance(status, int) or isinstance(status, bool)):
+        raise TypeError("response status must be an integer")
+    t_start = d.get("t_start") or 0.0
+    t_end = d.get("t_end")
+    if not isinstance(t_start, _NUMBER) or not (t_end is None or isinstance(t_end, _NUMBER)):
+        raise TypeError("t_start/t_end must be numbers")
+    request_headers = _decode_headers(request.get("headers"))
+    request_body = _decode_body(request)
+    if response is not None:
+        response_headers, response_body = _decode_headers(response.get("headers")), _decode_body(response)
+    else:
+        response_headers, response_body = [], None
+    error = d.get("error")
+    client = d.get("client")
+    # Positional: this runs once per journal line, and keywords cost twice as much here.
+    return Exchange(
+        flow_id, method, url, request_headers, request_body, status, response_headers, response_body,
+        float(t_start), float(t_end) if t_end is not None else None, error if isinstance(error, str) else None,
+        bool(d.get("live", False)), client if isinstance(client, str) else None,
+    )
+
+
+def read_journal(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[Exchange]:
+    """The exchange records of an mcscope journal; a torn last line is tolerated, other bad lines counted."""
+    lineno = 0
+    bad: list[int] = []
+    pending_bad: int | None = None  # a bad line is only an error if another line follows it
+    for line in fh:
+        lineno += 1
+        progress.position += len(line)
+        if pending_bad is not None:
+            bad.append(pending_bad)
+            pending_bad = None
+        if not line.strip():
+            continue
+        try:
+            obj = loads_line(line)
+        except (ValueError, RecursionError):
+            pending_bad = lineno
+            continue
+        if not isinstance(obj, dict):
+            pending_bad = lineno
+            continue
+        if obj.get("type") != "exchange":
+            continue  # header lines (possibly repeated after a restart) and future record kinds
+        try:
+            ex = record_to_exchange(obj)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.debug("%s:%d: bad exchange record (%s)", path, lineno, exc)
+            pending_bad = lineno
+            continue
+        yield ex
+    if pending_bad is not None:
+        log.info("%s: ignoring torn last line %d", path, pending_bad)
+    if bad:
+        raise CaptureError(
+            f"{path}: {len(bad)} corrupt journal line(s) skipped (first at line {bad[0]}); "
+            f"read {lineno} lines"
+        )

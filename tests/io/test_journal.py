@@ -1,0 +1,147 @@
+"""mcscope/io/journal.py: the record codec, the header line and the journal reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mcscope.core.model import Exchange
+from mcscope.io.capture import CaptureError, detect_format, read_exchanges
+from mcscope.io.journal import exchange_to_record, journal_header, record_to_exchange
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SID = "a" * 64
+
+
+def _har(entries: list[dict]) -> dict:
+    return {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}}
+
+
+def _entry(body: str | None = '{"eventType":"ping"}', status: int = 204, **overrides) -> dict:
+    entry = {
+        "startedDateTime": "2025-03-14T20:00:00.500Z",
+        "time": 40,
+        "request": {
+            "method": "POST",
+            "url": f"https://example.hb-api.omtrdc.net/api/v1/sessions/{SID}/events",
+            "headers": [{"name": "Content-Type", "value": "application/json"}],
+            "postData": {"mimeType": "application/json", "text": body},
+            "bodySize": len(body or ""),
+        },
+        "response": {"status": status, "headers": [{"name": "X-Test", "value": "1"}], "content": {"size": 0}},
+    }
+    entry.update(overrides)
+    return entry
+
+
+def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    path = tmp_path / name
+    if isinstance(data, str):
+        data = data.encode()
+    path.write_bytes(data)
+    return path
+
+
+def _exchange(**kw) -> Exchange:
+    base = dict(
+        flow_id="f1",
+        method="POST",
+        url=f"https://example.hb-api.omtrdc.net/api/v1/sessions/{SID}/events",
+        request_headers=[("Content-Type", "application/json"), ("X-Dup", "1"), ("X-Dup", "2")],
+        request_body=b'{"eventType":"play"}',
+        response_status=204,
+        response_headers=[("Access-Control-Allow-Origin", "*")],
+        response_body=b"",
+        timestamp_start=1741982400.5,
+        timestamp_end=1741982400.54,
+    )
+    base.update(kw)
+    return Exchange(**base)
+
+
+# --- journal --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ex",
+    [
+        _exchange(),
+        _exchange(request_body=b"\xff\xfe binary", response_body=b"\x00\x01"),
+        _exchange(request_body=None, response_body=None),
+        _exchange(response_status=None, response_headers=[], response_body=None, timestamp_end=None,
+                  error="connection refused", live=True),
+        _exchange(client="192.0.2.7"),
+        _exchange(request_body=b"", response_status=201, response_headers=[("Location", f"/api/v1/sessions/{SID}")]),
+    ],
+)
+def test_journal_record_roundtrip(ex: Exchange) -> None:
+    record = exchange_to_record(ex)
+    assert json.loads(json.dumps(record)) == record  # JSON-safe
+    assert record_to_exchange(json.loads(json.dumps(record))) == ex
+
+
+def test_journal_record_body_encoding() -> None:
+    rec = exchange_to_record(_exchange(request_body=b"\xff"))
+    assert rec["request"] == {"headers": rec["request"]["headers"], "body": "/w==", "body_encoding": "base64"}
+    assert exchange_to_record(_exchange(request_body=None))["request"]["body"] is None
+    assert exchange_to_record(_exchange(response_status=None))["response"] is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"flow": 1, "method": "POST", "url": "u"},
+        {"flow": "f", "method": "POST", "url": "u", "request": {"headers": "x"}},
+        {"flow": "f", "method": "POST", "url": "u", "request": {"body": 5}},
+        {"flow": "f", "method": "POST", "url": "u", "request": {"body": "!!", "body_encoding": "base64"}},
+        {"flow": "f", "method": "POST", "url": "u", "response": {"status": "204"}},
+        {"flow": "f", "method": "POST", "url": "u", "t_start": "now"},
+    ],
+)
+def test_record_to_exchange_rejects_malformed(bad: dict) -> None:
+    with pytest.raises((ValueError, TypeError, KeyError)):
+        record_to_exchange(bad)
+
+
+def _journal(records: list[dict], header: bool = True) -> str:
+    lines = [json.dumps(journal_header())] if header else []
+    lines += [json.dumps(r) for r in records]
+    return "\n".join(lines) + "\n"
+
+
+def test_journal_reader(tmp_path: Path) -> None:
+    recs = [exchange_to_record(_exchange(flow_id=f"f{i}")) for i in range(3)]
+    recs[1]["result"] = {"events": 1}  # extra keys are ignored
+    text = _journal(recs[:2]) + json.dumps(journal_header()) + "\n" + '{"type":"future-kind"}\n'
+    text += json.dumps(recs[2]) + "\n"
+    path = _write(tmp_path, "j.ndjson", text)
+    assert detect_format(path) == "journal"
+    assert [ex.flow_id for ex in read_exchanges(path)] == ["f0", "f1", "f2"]
+
+
+def test_journal_torn_last_line_is_tolerated(tmp_path: Path) -> None:
+    recs = [exchange_to_record(_exchange(flow_id=f"f{i}")) for i in range(3)]
+    text = _journal(recs)
+    torn = text[: len(text) - 30]
+    assert [ex.flow_id for ex in read_exchanges(_write(tmp_path, "torn.ndjson", torn))] == ["f0", "f1"]
+
+
+def test_journal_corrupt_middle_line(tmp_path: Path) -> None:
+    recs = [exchange_to_record(_exchange(flow_id=f"f{i}")) for i in range(3)]
+    lines = _journal(recs).splitlines()
+    lines.insert(2, '{"type": "exchange", "flow": ')
+    lines.insert(3, '{"type": "exchange"}')
+    got = []
+    with pytest.raises(CaptureError, match=r"2 corrupt journal line\(s\) skipped \(first at line 3\)") as info:
+        for ex in read_exchanges(_write(tmp_path, "bad.ndjson", "\n".join(lines) + "\n")):
+            got.append(ex.flow_id)
+    assert got == ["f0", "f1", "f2"]
+    assert info.value.read_count == 3
+
+
+def test_journal_without_header(tmp_path: Path) -> None:
+    recs = [exchange_to_record(_exchange())]
+    assert len(list(read_exchanges(_write(tmp_path, "nh.ndjson", _journal(recs, header=False))))) == 1
