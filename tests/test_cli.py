@@ -32,42 +32,38 @@ def test_usage_error_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
     assert len(err) == 1 and "invalid choice" in err[0]
 
 
-def test_missing_and_broken_modules_are_tolerated(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_command_module_is_registered(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for name in ("check", "proxy", "simulate", "mock-collector", "addon-path", "open", "attach", "gui"):
+        assert name in out
+
+
+def test_a_broken_command_fails_loudly() -> None:
+    """No half-registered CLI: a command module that cannot register stops build_parser with its error."""
     broken = types.ModuleType("mcscope_test_broken")
 
     def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         raise RuntimeError("half-written")
 
     broken.add_parser = add_parser  # type: ignore[attr-defined]
-    good = types.ModuleType("mcscope_test_good")
-
-    def add_good(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-        p = sub.add_parser("hello")
-        p.set_defaults(func=lambda args: 7)
-
-    good.add_parser = add_good  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mcscope_test_broken", broken)
-    monkeypatch.setitem(sys.modules, "mcscope_test_good", good)
-    parser = cli.build_parser(["mcscope_test_missing.module", "mcscope_test_broken", "mcscope_test_good"])
-    args = parser.parse_args(["hello"])
-    assert args.func(args) == 7
+    with pytest.raises(RuntimeError, match="half-written"):
+        cli.build_parser([*cli.COMMANDS, broken])
 
 
-def test_no_subcommand_launches_gui(monkeypatch: pytest.MonkeyPatch) -> None:
-    called = []
-    monkeypatch.setattr(cli, "_launch_gui", lambda argv: called.append(list(argv)) or 0)
-    assert cli.main([]) == 0
-    assert called == [[]]
-
-
-def test_window_options_reach_the_gui(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`mcscope --demo --port 9090` is the window's launch, with its options passed on."""
+def test_no_subcommand_launches_the_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mcscope -v --demo --port 9090` is the window's launch, with its options passed on."""
     import mcscope.gui.app
 
-    seen = []
-    monkeypatch.setattr(mcscope.gui.app, "main", lambda argv: seen.append(list(argv)) or 0)
-    assert cli.main(["-v", "--demo", "--port", "9090"]) == 0
-    assert seen == [["--demo", "--port", "9090"]]
+    seen: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    monkeypatch.setattr(mcscope.gui.app, "run", lambda *a, **kw: seen.append((a, kw)) or 0)
+    assert cli.main([]) == 0
+    assert cli.main(["-v", "--demo", "--port", "9090", "--listen-host", "0.0.0.0"]) == 0
+    assert seen[0] == (("launch",), {"port": None, "host": None, "demo": False, "screenshot": None,
+                                     "capture": True})
+    assert seen[1] == (("launch",), {"port": 9090, "host": "0.0.0.0", "demo": True, "screenshot": None,
+                                     "capture": True})
 
 
 def test_window_options_are_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:

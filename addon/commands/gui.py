@@ -1,6 +1,6 @@
-"""GUI subcommands of ``mcscope``: ``open FILE...`` and ``attach`` (the launch path is mcscope.gui.app.main).
+"""The window's front doors: ``mcscope`` (no subcommand) / ``mcscope gui``, ``open FILE...`` and ``attach``.
 
-Imports nothing from Qt at module level so ``mcscope --help`` stays fast and works headless.
+Imports the GUI (and so Qt) only when a command runs, so ``mcscope --help`` stays fast and works headless.
 """
 
 from __future__ import annotations
@@ -10,6 +10,18 @@ import sys
 from typing import Any
 
 from mcscope.core.verdict import EXIT_USAGE
+
+
+def add_launch_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The options of the window's launch (``mcscope``, ``mcscope gui``)."""
+    parser.add_argument("--demo", action="store_true",
+                        help="start capture with the mock collector and scripted players (a live tour)")
+    parser.add_argument("--port", type=int, default=None, help="proxy listen port (default 8080 or the saved one)")
+    parser.add_argument("--listen-host", default=None, help="proxy listen address (default 127.0.0.1)")
+    parser.add_argument("--screenshot", metavar="PNG", default=None,
+                        help="render the window offscreen into PNG and exit (after loading with 'open FILE', "
+                        "after a few seconds of --demo, else at once)")
+    parser.add_argument("--no-capture", action="store_true", help="open the window without starting capture")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -34,8 +46,6 @@ def add_parser(subparsers: Any) -> None:
 
     # `mcscope gui [--demo] [--port N]`: the launch path as an explicit subcommand too
     p_gui = subparsers.add_parser("gui", help="open the window and start capture (same as no subcommand)")
-    from mcscope.gui.app import add_launch_arguments
-
     add_launch_arguments(p_gui)
     p_gui.set_defaults(func=cmd_gui)
 

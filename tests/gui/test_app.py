@@ -50,8 +50,9 @@ def test_excepthook_shows_instead_of_crashing(monkeypatch: pytest.MonkeyPatch) -
 
 def test_gui_subcommands_are_registered() -> None:
     from mcscope.cli import build_parser
+    from mcscope.commands import gui as commands_gui
 
-    parser = build_parser(("mcscope.commands.gui",))
+    parser = build_parser((commands_gui,))
     args = parser.parse_args(["open", "a.har", "--screenshot", "x.png"])
     assert args.files == ["a.har"] and args.screenshot == "x.png" and callable(args.func)
     args = parser.parse_args(["attach", "--list"])
@@ -62,8 +63,9 @@ def test_gui_subcommands_are_registered() -> None:
 
 def test_attach_without_a_running_proxy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from mcscope.cli import build_parser
+    from mcscope.commands import gui as commands_gui
 
-    args = build_parser(("mcscope.commands.gui",)).parse_args(["attach"])
+    args = build_parser((commands_gui,)).parse_args(["attach"])
     assert args.func(args) == 2
     assert "no running mcscope proxy" in capsys.readouterr().err
 
