@@ -12,7 +12,8 @@ from mcscope.core.rules.catalogue import RULES
 # rules.md "Tunables": name -> (default, unit, description). Durations are seconds.
 TUNABLES: dict[str, tuple[float, str, str]] = {
     "main_ping_interval": (10.0, "s", "expected ping interval on main content"),
-    "ad_ping_interval": (1.0, "s", "expected ping interval during an ad"),
+    "ad_ping_interval": (1.0, "s", "recommended ping interval during an ad"),
+    "max_ad_ping_interval": (10.0, "s", "longest ping interval during an ad the collector accepts"),
     "ping_tolerance": (2.0, "s", "tolerance around the ping intervals"),
     "idle_timeout": (600.0, "s", "gap after which the collector closes a session"),
     "playhead_timeout": (1800.0, "s", "frozen-playhead time after which the collector closes a session"),

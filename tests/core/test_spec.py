@@ -1,5 +1,5 @@
 """The rule catalogue in code matches ``shared/spec/rules.md`` (the public interface). That the rule tests
-cover every rule both ways is ``tests/addon/rules/test_coverage.py``."""
+cover every rule both ways is ``tests/core/rules/test_coverage.py``."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from mcscope.core import spec
-from mcscope.core.config import TUNABLES, parse_tunable
+from mcscope.core.config import TUNABLES, Config, ConfigError, parse_tunable
 from mcscope.core.model import Severity
 from mcscope.core.rules.catalogue import FAMILIES, RULES
 
 RULES_MD = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "rules.md"
 ROW_RE = re.compile(r"^\|\s*`([a-z0-9-]+)`\s*\|([^|]*)\|(.*)\|([^|]*)\|\s*$")
+LEVELS = ("error", "warning", "info")
 SECTION_RE = re.compile(r"^## (\d+)\. ")
 
 
@@ -25,7 +26,11 @@ def _rules_md() -> str:
 
 
 def _rows() -> dict[str, tuple[int, str, bool, str, str]]:
-    """rule id -> (section number, severity, ignored, condition, ref) from the rules.md tables."""
+    """rule id -> (section number, severity, ignored, condition, ref) from the rules.md tables.
+
+    Every table row of a numbered section that names a rule must parse, and its severity column must be a
+    level optionally followed by ", ignored": a row this reader cannot read fails instead of going unchecked.
+    """
     rows: dict[str, tuple[int, str, bool, str, str]] = {}
     section = 0
     for line in _rules_md().splitlines():
@@ -33,14 +38,23 @@ def _rows() -> dict[str, tuple[int, str, bool, str, str]]:
         if m:
             section = int(m.group(1))
             continue
-        m = ROW_RE.match(line)
-        if not m:
+        if line.startswith("## "):
+            section = 0  # an unnumbered section: prose, no rule tables
+        if not line.startswith("| `") or not section:
             continue
+        m = ROW_RE.match(line)
+        assert m, f"rules.md row not understood: {line}"
         rid, sev, cond, ref = (g.strip() for g in m.groups())
-        marks = [p.strip() for p in sev.split(",")]
+        level, *marks = (p.strip() for p in sev.split(","))
+        assert level in LEVELS and set(marks) <= {"ignored"}, f"{rid}: severity column {sev!r}"
         assert rid not in rows, f"rule {rid} listed twice in rules.md"
-        rows[rid] = (section, marks[0], "ignored" in marks[1:], cond, ref)
+        rows[rid] = (section, level, "ignored" in marks, cond, ref)
     return rows
+
+
+def _diff(column: str, expected: dict[str, object], actual: dict[str, object]) -> list[str]:
+    return [f"{rid} {column}: catalogue {actual[rid]!r}, rules.md {want!r}"
+            for rid, want in expected.items() if rid in actual and actual[rid] != want]
 
 
 def test_rules_md_is_parsed():
@@ -52,7 +66,7 @@ def test_rules_md_is_parsed():
 
 def test_every_rule_of_rules_md_is_in_the_catalogue():
     missing = sorted(set(_rows()) - set(RULES))
-    assert missing == [], f"rules.md ids missing from addon/rules/catalogue.py: {missing}"
+    assert missing == [], f"rules.md ids missing from addon/core/rules/catalogue.py: {missing}"
 
 
 def test_every_catalogue_rule_is_in_rules_md():
@@ -61,15 +75,20 @@ def test_every_catalogue_rule_is_in_rules_md():
 
 
 def test_default_severities_match():
-    wrong = {rid: (RULES[rid].severity.label, sev) for rid, (_, sev, _, _, _) in _rows().items()
-             if rid in RULES and RULES[rid].severity != Severity.parse(sev)}
-    assert wrong == {}, "catalogue vs rules.md severity"
+    rows = _rows()
+    wrong = _diff("severity", {rid: row[1] for rid, row in rows.items()},
+                  {rid: info.severity.label for rid, info in RULES.items()})
+    assert wrong == [], "catalogue vs rules.md severity"
+    config = Config()  # what a finding gets when the user overrides nothing
+    for rid, row in rows.items():
+        if rid in RULES:
+            assert config.severity_of(rid) == Severity.parse(row[1]), rid
 
 
 def test_ignored_marks_match():
-    wrong = {rid: (RULES[rid].ignored, ignored) for rid, (_, _, ignored, _, _) in _rows().items()
-             if rid in RULES and RULES[rid].ignored != ignored}
-    assert wrong == {}, "catalogue vs rules.md ignored mark"
+    wrong = _diff("ignored", {rid: row[2] for rid, row in _rows().items()},
+                  {rid: info.ignored for rid, info in RULES.items()})
+    assert wrong == [], "catalogue vs rules.md ignored mark"
     for rid, info in RULES.items():
         assert bool(info.consequence) == info.ignored, f"{rid}: an ignored rule needs its consequence, and only it"
 
@@ -82,16 +101,16 @@ def test_families_follow_the_rules_md_sections():
 
 def test_refs_and_descriptions_match():
     rows = _rows()
-    for rid, (_, _, _, cond, ref) in rows.items():
-        if rid not in RULES:
-            continue
-        assert RULES[rid].ref == ref, rid
-        assert RULES[rid].description == cond.replace("`", ""), rid
+    wrong = _diff("ref", {rid: row[4] for rid, row in rows.items()}, {rid: i.ref for rid, i in RULES.items()})
+    wrong += _diff("description", {rid: row[3].replace("`", "") for rid, row in rows.items()},
+                   {rid: info.description for rid, info in RULES.items()})
+    assert wrong == [], "catalogue vs rules.md\n" + "\n".join(wrong)
 
 
 TUNABLE_PHRASES = {
     "main ping interval": ("main_ping_interval",),
     "ad ping interval": ("ad_ping_interval",),
+    "maximum accepted ad ping interval": ("max_ad_ping_interval",),
     "ping tolerance": ("ping_tolerance",),
     "idle timeout": ("idle_timeout",),
     "playhead timeout": ("playhead_timeout",),
@@ -100,21 +119,56 @@ TUNABLE_PHRASES = {
     "long gap": ("long_gap",),
     "clock skew": ("clock_skew",),
 }
+# "1 s (recommended)", "24 h", "10 events": a number, a unit, an optional remark in parentheses.
+TUNABLE_VALUE_RE = re.compile(r"^([0-9]*\.?[0-9]+)\s*(ms|s|min|h|events)\s*(\([^()]*\))?$")
+UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+def _tunables_md() -> list[str]:
+    """The items of the rules.md "Tunables" paragraph: "main ping interval 10 s", ..."""
+    block = _rules_md().split("## Tunables", 1)[1].split("\n## ", 1)[0]
+    text = " ".join(block.splitlines()[1:]).strip().removesuffix(".")
+    return [p.strip() for p in text.split("·")]
+
+
+def _tunable_value(name: str, text: str) -> float:
+    m = TUNABLE_VALUE_RE.match(text.strip())
+    assert m, f"tunable {name}: rules.md value {text!r} not understood"
+    number, unit = float(m.group(1)), m.group(2)
+    assert (unit == "events") == (TUNABLES[name][1] == "events"), f"{name}: rules.md unit {unit}"
+    return number if unit == "events" else number * UNIT_SECONDS[unit]
 
 
 def test_tunable_defaults_match_rules_md():
-    text = _rules_md()
-    line = text.split("## Tunables", 1)[1].split("\n## ", 1)[0]
-    items = [p.strip() for p in " ".join(line.splitlines()[1:]).split("·")]
-    seen = set()
-    for item in items:
-        phrase = next(p for p in TUNABLE_PHRASES if item.startswith(p))
-        values = [v.strip() for v in item[len(phrase):].split("/")]
+    seen: dict[str, float] = {}
+    for item in _tunables_md():
+        phrases = [p for p in TUNABLE_PHRASES if item.startswith(p + " ")]
+        assert phrases, f"rules.md tunable {item!r} has no entry in TUNABLE_PHRASES"
+        phrase = max(phrases, key=len)
+        values = item[len(phrase):].split("/")
         for name, value in zip(TUNABLE_PHRASES[phrase], values, strict=True):
-            number = value.rstrip(".").replace(" events", "").replace(" ", "")
-            assert parse_tunable(name, number) == TUNABLES[name][0], (name, value)
-            seen.add(name)
-    assert seen == set(TUNABLES)
+            assert name not in seen, f"{name} listed twice in rules.md"
+            seen[name] = _tunable_value(name, value)
+    assert set(seen) == set(TUNABLES), "tunables of rules.md vs addon/core/config.py"
+    wrong = {name: (TUNABLES[name][0], value) for name, value in seen.items() if TUNABLES[name][0] != value}
+    assert wrong == {}, "config default vs rules.md"
+
+
+def test_tunable_reader_reads_remarks_and_units():
+    assert _tunable_value("ad_ping_interval", "1 s (recommended)") == 1.0
+    assert _tunable_value("max_session_age", "24 h") == 86400.0
+    assert _tunable_value("reorder_window_events", "10 events") == 10.0
+    for junk in ("1s(recommended)x", "about 1 s", "1", "10 s / 2"):
+        with pytest.raises(AssertionError):
+            _tunable_value("ad_ping_interval", junk)
+    with pytest.raises(AssertionError):
+        _tunable_value("reorder_window_events", "10 s")
+
+
+def test_config_parser_rejects_remarks():
+    """The remark belongs to the spec's prose: the option parser takes numbers and units only."""
+    with pytest.raises(ConfigError):
+        parse_tunable("ad_ping_interval", "1s(recommended)")
 
 
 def test_spec_tables_are_consistent():
