@@ -177,6 +177,22 @@ def clean_vod(c: Capture | None = None, params: dict[str, Any] | None = None) ->
     return c
 
 
+def frozen_then(event_type: str, frozen_ms: int) -> Capture:
+    """Adobe's SDK at the playhead timeout: play, a ping, pauseStart (event 3, where the playhead stops), a ping
+    every 10 s while paused, then ``event_type`` exactly ``frozen_ms`` after the pauseStart, 10 to 20 s after
+    the last ping."""
+    c = Capture()
+    c.start()
+    c.ev("play", dt=1000)
+    c.ev("ping", dt=10000)
+    c.ev("pauseStart", dt=1000)
+    pings = max(0, frozen_ms - 10000) // 10000
+    for _ in range(pings):
+        c.ev("ping", dt=10000)
+    c.ev(event_type, dt=frozen_ms - pings * 10000)
+    return c
+
+
 def rules(an: Analyzer) -> Counter[str]:
     return Counter(f.rule for f in an.all_findings())
 

@@ -223,14 +223,15 @@ class SessionState:
 
         # pings
         self.any_ping = False
-        self.main_ref: int | None = None  # ts the next main ping is measured from
-        self.main_ref_kind = ""  # play | ping | break
-        self.main_gap_reported = False
+        self.main_ref: int | None = None  # t of the previous main-content event: the ping timer's start
+        self.main_ref_kind = ""  # that event's type (or pings.IGNORED_AD), for messages
+        self.last_main_ping_t: int | None = None  # for pings that come too often
         self.short_pings_reported = False
         self.first_main_ping_seen = False
-        self.ad_ref: int | None = None
+        self.ad_ref: int | None = None  # t of the previous event of the open ad
         self.ad_start_t: int | None = None
         self.ad_pings = 0
+        self.ad_quiet_max = 0  # the open ad's longest stretch without any event (ms)
         self.ad_gap_reported = False
 
         # qoe

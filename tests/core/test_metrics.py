@@ -6,7 +6,7 @@ Times come from ts differences between consecutive events, attributed to the sta
 from __future__ import annotations
 
 from mcscope.core.metrics import PROGRESS_MARKERS
-from tests.builder import Capture, ad_params, clean_vod, start_params
+from tests.builder import Capture, ad_params, clean_vod, frozen_then, start_params
 
 BITRATE = "media.qoe.bitrate"
 
@@ -222,3 +222,17 @@ def test_metrics_survive_keep_events_false() -> None:
     full = clean_vod().analyze().sessions[0].metrics()
     lean = clean_vod().analyze(Config(keep_events=False)).sessions[0].metrics()
     assert lean == full
+
+
+def test_pause_until_exactly_the_playhead_timeout_counts_fully() -> None:
+    """Adobe's SDK sends sessionEnd exactly 30:00 after the playhead froze: accepted, so all 30 min are paused."""
+    m = metrics(frozen_then("sessionEnd", 1_800_000))
+    assert (m["pause_count"], m["pause_time"]) == (1, 1800.0)
+    assert m["content_time"] == 11.0
+
+
+def test_pause_past_the_playhead_timeout_stops_at_the_last_accepted_event() -> None:
+    """30:00.001: the collector closed the session, the sessionEnd is dropped and adds no pause time."""
+    m = metrics(frozen_then("sessionEnd", 1_800_001))
+    assert (m["pause_count"], m["pause_time"]) == (1, 1790.0)
+    assert m["content_time"] == 11.0

@@ -152,10 +152,7 @@ def _ad_start(s: SessionState, ev: Event) -> None:
     s.ad_event = ev
     s.break_ads += 1
     s.m["ads_started"] += 1
-    s.ad_start_t = ev.t
-    s.ad_ref = ev.t
-    s.ad_pings = 0
-    s.ad_gap_reported = False
+    pings.on_ad_start(s, ev)
     if s.timeline is not None:
         s.timeline.open("ad", "ad", "ad", ev.t, _ad_label(params), event=ev.index)
 

@@ -34,9 +34,10 @@ def before(s: SessionState, ev: Event) -> bool:
             _timeout(s, ev, "timeout-idle", RULES["session-timeout-idle"].consequence)
             return True
         frozen_ms = tunables["playhead_timeout"] * 1000
-        if s.playhead_change_ts is not None and ts - s.playhead_change_ts >= frozen_ms:
+        # More than, not at least: an event at exactly 30 min is accepted (Adobe's SDKs send sessionEnd then).
+        if s.playhead_change_ts is not None and ts - s.playhead_change_ts > frozen_ms:
             s.emit("session-timeout-playhead", f"playhead {s.playhead:g} unchanged for "
-                   f"{(ts - s.playhead_change_ts) / 1000:.0f} s: the collector closed the session", ev, ignored=True)
+                   f"{_seconds(ts - s.playhead_change_ts)} s: the collector closed the session", ev, ignored=True)
             _timeout(s, ev, "timeout-playhead", RULES["session-timeout-playhead"].consequence)
             return True
     if ts is not None and s.first_ts is not None and ts - s.first_ts > tunables["max_session_age"] * 1000:
@@ -45,6 +46,11 @@ def before(s: SessionState, ev: Event) -> bool:
     if s.completed and et not in ("ping", "sessionEnd"):
         s.emit("event-after-complete", f"{et or 'event'} after sessionComplete (playback is over)", ev)
     return False
+
+
+def _seconds(ms: int) -> str:
+    """1805000 -> "1805", 1800001 -> "1800.001": a boundary case shows why it is over the limit."""
+    return f"{ms / 1000:.3f}".rstrip("0").rstrip(".")
 
 
 def _timeout(s: SessionState, ev: Event, kind: str, reason: str | None) -> None:

@@ -1,10 +1,17 @@
-"""Pings (rules.md §6): main-content heartbeat every 10 s, ad heartbeat every 1 s."""
+"""Pings (rules.md §6): main-content heartbeat every 10 s, ad heartbeat every 1 s (up to 10 s accepted).
+
+Every Adobe client restarts its ping timer when it sends any other event (rules.md "Pings: the timer
+restarts at every event"), so every gap is measured from the previous event of any type, not from the
+previous ping. Only the too-frequent check compares a ping with the previous ping.
+"""
 
 from __future__ import annotations
 
+from mcscope.core.model import Severity
 from mcscope.core.state import Event, SessionState
 
 OFFLINE_PING_INTERVAL = 50.0  # R92: Adobe's SDK pings every 50 s in downloaded content
+IGNORED_AD = "the ignored ad"  # main_ref_kind while an ad Adobe ignores is open
 
 
 def handle(s: SessionState, ev: Event) -> None:
@@ -15,91 +22,130 @@ def handle(s: SessionState, ev: Event) -> None:
     if s.completed:
         return  # playback is over after sessionComplete: pings are allowed, no longer due
     if s.in_ad and s.in_break is not False:
-        if is_ping:
-            _ad_ping(s, ev)
+        _ad_event(s, ev, is_ping)
         return
     if et == "adBreakStart":
-        s.main_ref = None  # pings inside the break are ad pings
+        _end_main_stretch(s, ev)  # pings inside the break are ad pings
         return
     if et == "adBreakComplete":
         if s.content_started:
-            _set_ref(s, ev.t, "break")
+            _restart(s, ev.t, "adBreakComplete")
         return
     if s.in_break is not False:
         return  # unknown or ad-break context: nothing is known about main-content pings
     if s.ignored_ad is not None or ev.context == "ignored-ad":
-        # The player is in an ad Adobe ignores (reported once as ad-outside-break): its ad-cadence pings
-        # are not judged as content pings; measure again from the ad's end.
-        if s.main_ref is not None:
-            _set_ref(s, ev.t, "ad")
-        return
-    if et == "play" and s.main_ref is None and ev.context in ("main", "ignored-ad"):
-        _set_ref(s, ev.t, "play")
+        _ignored_ad_event(s, ev)
         return
     if s.main_ref is None:
-        if is_ping:
-            _set_ref(s, ev.t, "ping")
+        if et == "play" or is_ping:  # the timer starts with playback (or with a ping)
+            _restart(s, ev.t, et)
+            if is_ping:
+                _main_ping(s, ev)
         return
-    _main_interval(s, ev, is_ping)
+    _judge_main_gap(s, ev)
+    if is_ping:
+        _main_ping(s, ev)
+    _restart(s, ev.t, et or "event")
 
 
+# --- main content -------------------------------------------------------------------------------------------
 def _limits(s: SessionState) -> tuple[float, float]:
+    """(too frequent, too late) in ms: pings closer together than the first, events further apart than the
+    second."""
     interval = s.tun("main_ping_interval")
     tol = s.tun("ping_tolerance")
     high = max(interval, OFFLINE_PING_INTERVAL) if s.downloaded else interval
     return (interval - tol) * 1000, (high + tol) * 1000
 
 
-def _set_ref(s: SessionState, t: int, kind: str) -> None:
+def _restart(s: SessionState, t: int, kind: str) -> None:
     s.main_ref = t
     s.main_ref_kind = kind
-    s.main_gap_reported = False
 
 
-def _main_interval(s: SessionState, ev: Event, is_ping: bool) -> None:
-    assert s.main_ref is not None
-    low, high = _limits(s)
-    elapsed = ev.t - s.main_ref
-    kind = s.main_ref_kind
-    if elapsed > high and not s.main_gap_reported:
-        s.main_gap_reported = True
-        _gap(s, s.main_ref, ev.t)
-        if kind == "play" and not s.first_main_ping_seen:
-            s.emit("ping-first-late", f"first main-content ping {elapsed / 1000:.1f} s after playback start "
-                   f"(expected within {high / 1000:g} s)", ev)
-        else:
-            since = {"ping": "the previous ping", "break": "the ad break ended", "play": "playback start",
-                     "ad": "the ignored ad ended"}[kind]
-            s.emit("ping-interval", f"{elapsed / 1000:.1f} s since {since} without a ping (expected every "
-                   f"{s.tun('main_ping_interval'):g} s)", ev)
-    if not is_ping:
+def _end_main_stretch(s: SessionState, ev: Event) -> None:
+    """An ad break starts: the main content before it is judged up to here, its timer stops."""
+    if s.main_ref is not None and s.main_ref_kind != IGNORED_AD:
+        _judge_main_gap(s, ev)
+    s.main_ref = None
+    s.last_main_ping_t = None
+
+
+def _ignored_ad_event(s: SessionState, ev: Event) -> None:
+    """The player is in an ad Adobe ignores (reported once as ad-outside-break): its ad-cadence pings are not
+    judged as content pings; the content before it is, and the timer runs again from the ad's last event."""
+    if s.main_ref is None:
         return
-    if kind == "ping" and elapsed < low:
-        if not s.short_pings_reported:  # once per run of too-frequent pings, not on every ping
-            s.short_pings_reported = True
-            s.emit("ping-interval", f"ping {elapsed / 1000:.1f} s after the previous one (expected every "
-                   f"{s.tun('main_ping_interval'):g} s)", ev)
-    elif kind == "ping":
-        s.short_pings_reported = False
+    if s.main_ref_kind != IGNORED_AD:
+        _judge_main_gap(s, ev)
+    _restart(s, ev.t, IGNORED_AD)
+    s.last_main_ping_t = None
+
+
+def _since(kind: str) -> str:
+    if kind == IGNORED_AD:
+        return IGNORED_AD + " ended"
+    return f"the previous event ({kind})"
+
+
+def _judge_main_gap(s: SessionState, ev: Event) -> None:
+    assert s.main_ref is not None
+    _, high = _limits(s)
+    elapsed = ev.t - s.main_ref
+    if elapsed <= high:
+        return
+    _gap(s, s.main_ref, ev.t)
+    interval = s.tun("main_ping_interval")
+    since = _since(s.main_ref_kind)
+    if not s.first_main_ping_seen and "ping-first-late" not in s.fired:
+        s.emit_once("ping-first-late", f"{elapsed / 1000:.1f} s without any event since {since}, and no "
+                    f"main-content ping yet since playback start (a ping is due {interval:g} s after the "
+                    "previous event)", ev)
+    else:
+        s.emit("ping-interval", f"{elapsed / 1000:.1f} s without any event since {since} (a ping is due "
+               f"{interval:g} s after the previous event)", ev)
+
+
+def _main_ping(s: SessionState, ev: Event) -> None:
+    low, _ = _limits(s)
+    prev = s.last_main_ping_t
+    if prev is not None and ev.t - prev < low and not s.short_pings_reported:
+        s.short_pings_reported = True  # once per session
+        s.emit("ping-interval", f"ping {(ev.t - prev) / 1000:.1f} s after the previous one (expected every "
+               f"{s.tun('main_ping_interval'):g} s; reported once per session)", ev, severity=Severity.INFO)
+    s.last_main_ping_t = ev.t
     s.first_main_ping_seen = True
-    _set_ref(s, ev.t, "ping")
 
 
-def _ad_ping(s: SessionState, ev: Event) -> None:
-    s.ad_pings += 1
+# --- ads ------------------------------------------------------------------------------------------------------
+def on_ad_start(s: SessionState, ev: Event) -> None:
+    s.ad_start_t = ev.t
+    s.ad_ref = ev.t
+    s.ad_pings = 0
+    s.ad_quiet_max = 0
+    s.ad_gap_reported = False
+
+
+def _ad_event(s: SessionState, ev: Event, is_ping: bool) -> None:
+    if is_ping:
+        s.ad_pings += 1
     if s.ad_ref is not None:
         _ad_gap(s, ev, ev.t - s.ad_ref)
     s.ad_ref = ev.t
 
 
 def _ad_gap(s: SessionState, ev: Event, elapsed: int) -> None:
+    """A gap inside the open ad, ending at ``ev``. An ad without any ping is ad-no-pings' business."""
+    s.ad_quiet_max = max(s.ad_quiet_max, elapsed)
+    if s.ad_pings == 0 or s.ad_ref is None:
+        return
     limit = (s.tun("ad_ping_interval") + s.tun("ping_tolerance")) * 1000
-    if elapsed > limit and s.ad_ref is not None:
+    if elapsed > limit:
         _gap(s, s.ad_ref, s.ad_ref + elapsed)
         if not s.ad_gap_reported:
             s.ad_gap_reported = True
-            s.emit("ad-ping-interval", f"{elapsed / 1000:.1f} s between pings during an ad (recommended every "
-                   f"{s.tun('ad_ping_interval'):g} s; up to 10 s is accepted)", ev)
+            s.emit("ad-ping-interval", f"{elapsed / 1000:.1f} s without a ping during an ad (recommended every "
+                   f"{s.tun('ad_ping_interval'):g} s; up to {s.tun('max_ad_ping_interval'):g} s is accepted)", ev)
 
 
 def on_ad_end(s: SessionState, ev: Event | None) -> None:
@@ -107,19 +153,30 @@ def on_ad_end(s: SessionState, ev: Event | None) -> None:
     if s.ad_start_t is None:
         return
     end_t = ev.t if ev is not None else s.last_t or s.ad_start_t
-    duration = end_t - s.ad_start_t
-    limit = (s.tun("ad_ping_interval") + s.tun("ping_tolerance")) * 1000
     target = ev if ev is not None else s.ad_event
-    if s.ad_pings == 0:
-        if duration > limit and target is not None:
-            _gap(s, s.ad_start_t, end_t)
-            s.emit("ad-no-pings", f"ad lasted {duration / 1000:.1f} s without a ping", target)
-    elif s.ad_ref is not None and target is not None:
-        _ad_gap(s, target, end_t - s.ad_ref)
+    if target is not None:
+        _ad_gap(s, target, end_t - (s.ad_ref if s.ad_ref is not None else s.ad_start_t))
+        if s.ad_pings == 0:
+            _ad_without_pings(s, target, end_t)
     s.ad_start_t = None
     s.ad_ref = None
 
 
+def _ad_without_pings(s: SessionState, target: Event, end_t: int) -> None:
+    """R72 with R52's 1-10 s: an ad may go without a ping as long as no stretch of it without any event
+    exceeds the longest accepted ad ping interval + tolerance."""
+    assert s.ad_start_t is not None
+    limit = (s.tun("max_ad_ping_interval") + s.tun("ping_tolerance")) * 1000
+    if s.ad_quiet_max <= limit:
+        return
+    duration = end_t - s.ad_start_t
+    _gap(s, s.ad_start_t, end_t)
+    quiet = "" if s.ad_quiet_max >= duration else f", {s.ad_quiet_max / 1000:.1f} s of it without any event"
+    s.emit("ad-no-pings", f"ad lasted {duration / 1000:.1f} s without a ping{quiet} (accepted up to "
+           f"{s.tun('max_ad_ping_interval'):g} s + {s.tun('ping_tolerance'):g} s)", target)
+
+
+# --- session ------------------------------------------------------------------------------------------------
 def on_close(s: SessionState, ev: Event | None) -> None:
     if s.in_ad and s.ad_start_t is not None:
         on_ad_end(s, ev)

@@ -16,7 +16,8 @@ def check(s: SessionState, ev: Event) -> None:
     prev = s.last_ts
     if prev is not None:
         if ts == prev:
-            s.emit("ts-duplicate", f"same ts {ts} as the previous event: the collector cannot order them", ev)
+            s.emit("ts-duplicate", f"same ts {ts} as the previous event: arrival order decides their order "
+                   "(Adobe's SDKs do this for the events of one player action)", ev)
         elif ts < prev:
             s.emit("ts-backwards", f"ts {ts} is {prev - ts} ms before the previous event's", ev)
         else:

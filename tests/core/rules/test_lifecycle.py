@@ -6,8 +6,17 @@ import pytest
 
 from mcscope.core.model import Severity
 from mcscope.core.rules.catalogue import RULES
-from tests.builder import Capture, clean_vod, rules, start_params
-from tests.core.rules.casetable import SID_B, Table, assert_fires, assert_quiet, covers, findings, started
+from tests.builder import T0, Capture, clean_vod, frozen_then, rules, serious, start_params
+from tests.core.rules.casetable import (
+    LAST,
+    SID_B,
+    Table,
+    assert_fires,
+    assert_quiet,
+    covers,
+    findings,
+    started,
+)
 
 T = Table("lifecycle")
 MIN = 60_000
@@ -135,7 +144,38 @@ def playhead_frozen_for_1785_s_then_moving():
     return _paused_for(1785)
 
 
+@T.fires("session-timeout-playhead", "sessionEnd 30:00.001 after the playhead froze", event=LAST)
+def session_end_a_millisecond_after_30_min():
+    return frozen_then("sessionEnd", 30 * MIN + 1)
+
+
+@T.quiet("session-timeout-playhead", "sessionEnd exactly 30:00 after the playhead froze")
+def session_end_at_exactly_30_min():
+    return frozen_then("sessionEnd", 30 * MIN)  # Adobe's SDKs send it at this instant (R42's remedy)
+
+
 # --- session-too-old -----------------------------------------------------------------------------------
+def _aged(ms: int) -> Capture:
+    """sessionStart, then an event every 8 min (inside the idle timeout), the last one ``ms`` after the start."""
+    c = Capture()
+    c.start()
+    c.ev("play", dt=ms % (8 * MIN) or 8 * MIN)
+    while c.ts - T0 < ms:
+        c.ev("ping", dt=8 * MIN)
+    assert c.ts - T0 == ms
+    return c
+
+
+@T.fires("session-too-old", "24 h and 1 ms", event=LAST)
+def aged_24_h_and_1_ms():
+    return _aged(24 * 60 * MIN + 1)
+
+
+@T.quiet("session-too-old", "exactly 24 h")
+def aged_exactly_24_h():
+    return _aged(24 * 60 * MIN)
+
+
 def _playing_for(hours: float) -> Capture:
     c = started()  # sessionStart at T0, play at T0 + 1 s
     c.ping_for(hours * 3600, every=500_000)  # 8 min 20 s between events keeps the session alive
@@ -322,3 +362,30 @@ def test_clean_session_has_no_lifecycle_findings():
     for rule, info in RULES.items():
         if info.family == "lifecycle":
             assert_quiet(an, rule)
+
+
+def test_session_end_at_exactly_30_min_closes_the_session_normally():
+    an = frozen_then("sessionEnd", 30 * MIN).analyze()
+    s = an.sessions[0]
+    assert s.status == "ended" and not any(e.ignored for e in s.events)
+    assert serious(an) == []
+
+
+def test_session_end_after_30_min_is_dropped():
+    an = frozen_then("sessionEnd", 30 * MIN + 1).analyze()
+    f = assert_fires(an, "session-timeout-playhead", count=1)
+    assert "1800.001 s" in f.message
+    s = an.sessions[0]
+    assert s.status == "timed-out" and s.events[-1].ignored and not s.events[-2].ignored
+
+
+def test_idle_boundary_sessions_stay_open():
+    """Exactly 10 min of silence is accepted (more than, never at least), and a ping then keeps it alive."""
+    c = started()
+    c.ev("pauseStart")
+    c.ev("ping", dt=10 * MIN)
+    c.ev("ping", dt=10 * MIN)
+    c.ev("sessionEnd", dt=10 * MIN)
+    an = c.analyze()
+    assert_quiet(an, "session-timeout-idle")
+    assert an.sessions[0].status == "ended"

@@ -60,6 +60,27 @@ def _moved_while_buffering() -> Capture:
     return c
 
 
+@T.fires("playhead-moved-while-paused", "a non-ping event during the pause", event=5)
+def _bitrate_change_moved_while_paused() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ev("pauseStart", dt=1000)
+    c.ev("ping", dt=5000)
+    c.ev("bitrateChange", dt=2000, playhead=c.playhead + 7, qoe={"media.qoe.bitrate": 2_000_000})
+    c.ev("play", dt=1000)
+    return c
+
+
+@T.fires("playhead-moved-while-paused", "a ping before the seek's play", event=4)
+def _ping_moved_before_seek_play() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ev("pauseStart", dt=2000)
+    c.ev("ping", dt=10000, playhead=c.playhead + 30)  # event 4: the pause is not over, yet the playhead moved
+    c.ev("play", dt=1000, playhead=c.playhead + 30)  # the seek's play itself is fine
+    return c
+
+
 @T.fires("stall", event=LAST)
 def _frozen_playhead() -> Capture:
     c = playing()
@@ -147,6 +168,32 @@ def _seek_while_paused() -> Capture:
     c.ev("ping", dt=10000, playhead=c.playhead + 0.5)
     c.ev("play", dt=500, playhead=200)  # the seek lands: a new playhead on play is fine (R58)
     c.ev("ping", dt=9500)
+    return c
+
+
+@T.quiet("playhead-moved-while-paused", "Adobe SDK seek: pauseStart, pings, play at the target")
+def _sdk_seek_forward() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ev("pauseStart", dt=2000)  # seekStart
+    c.ev("ping", dt=10000)
+    c.ev("play", dt=3000, playhead=c.playhead + 120)  # seekComplete: 120 s further
+    c.ev("ping", dt=10000)
+    c.ev("pauseStart", dt=5000)
+    c.ev("play", dt=1000, playhead=5)  # a seek backwards
+    c.ev("ping", dt=10000)
+    c.ev("sessionComplete", dt=1000)
+    return c
+
+
+@T.quiet("playhead-moved-while-paused", "seek through buffering: bufferStart at the target")
+def _seek_with_buffering() -> Capture:
+    c = playing()
+    c.ping_for(10)
+    c.ev("pauseStart", dt=2000)
+    c.ev("bufferStart", dt=300, playhead=c.playhead + 60)  # a new pause point: the seek's target
+    c.ev("ping", dt=5000)
+    c.ev("play", dt=1000)
     return c
 
 
@@ -295,3 +342,9 @@ def test_play_ends_a_stall() -> None:
     assert m["stalls"] == 1
     assert m["stall_time"] == 1.0  # from the third frozen ping to the play
     assert m["content_time"] == 45.0  # 30 s before the stall was known + 15 s after the play
+
+
+def test_only_events_during_the_pause_are_judged() -> None:
+    """The play ending the pause may carry any playhead; one finding per pause, at the event during it."""
+    an = _ping_moved_before_seek_play().analyze()
+    assert [f.event for f in findings(an, "playhead-moved-while-paused")] == [4]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcscope.core.config import Config
 from mcscope.core.model import Severity
 from mcscope.core.rules.catalogue import RULES
-from tests.builder import Capture, clean_vod, rules
+from tests.builder import Capture, clean_vod, rules, serious
 from tests.core.rules.casetable import Table, assert_fires, assert_quiet, covers, findings, started
 
 T = Table("timestamps")
@@ -23,6 +23,16 @@ def _playing() -> Capture:
 def same_ts_twice():
     c = _playing()
     c.ev("bitrateChange", dt=0, qoe={"media.qoe.bitrate": 2_000_000})
+    return c
+
+
+@T.fires("ts-duplicate", "Adobe SDK: adBreakComplete + play at one ts", event=6)
+def sdk_one_ts_per_player_action():
+    c = Capture()
+    c.start()
+    c.ad_break(ads=1, ad_seconds=2)  # events 1-5, the last one adBreakComplete
+    c.ev("play", dt=0)  # event 6: the SDK stamps it with the adBreakComplete's ts
+    c.ping_for(10)
     return c
 
 
@@ -218,3 +228,11 @@ def test_clean_session_has_no_timestamp_findings():
     an = clean_vod().analyze()
     assert not [r for r in rules(an) if RULES[r].family == "timestamps"]
     assert findings(an, "long-gap") == []
+
+
+def test_ts_duplicate_is_info_and_no_order_problem() -> None:
+    """Adobe's SDKs stamp every event of one player action with one ts: info, nothing at warning level."""
+    an = sdk_one_ts_per_player_action().analyze()
+    f = assert_fires(an, "ts-duplicate", count=1)
+    assert f.severity == Severity.INFO
+    assert serious(an) == []
