@@ -18,7 +18,9 @@ def loads(text: str) -> Any:
     """``json.loads(text)`` for a str."""
     try:
         value, end = _scan_once(text, 0)
-    except Exception:  # StopIteration (leading whitespace, BOM, empty), JSONDecodeError, RecursionError
+    # What the scanner raises for a str: StopIteration (leading whitespace, BOM, empty), JSONDecodeError (a
+    # ValueError, as are int-digit limits) and RecursionError; json.loads then raises its own error, or parses.
+    except (StopIteration, ValueError, RecursionError):
         return json.loads(text)
     if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
         return json.loads(text)  # raises "Extra data"

@@ -16,6 +16,7 @@ from mcscope.core.model import Exchange, Finding, Severity
 from mcscope.core.rules import (
     ads,
     chapters,
+    downloaded,
     envelope,
     lifecycle,
     pings,
@@ -403,9 +404,32 @@ class Analyzer:
             s.close_reason = RULES["event-after-gone"].consequence
 
     def _downloaded(self, parsed: xch.ParsedExchange, deltas: list[Delta]) -> None:
-        from mcscope.core.rules import downloaded
-
-        downloaded.process_batch(self, parsed, deltas)
+        """A downloaded batch (or the legacy array on /sessions): one session of its own, every element an event."""
+        ex = parsed.exchange
+        legacy = parsed.endpoint == xch.SESSIONS
+        payload = parsed.payload
+        if parsed.skip_events and not isinstance(payload, list | dict):
+            for raw in parsed.findings:
+                self._transport(raw.rule, raw.message, ex, deltas, raw.severity)
+            return
+        s = self._new_session(f"downloaded:{ex.flow_id}", None, deltas, downloaded=True)
+        items = payload if isinstance(payload, list) else [payload]
+        events = [Event(i, None, ex.flow_id, item, ex.timestamp_start, ex.response_status, downloaded=True)
+                  for i, item in enumerate(items)]
+        if not events:
+            events = [Event(0, None, ex.flow_id, None, ex.timestamp_start, ex.response_status, downloaded=True)]
+        first = events[0]
+        self._attach(s, first, parsed)
+        if legacy:
+            downloaded.check_legacy(s, first)
+        discarded = not legacy and downloaded.check_format(s, first, payload)
+        accepted = self._status(s, first, parsed) and not discarded
+        for ev in events:
+            if not accepted:
+                s.drop(ev, first.ignored_reason or downloaded.DISCARDED)
+            s.process(ev, live=False, accepted=accepted and ev.body is not None)
+            deltas.append(Delta("event", s, ev))
+        downloaded.check_closed(s, events)
 
     # --- end of capture --------------------------------------------------------------------------------
     def finish(self) -> list[Delta]:

@@ -1,15 +1,17 @@
-"""Downloaded content (rules.md §12): batches on /api/v1/downloaded and the legacy array on /sessions."""
+"""Downloaded content (rules.md §12): batches on /api/v1/downloaded and the legacy array on /sessions.
+
+The analyzer splits a batch into events and feeds them to their session (``Analyzer._downloaded``);
+this module only judges the batch as a whole.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mcscope.core import exchange as xch
 from mcscope.core.rules.catalogue import RULES
-from mcscope.core.state import Event
+from mcscope.core.state import Event, SessionState
 
-if TYPE_CHECKING:
-    from mcscope.core.session import Analyzer, Delta
+DISCARDED = RULES["downloaded-format"].consequence or "dropped"
 
 
 def batch_problems(payload: Any) -> list[str]:
@@ -37,45 +39,28 @@ def batch_problems(payload: Any) -> list[str]:
     return problems
 
 
-def process_batch(an: Analyzer, parsed: xch.ParsedExchange, deltas: list[Delta]) -> None:
-    from mcscope.core.session import Delta
+def check_legacy(s: SessionState, first: Event) -> None:
+    """R89: an array posted to /api/v1/sessions."""
+    params = first.params if first.event_type == "sessionStart" else {}
+    if params.get("media.downloaded") is True:
+        s.emit("downloaded-legacy", "array posted to /api/v1/sessions: deprecated, post downloaded batches to "
+               "/api/v1/downloaded", first)
+    else:
+        s.emit("downloaded-legacy", "array posted to /api/v1/sessions without media.downloaded: true on the "
+               "sessionStart: the collector answers 400 (use /api/v1/downloaded)", first)
 
-    ex = parsed.exchange
-    legacy = parsed.endpoint == xch.SESSIONS
-    payload = parsed.payload
-    if parsed.skip_events and not isinstance(payload, list | dict):
-        for raw in parsed.findings:
-            an._transport(raw.rule, raw.message, ex, deltas, raw.severity)
-        return
-    s = an._new_session(f"downloaded:{ex.flow_id}", None, deltas, downloaded=True)
-    items = payload if isinstance(payload, list) else [payload]
-    events = [Event(i, None, ex.flow_id, item, ex.timestamp_start, ex.response_status, downloaded=True)
-              for i, item in enumerate(items)]
-    if not events:
-        events = [Event(0, None, ex.flow_id, None, ex.timestamp_start, ex.response_status, downloaded=True)]
-    first = events[0]
-    an._attach(s, first, parsed)
-    if legacy:
-        params = first.params if first.event_type == "sessionStart" else {}
-        if params.get("media.downloaded") is True:
-            s.emit("downloaded-legacy", "array posted to /api/v1/sessions: deprecated, post downloaded batches to "
-                   "/api/v1/downloaded", first)
-        else:
-            s.emit("downloaded-legacy", "array posted to /api/v1/sessions without media.downloaded: true on the "
-                   "sessionStart: the collector answers 400 (use /api/v1/downloaded)", first)
+
+def check_format(s: SessionState, first: Event, payload: Any) -> bool:
+    """R88 on /api/v1/downloaded. True when the collector discards the whole batch."""
     problems = batch_problems(payload)
-    discarded = False
-    if problems and not legacy:
-        s.emit("downloaded-format", "; ".join(problems) + ": the whole batch is discarded", first, ignored=True)
-        discarded = True
-    accepted = an._status(s, first, parsed) and not discarded
-    reason = RULES["downloaded-format"].consequence or "dropped"
-    for ev in events:
-        if not accepted:
-            s.drop(ev, first.ignored_reason or reason)
-        s.process(ev, live=False, accepted=accepted and ev.body is not None)
-        deltas.append(Delta("event", s, ev))
-    closed = any(ev.event_type in ("sessionComplete", "sessionEnd") for ev in events)
-    if not closed:
+    if not problems:
+        return False
+    s.emit("downloaded-format", "; ".join(problems) + ": the whole batch is discarded", first, ignored=True)
+    return True
+
+
+def check_closed(s: SessionState, events: list[Event]) -> None:
+    """R91: a batch without sessionComplete/sessionEnd."""
+    if not any(ev.event_type in ("sessionComplete", "sessionEnd") for ev in events):
         s.emit("downloaded-not-closed", "batch without sessionComplete or sessionEnd (Adobe's SDK appends a "
                "sessionEnd)", events[-1])
