@@ -1,13 +1,13 @@
 """Timeline repaint time and model insert cost at 100,000 events in one session (offscreen).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py                 # 100,000 events
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py --events 1000000 --synthetic
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py --events 1000000 --scripted
 
-Two sources of a 100k-event session:
-  * ``real``: a generated journal (benchmarks/bench_check.py's clean VOD generator, one session) read with
-    ``mcscope.io.capture.read_exchanges`` and fed through the real ``Analyzer`` -> ``Session.segments()``;
-  * ``synthetic``: hand-made segments (tests/gui/fake_session.big_session: pings, playback spans,
-    findings, ads with ignored ones), no core involved.
+Two sources of a 100k-event session, both judged by the real ``Analyzer`` -> ``Session.segments()``:
+  * ``journal``: a generated journal (benchmarks/bench_check.py's clean VOD generator, one session) read
+    with ``mcscope.io.capture.read_exchanges``;
+  * ``scripted``: the GUI tests' scripted player (tests/gui/sessions.big_session: 1 s pings with bitrate
+    changes, built in memory with tests/builder.py).
 For each: column build time (once per data change), then paint time of the widget (``paintEvent`` body,
 median of N repaints) with the whole session in view and zoomed to 1 % of it, plus ``grab()`` wall time.
 Goal from the issue: <= 30 ms per repaint. Not a test: nothing here asserts a speed.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # tests.gui.sessions, the scripted source
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -48,8 +50,8 @@ def real_session(events: int) -> Any:
     return max(an.sessions, key=lambda s: len(s.events))
 
 
-def synthetic_session(events: int) -> Any:
-    from tests.gui.fake_session import big_session
+def scripted_session(events: int) -> Any:
+    from tests.gui.sessions import big_session
 
     return big_session(events)
 
@@ -122,20 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--synthetic", action="store_true", help="only the synthetic session (no core)")
+    ap.add_argument("--scripted", action="store_true", help="only the scripted session (no journal file)")
     args = ap.parse_args(argv)
     app = QApplication.instance() or QApplication([])
     _ = app
-    sources = [("synthetic", synthetic_session)]
-    if not args.synthetic:
-        sources.insert(0, ("real", real_session))
+    sources = [("scripted", scripted_session)]
+    if not args.scripted:
+        sources.insert(0, ("journal", real_session))
     for name, make in sources:
         print(f"{name} session:")
-        try:
-            session = make(args.events)
-        except Exception as exc:  # the core may be missing in a partial checkout
-            print(f"  skipped: {exc!r}")
-            continue
+        session = make(args.events)
         bench_timeline(session, args.repeats)
         bench_models(session)
     return 0

@@ -33,9 +33,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QObject,
@@ -47,7 +48,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from mcscope.gui import style
-from mcscope.gui.timeline.data import attr, format_duration, session_title
+from mcscope.gui.timeline.data import format_duration, session_title
+
+if TYPE_CHECKING:
+    from mcscope.core.model import Finding, Severity
+    from mcscope.core.session import Session
+    from mcscope.core.state import Event
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -61,16 +67,12 @@ FLUSH_MS = 50
 SEV_INT = {"info": 1, "warning": 2, "error": 3}
 
 
-def _sev_int(value: Any) -> int:
-    return SEV_INT.get(style.severity_label(value) or "", 0)
+def _worst(findings: Iterable[Finding]) -> int:
+    return max((int(f.severity) for f in findings), default=0)
 
 
-def _worst(findings: Iterable[Any]) -> int:
-    return max((_sev_int(attr(f, "severity")) for f in findings or ()), default=0)
-
-
-def _wall(ms: Any, with_date: bool = False) -> str:
-    if not isinstance(ms, int | float) or isinstance(ms, bool):
+def _wall(ms: int | None, with_date: bool = False) -> str:
+    if ms is None:
         return ""
     try:
         dt = _dt.datetime.fromtimestamp(ms / 1000.0)
@@ -80,20 +82,22 @@ def _wall(ms: Any, with_date: bool = False) -> str:
     return text if with_date else text + f".{dt.microsecond // 1000:03d}"
 
 
-class _Batched(QAbstractTableModel):
-    """Base: a ``pending`` list flushed by a single-shot timer with one insert per flush."""
+class _Batched[Row](QAbstractTableModel):
+    """Base: a ``pending`` list flushed by a single-shot timer with one insert per flush.
+
+    ``Row`` is what a row holds: a Session, an Event or a Finding."""
 
     HEADERS: tuple[str, ...] = ()
 
     def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
         super().__init__(parent)
-        self.pending: list[Any] = []
+        self.pending: list[Row] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(flush_ms)
         self._timer.timeout.connect(self.flush)
 
-    def _queue(self, items: Iterable[Any]) -> None:
+    def _queue(self, items: Iterable[Row]) -> None:
         self.pending.extend(items)
         if self.pending and not self._timer.isActive():
             self._timer.start()
@@ -125,16 +129,16 @@ class _Counts:
         self.n_events = self.n_findings = 0
         self.error = self.warning = self.info = self.ignored = 0
 
-    def update(self, session: Any) -> _Counts:
-        events = attr(session, "events") or []
-        findings = attr(session, "findings") or []
+    def update(self, session: Session) -> _Counts:
+        events = session.events
+        findings = session.findings
         if len(events) < self.n_events or len(findings) < self.n_findings:
             self.n_events = self.n_findings = 0
             self.error = self.warning = self.info = self.ignored = 0
         for e in events[self.n_events:]:
-            self.ignored += bool(attr(e, "ignored"))
+            self.ignored += e.ignored
         for f in findings[self.n_findings:]:
-            label = style.severity_label(attr(f, "severity"))
+            label = f.severity.label
             if label == "error":
                 self.error += 1
             elif label == "warning":
@@ -149,7 +153,7 @@ class _Counts:
         return 3 if self.error else 2 if self.warning else 1 if self.info else 0
 
 
-class SessionListModel(_Batched):
+class SessionListModel(_Batched["Session"]):
     """One row per session, newest first; live-updating status, counts and badges."""
 
     (COL_STATUS, COL_MEDIA, COL_PLAYER, COL_START, COL_DURATION, COL_EVENTS, COL_ERRORS, COL_WARNINGS,
@@ -158,13 +162,13 @@ class SessionListModel(_Batched):
 
     def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
         super().__init__(parent, flush_ms)
-        self._items: list[Any] = []  # oldest first; row r shows _items[-1 - r]
+        self._items: list[Session] = []  # oldest first; row r shows _items[-1 - r]
         self._pos: dict[str, int] = {}
         self._counts: dict[int, _Counts] = {}
         self._changed: set[str] = set()
 
     # -- feeding
-    def add_sessions(self, sessions: Iterable[Any]) -> None:
+    def add_sessions(self, sessions: Iterable[Session]) -> None:
         """Queue new sessions (already known or queued ones are ignored); inserted at the top on flush."""
         queued = {self._key(s) for s in self.pending}
         fresh = []
@@ -175,7 +179,7 @@ class SessionListModel(_Batched):
                 fresh.append(s)
         self._queue(fresh)
 
-    def update_sessions(self, sessions: Iterable[Any]) -> None:
+    def update_sessions(self, sessions: Iterable[Session]) -> None:
         """Mark sessions changed (status, counts); one ``dataChanged`` on the next flush."""
         for s in sessions:
             k = self._key(s)
@@ -184,18 +188,18 @@ class SessionListModel(_Batched):
         if self._changed and not self._timer.isActive():
             self._timer.start()
 
-    def sync(self, sessions: Iterable[Any]) -> None:
+    def sync(self, sessions: Iterable[Session]) -> None:
         """Add unknown sessions and mark known ones changed (pass ``analyzer.sessions``)."""
         sessions = list(sessions)
         self.add_sessions(sessions)
         self.update_sessions(sessions)
 
-    def refresh(self, sessions: Iterable[Any]) -> int:
+    def refresh(self, sessions: Iterable[Session]) -> int:
         """``sync`` + immediate ``flush`` (for callers that already batch, e.g. the window's 100 ms tick)."""
         self.sync(sessions)
         return self.flush()
 
-    def set_sessions(self, sessions: Iterable[Any]) -> None:
+    def set_sessions(self, sessions: Iterable[Session]) -> None:
         """Replace everything (model reset)."""
         self.beginResetModel()
         self.pending.clear()
@@ -232,10 +236,10 @@ class SessionListModel(_Batched):
 
     # -- lookup
     @staticmethod
-    def _key(s: Any) -> str:
-        return str(attr(s, "key") or attr(s, "sid") or id(s))
+    def _key(s: Session) -> str:
+        return s.key
 
-    def session_at(self, row: int) -> Any:
+    def session_at(self, row: int) -> Session | None:
         n = len(self._items)
         return self._items[n - 1 - row] if 0 <= row < n else None
 
@@ -243,11 +247,11 @@ class SessionListModel(_Batched):
         pos = self._pos.get(key)
         return -1 if pos is None else len(self._items) - 1 - pos
 
-    def sessions(self) -> list[Any]:
+    def sessions(self) -> list[Session]:
         """Shown sessions, newest first."""
         return self._items[::-1]
 
-    def counts(self, session: Any) -> _Counts:
+    def counts(self, session: Session) -> _Counts:
         c = self._counts.get(id(session))
         if c is None:
             c = self._counts[id(session)] = _Counts()
@@ -266,7 +270,7 @@ class SessionListModel(_Batched):
         col = index.column()
         if role == OBJECT_ROLE:
             return s
-        status = str(attr(s, "status") or "open")
+        status = s.status
         if role == DISPLAY:
             value = self._display(s, col, status, sort=False)
             return None if value is None else str(value)
@@ -307,10 +311,9 @@ class SessionListModel(_Batched):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def _display(self, s: Any, col: int, status: str, sort: bool) -> Any:
-        media = attr(s, "media") or {}
-        media = media if isinstance(media, dict) else {}
-        first, last = attr(s, "first_ts"), attr(s, "last_ts")
+    def _display(self, s: Session, col: int, status: str, sort: bool) -> Any:
+        media = s.media
+        first, last = s.first_ts, s.last_ts
         if col == self.COL_STATUS:
             return style.STATUS_TEXT.get(status, status)
         if col == self.COL_MEDIA:
@@ -322,12 +325,12 @@ class SessionListModel(_Batched):
         if col == self.COL_START:
             return (first or 0) if sort else _wall(first, with_date=True)
         if col == self.COL_DURATION:
-            dur = (last - first) if isinstance(first, int | float) and isinstance(last, int | float) else None
+            dur = (last - first) if first is not None and last is not None else None
             if sort:
                 return dur or 0
             return format_duration(dur) if dur is not None else ""
         if col == self.COL_EVENTS:
-            return len(attr(s, "events") or [])
+            return len(s.events)
         c = self.counts(s)
         if col == self.COL_ERRORS:
             return c.error
@@ -337,7 +340,7 @@ class SessionListModel(_Batched):
             return c.ignored
         return None
 
-    def _tooltip(self, s: Any, c: _Counts, status: str) -> str:
+    def _tooltip(self, s: Session, c: _Counts, status: str) -> str:
         lines = [session_title(s), f"session {self._key(s)} — {style.STATUS_TEXT.get(status, status)}",
                  f"{c.error} errors, {c.warning} warnings, {c.info} infos"]
         if c.ignored:
@@ -377,12 +380,11 @@ class SessionFilterProxy(QSortFilterProxyModel):
             return True
         if self._problems_only:
             c = model.counts(s)
-            if not (c.error or c.warning or c.ignored or attr(s, "status") in self.PROBLEM_STATUSES):
+            if not (c.error or c.warning or c.ignored or s.status in self.PROBLEM_STATUSES):
                 return False
         if self._text:
-            media = attr(s, "media") or {}
-            hay = " ".join(str(v) for v in (media.values() if isinstance(media, dict) else ()))
-            hay = f"{hay} {attr(s, 'key')} {attr(s, 'sid')} {attr(s, 'client')}".lower()
+            hay = " ".join(str(v) for v in s.media.values())
+            hay = f"{hay} {s.key} {s.sid} {s.client}".lower()
             if self._text not in hay:
                 return False
         return True
@@ -401,14 +403,13 @@ KEY_PARAMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def key_params(event: Any, limit: int = 120) -> str:
+def key_params(event: Event, limit: int = 120) -> str:
     """Short ``key=value`` summary of the parameters that matter for this event type."""
-    body = attr(event, "body")
-    if not isinstance(body, dict):
+    if event.body is None:
         return ""
-    params = body.get("params") if isinstance(body.get("params"), dict) else {}
-    qoe = body.get("qoeData") if isinstance(body.get("qoeData"), dict) else {}
-    etype = attr(event, "event_type") or ""
+    params = event.params
+    qoe = event.qoe
+    etype = event.event_type or ""
     parts: list[str] = []
     wanted = KEY_PARAMS.get(etype)
     if wanted:
@@ -426,7 +427,7 @@ def key_params(event: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class EventTableModel(_Batched):
+class EventTableModel(_Batched["Event"]):
     """Events of one session: one row per event, in arrival order."""
 
     COL_INDEX, COL_TIME, COL_WALL, COL_TYPE, COL_PLAYHEAD, COL_PARAMS, COL_HTTP, COL_FINDINGS = range(8)
@@ -434,29 +435,27 @@ class EventTableModel(_Batched):
 
     def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
         super().__init__(parent, flush_ms)
-        self._session: Any = None
-        self._events: list[Any] = []
+        self._session: Session | None = None
+        self._events: list[Event] = []
         self._t0: float | None = None
         self._strike = QFont()
         self._strike.setStrikeOut(True)
 
     # -- feeding
-    def set_session(self, session: Any) -> None:
+    def set_session(self, session: Session | None) -> None:
         """Show ``session``'s events (reset); ``None`` empties the table."""
         self.beginResetModel()
         self._timer.stop()
         self.pending.clear()
         self._session = session
-        self._events = list(attr(session, "events") or []) if session is not None else []
+        self._events = list(session.events) if session is not None else []
         self._t0 = self._origin()
         self.endResetModel()
 
-    setSession = set_session  # noqa: N815
-
-    def session(self) -> Any:
+    def session(self) -> Session | None:
         return self._session
 
-    def append_events(self, events: Iterable[Any]) -> None:
+    def append_events(self, events: Iterable[Event]) -> None:
         """Queue events (batched: one insert per flush)."""
         self._queue(events)
 
@@ -464,7 +463,7 @@ class EventTableModel(_Batched):
         """Live update: insert the session's events not shown yet (one insert) and repaint existing rows."""
         if self._session is None:
             return 0
-        events = attr(self._session, "events") or []
+        events = self._session.events
         have = len(self._events) + len(self.pending)
         if len(events) > have:
             self.pending.extend(events[have:])
@@ -489,25 +488,24 @@ class EventTableModel(_Batched):
         return len(added)
 
     def _origin(self) -> float | None:
-        first = attr(self._session, "first_ts") if self._session is not None else None
-        if isinstance(first, int | float) and not isinstance(first, bool):
+        first = self._session.first_ts if self._session is not None else None
+        if first is not None:
             return float(first)
         for e in self._events[:50]:
-            ts = attr(e, "ts")
-            if isinstance(ts, int | float) and not isinstance(ts, bool):
-                return float(ts)
+            if e.ts is not None:
+                return float(e.ts)
         return None
 
     # -- lookup
-    def event_at(self, row: int) -> Any:
+    def event_at(self, row: int) -> Event | None:
         return self._events[row] if 0 <= row < len(self._events) else None
 
     def row_of_event(self, index: int) -> int:
         """Row showing the event with ``Event.index == index`` (-1 if not shown)."""
-        if 0 <= index < len(self._events) and attr(self._events[index], "index", index) == index:
+        if 0 <= index < len(self._events) and self._events[index].index == index:
             return index
         for row, e in enumerate(self._events):
-            if attr(e, "index") == index:
+            if e.index == index:
                 return row
         return -1
 
@@ -529,14 +527,14 @@ class EventTableModel(_Batched):
             return e
         if role == SORT_ROLE:
             return self._sort_key(e, col)
-        findings = attr(e, "findings") or []
-        ignored = bool(attr(e, "ignored"))
+        findings = e.findings
+        ignored = e.ignored
         if role == SEVERITY_ROLE:
             return _worst(findings)
         if role == IGNORED_ROLE:
             return ignored
         if role == RULES_ROLE:
-            return [attr(f, "rule") for f in findings]
+            return [f.rule for f in findings]
         if role == Qt.ItemDataRole.BackgroundRole:
             if ignored:
                 return style.qcolor(style.IGNORED_FILL)
@@ -558,70 +556,64 @@ class EventTableModel(_Batched):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def _display(self, e: Any, col: int) -> Any:
+    def _display(self, e: Event, col: int) -> Any:
         if col == self.COL_INDEX:
-            return attr(e, "index")
+            return e.index
         if col == self.COL_TIME:
-            ts = attr(e, "ts")
-            if self._t0 is None or not isinstance(ts, int | float) or isinstance(ts, bool):
+            ts = e.ts
+            if self._t0 is None or ts is None:
                 return ""
             return f"{(ts - self._t0) / 1000.0:.3f}"
         if col == self.COL_WALL:
-            return _wall(attr(e, "ts"))
+            return _wall(e.ts)
         if col == self.COL_TYPE:
-            etype = attr(e, "event_type")
-            return etype if etype else "(none)"
+            return e.event_type or "(none)"
         if col == self.COL_PLAYHEAD:
-            ph = attr(e, "playhead")
-            return "" if ph is None else f"{ph:g}" if isinstance(ph, float) else str(ph)
+            ph = e.playhead
+            return "" if ph is None else f"{ph:g}"
         if col == self.COL_PARAMS:
             return key_params(e)
         if col == self.COL_HTTP:
-            status = attr(e, "status")
-            return "" if status is None else str(status)
+            return "" if e.status is None else str(e.status)
         if col == self.COL_FINDINGS:
-            rules = [str(attr(f, "rule")) for f in attr(e, "findings") or []]
-            text = ", ".join(dict.fromkeys(rules))
-            if attr(e, "ignored"):
+            text = ", ".join(dict.fromkeys(f.rule for f in e.findings))
+            if e.ignored:
                 text = "IGNORED" + (f": {text}" if text else "")
             return text
         return None
 
-    def _sort_key(self, e: Any, col: int) -> Any:
+    def _sort_key(self, e: Event, col: int) -> Any:
         if col in (self.COL_TIME, self.COL_WALL):
-            ts = attr(e, "ts")
-            return ts if isinstance(ts, int | float) and not isinstance(ts, bool) else -1
+            return e.ts if e.ts is not None else -1
         if col == self.COL_PLAYHEAD:
-            ph = attr(e, "playhead")
-            return ph if isinstance(ph, int | float) and not isinstance(ph, bool) else -1
+            return e.playhead if e.playhead is not None else -1
         if col == self.COL_HTTP:
-            return attr(e, "status") or 0
+            return e.status or 0
         if col == self.COL_FINDINGS:
-            return _worst(attr(e, "findings") or [])
+            return _worst(e.findings)
         value = self._display(e, col)
         return value if value is not None else ""
 
     @staticmethod
-    def _tooltip(e: Any, findings: list[Any], ignored: bool) -> str | None:
+    def _tooltip(e: Event, findings: list[Finding], ignored: bool) -> str | None:
         lines = []
         if ignored:
-            lines.append(f"IGNORED by Adobe: {attr(e, 'ignored_reason') or 'dropped'}")
+            lines.append(f"IGNORED by Adobe: {e.ignored_reason or 'dropped'}")
         for f in findings[:12]:
-            sev = style.severity_label(attr(f, "severity")) or "?"
-            line = f"{sev}: {attr(f, 'rule')} — {attr(f, 'message')}"
-            if attr(f, "consequence"):
-                line += f" ({attr(f, 'consequence')})"
+            line = f"{f.severity.label}: {f.rule} — {f.message}"
+            if f.consequence:
+                line += f" ({f.consequence})"
             lines.append(line)
         return "\n".join(lines) or None
 
 
-def event_search_text(e: Any) -> str:
+def event_search_text(e: Event) -> str:
     """Lower-case text the event text filter matches against (type, playhead, status, findings, body)."""
-    parts = [str(attr(e, "index")), str(attr(e, "event_type") or ""), str(attr(e, "playhead") or ""),
-             str(attr(e, "status") or ""), str(attr(e, "ignored_reason") or "")]
-    parts += [f"{attr(f, 'rule')} {attr(f, 'message')}" for f in attr(e, "findings") or []]
-    body = attr(e, "body")
-    if isinstance(body, dict):
+    parts = [str(e.index), str(e.event_type or ""), str(e.playhead or ""), str(e.status or ""),
+             str(e.ignored_reason or "")]
+    parts += [f"{f.rule} {f.message}" for f in e.findings]
+    body = e.body
+    if body is not None:
         try:
             parts.append(json.dumps(body, ensure_ascii=False))
         except (TypeError, ValueError):
@@ -647,10 +639,10 @@ class EventFilterProxy(QSortFilterProxyModel):
         self._text = (text or "").strip().lower()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def set_min_severity(self, severity: Any) -> None:
+    def set_min_severity(self, severity: int | Severity | str) -> None:
         """0 = all events, 1 = with any finding, 2 = warning or worse, 3 = errors (Severity/labels accepted)."""
         self.beginFilterChange()
-        self._min_sev = severity if isinstance(severity, int) else _sev_int(severity)
+        self._min_sev = int(severity) if isinstance(severity, int) else SEV_INT.get(severity.lower(), 0)
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_rule(self, rule: str | None) -> None:
@@ -666,17 +658,17 @@ class EventFilterProxy(QSortFilterProxyModel):
     def is_active(self) -> bool:
         return bool(self._text or self._min_sev or self._rule or self._ignored_only)
 
-    def accepts(self, e: Any) -> bool:
-        findings = attr(e, "findings") or []
-        if self._ignored_only and not attr(e, "ignored"):
+    def accepts(self, e: Event) -> bool:
+        findings = e.findings
+        if self._ignored_only and not e.ignored:
             return False
         if self._min_sev and _worst(findings) < self._min_sev:
             return False
-        if self._rule and not any(attr(f, "rule") == self._rule for f in findings):
+        if self._rule and not any(f.rule == self._rule for f in findings):
             return False
         return not (self._text and self._text not in event_search_text(e))
 
-    def setSourceModel(self, model: Any) -> None:  # noqa: N802
+    def setSourceModel(self, model: QAbstractItemModel | None) -> None:  # noqa: N802
         old = self.sourceModel()
         if old is not None:
             try:
@@ -691,7 +683,8 @@ class EventFilterProxy(QSortFilterProxyModel):
     def _clear_cache(self) -> None:
         self._cache = []
 
-    def endFilterChange(self, direction: Any = QSortFilterProxyModel.Direction.Rows) -> None:  # noqa: N802
+    def endFilterChange(  # noqa: N802
+            self, direction: QSortFilterProxyModel.Direction = QSortFilterProxyModel.Direction.Rows) -> None:
         self._cache = []
         super().endFilterChange(direction)
 
@@ -702,9 +695,9 @@ class EventFilterProxy(QSortFilterProxyModel):
         if row < len(cache):
             return cache[row]
         model = self.sourceModel()
-        event_at = getattr(model, "event_at", None)
-        if event_at is None:
+        if not isinstance(model, EventTableModel):
             return True
+        event_at = model.event_at
         # decide every row up to this one in a tight loop: Qt asks row by row, in order
         for r in range(len(cache), row + 1):
             e = event_at(r)
@@ -713,7 +706,7 @@ class EventFilterProxy(QSortFilterProxyModel):
 
 
 # --------------------------------------------------------------------------------------- findings
-class FindingsModel(_Batched):
+class FindingsModel(_Batched["Finding"]):
     """Findings (of a session, or transport findings): severity, rule, event, message, consequence."""
 
     COL_SEVERITY, COL_RULE, COL_EVENT, COL_MESSAGE, COL_CONSEQUENCE = range(5)
@@ -721,19 +714,19 @@ class FindingsModel(_Batched):
 
     def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
         super().__init__(parent, flush_ms)
-        self._findings: list[Any] = []
+        self._findings: list[Finding] = []
 
-    def set_findings(self, findings: Iterable[Any]) -> None:
+    def set_findings(self, findings: Iterable[Finding]) -> None:
         self.beginResetModel()
         self._timer.stop()
         self.pending.clear()
-        self._findings = list(findings or [])
+        self._findings = list(findings)
         self.endResetModel()
 
-    def append_findings(self, findings: Iterable[Any]) -> None:
+    def append_findings(self, findings: Iterable[Finding]) -> None:
         self._queue(findings)
 
-    def sync(self, findings: list[Any]) -> int:
+    def sync(self, findings: list[Finding]) -> int:
         """Append the tail of ``findings`` not shown yet (one insert)."""
         have = len(self._findings) + len(self.pending)
         if len(findings) > have:
@@ -751,7 +744,7 @@ class FindingsModel(_Batched):
             self.endInsertRows()
         return len(added)
 
-    def finding_at(self, row: int) -> Any:
+    def finding_at(self, row: int) -> Finding | None:
         return self._findings[row] if 0 <= row < len(self._findings) else None
 
     def rowCount(self, parent: Index = ROOT) -> int:  # noqa: N802
@@ -764,32 +757,28 @@ class FindingsModel(_Batched):
         if f is None:
             return None
         col = index.column()
-        label = style.severity_label(attr(f, "severity")) or "info"
+        label = f.severity.label
         if role == DISPLAY:
-            values = (label, attr(f, "rule"), attr(f, "event"), attr(f, "message"), attr(f, "consequence") or "")
+            values = (label, f.rule, f.event, f.message, f.consequence or "")
             v = values[col] if 0 <= col < len(values) else None
             return "" if v is None else str(v)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return str(attr(f, "message") or "")
+            return f.message
         if role == OBJECT_ROLE:
             return f
         if role == SORT_ROLE:
             if col == self.COL_SEVERITY:
                 return SEV_INT.get(label, 0)
             if col == self.COL_EVENT:
-                return attr(f, "event") if isinstance(attr(f, "event"), int) else -1
+                return f.event if f.event is not None else -1
             return self.data(index) or ""
         if role == SEVERITY_ROLE:
             return SEV_INT.get(label, 0)
         if role == IGNORED_ROLE:
-            return bool(attr(f, "ignored"))
+            return f.ignored
         if role == Qt.ItemDataRole.BackgroundRole:
             return style.qcolor(style.SEVERITY_BG[label])
         if role == Qt.ItemDataRole.ForegroundRole and col == self.COL_SEVERITY:
             return style.qcolor(style.SEVERITY_FG[label])
         return None
 
-
-# Names used by gui/window.py (its stand-in models had these names).
-SessionModel = SessionListModel
-EventModel = EventTableModel

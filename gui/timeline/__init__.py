@@ -1,1 +1,5 @@
-"""The timeline: data (columns per lane), paint (shared primitives), the per-session widget and the overview."""
+"""The timeline: ``data`` (columns per lane, no Qt), ``primitives`` (canvas, axis, legend, hatching shared by
+both views), ``paint`` (one session's lanes), ``overview`` (all sessions) and ``widget`` (the QWidget).
+
+Imports go one way: data <- primitives <- paint, overview <- widget.
+"""

@@ -1,50 +1,40 @@
 """Numpy column store behind the timeline widget (no painting here).
 
-A session's ``segments()`` (see ``mcscope.core.session.Segment``; dicts with the same keys work too) are
-split per lane into sorted column arrays so that painting is ``searchsorted`` culling plus
-per-pixel-column de-duplication, independent of the number of events.
-Times are kept in milliseconds relative to the session origin ``t0`` (absolute epoch ms).
+A session's ``segments()`` (``mcscope.core.timeline.Segment``) are split per lane into sorted column arrays
+so that painting is ``searchsorted`` culling plus per-pixel-column de-duplication, independent of the
+number of events. Times are kept in milliseconds relative to the session origin ``t0`` (absolute epoch ms).
+Segment values are read defensively (a core bug may leave garbage in one): unusable ones are skipped.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import math
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mcscope.gui.style import severity_label
+if TYPE_CHECKING:
+    from mcscope.core.session import Session
+    from mcscope.core.timeline import Segment
 
 log = logging.getLogger(__name__)
 
 
-def attr(obj: Any, name: str, default: Any = None) -> Any:
-    """``obj.name`` or ``obj[name]`` (segments and events may be objects or dicts)."""
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
+def event_index(ref: object) -> int | None:
+    """``Segment.event`` as an event index (None when absent or not an int)."""
+    return ref if isinstance(ref, int) and not isinstance(ref, bool) else None
 
 
-def event_index(ref: Any) -> int | None:
-    """Index of the event a segment points at (``Segment.event`` may be an Event, a dict or an int)."""
-    if ref is None or isinstance(ref, bool):
-        return None
-    if isinstance(ref, int):
-        return ref
-    idx = attr(ref, "index")
-    return idx if isinstance(idx, int) and not isinstance(idx, bool) else None
-
-
-def session_counts(session: Any) -> dict[str, int]:
+def session_counts(session: Session) -> dict[str, int]:
     """{"error", "warning", "info", "ignored"} counts from a session's findings and events."""
     counts = {"error": 0, "warning": 0, "info": 0, "ignored": 0}
-    for f in attr(session, "findings") or []:
-        label = severity_label(attr(f, "severity"))
-        if label:
-            counts[label] += 1
-    counts["ignored"] = sum(1 for e in (attr(session, "events") or []) if attr(e, "ignored"))
+    for f in session.findings:
+        counts[f.severity.label] += 1
+    counts["ignored"] = sum(1 for e in session.events if e.ignored)
     return counts
 
 
@@ -55,11 +45,9 @@ def worst_severity(counts: dict[str, int]) -> str | None:
     return None
 
 
-def session_title(session: Any) -> str:
-    media = attr(session, "media") or {}
-    name = media.get("name") if isinstance(media, dict) else None
-    mid = media.get("id") if isinstance(media, dict) else None
-    return str(name or mid or attr(session, "key") or "?")
+def session_title(session: Session) -> str:
+    media = session.media
+    return str(media.get("name") or media.get("id") or session.key or "?")
 
 
 def _num(value: Any) -> float | None:
@@ -86,7 +74,7 @@ class LaneColumns:
     ignored: np.ndarray  # bool
     value: np.ndarray  # float64, NaN when absent
     event: np.ndarray  # float64 event index, NaN when absent
-    segs: list[Any]
+    segs: list[Segment]
     kinds: list[str]
 
     def __len__(self) -> int:
@@ -159,11 +147,11 @@ class SessionColumns:
         return found
 
 
-def session_origin(session: Any, segments: list[Any]) -> float:
-    first = _num(attr(session, "first_ts"))
+def session_origin(session: Session, segments: list[Segment]) -> float:
+    first = _num(session.first_ts)
     if first is not None:
         return first
-    starts = [s for s in (_num(attr(seg, "start")) for seg in segments) if s is not None]
+    starts = [s for s in (_num(seg.start) for seg in segments) if s is not None]
     return min(starts) if starts else 0.0
 
 
@@ -182,26 +170,24 @@ def _event_col(values: list[Any]) -> np.ndarray:
         return np.array([math.nan if (i := event_index(x)) is None else i for x in values], dtype=np.float64)
 
 
-def _columns(segments: list[Any]) -> dict[str, list[Any]]:
+def _columns(segments: list[Segment]) -> dict[str, list[Any]]:
     names = ("lane", "kind", "start", "end", "ignored", "value", "event")
-    if all(isinstance(s, dict) for s in segments):
-        return {n: [s.get(n) for s in segments] for n in names}
-    return {n: [attr(s, n) for s in segments] for n in names}
+    return {n: [getattr(s, n) for s in segments] for n in names}
 
 
-def build_session_columns(session: Any, segments: list[Any] | None = None) -> SessionColumns:
+def build_session_columns(session: Session, segments: list[Segment] | None = None) -> SessionColumns:
     """Turn ``session.segments()`` into per-lane sorted columns (vectorised). Bad segments are skipped."""
-    import time
-
     t_build = time.perf_counter()
     if segments is None:
         try:
             segments = list(session.segments())
-        except Exception:  # a core bug must not take the window down
+        except Exception:
+            # Boundary: the core's timeline of live, arbitrary captured data, drawn inside a paint event.
+            # Whatever goes wrong there, the window shows the session without its timeline and keeps running.
             log.exception("session.segments() failed")
             segments = []
     t0 = session_origin(session, segments)
-    open_end = _num(attr(session, "last_ts"))  # open intervals (end None) run to the latest event
+    open_end = _num(session.last_ts)  # open intervals (end None) run to the latest event
     cols = SessionColumns(t0=t0)
     if segments:
         c = _columns(segments)
@@ -292,7 +278,7 @@ def _finish(cols: SessionColumns) -> None:
     dropped = cols.lane("ignored")
     if len(dropped):
         cols.dropped_from = float(dropped.start[0])
-        cols.dropped_reason = attr(dropped.segs[0], "reason") or attr(dropped.segs[0], "label")
+        cols.dropped_reason = dropped.segs[0].reason or dropped.segs[0].label
 
 
 def column_dedup(px: np.ndarray, kind: np.ndarray, nkinds: int) -> tuple[np.ndarray, np.ndarray]:
@@ -346,8 +332,6 @@ def format_rel(ms: float, step: float = 1000.0) -> str:
 
 def format_wall(epoch_ms: float) -> str:
     """Local wall-clock time with milliseconds (``14:03:22.512``)."""
-    import datetime as _dt
-
     try:
         dt = _dt.datetime.fromtimestamp(epoch_ms / 1000.0)
     except (OverflowError, OSError, ValueError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
@@ -13,14 +13,16 @@ from PySide6.QtGui import QFont, QPen
 
 from mcscope.gui import style
 from mcscope.gui.timeline.data import (
-    attr,
     format_duration,
     format_wall,
     session_counts,
     session_title,
     worst_severity,
 )
-from mcscope.gui.timeline.paint import GUTTER, hatch
+from mcscope.gui.timeline.primitives import GUTTER, Canvas, LegendItem, hatch
+
+if TYPE_CHECKING:
+    from mcscope.core.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,12 @@ ROW_MAX = 26
 ROW_MIN = 16
 BAR_ALPHA = 110
 OVERVIEW_LANES = frozenset({"content-ignored-ad", "ignored", "ad", "finding"})
+OVERVIEW_LEGEND: tuple[LegendItem, ...] = (
+    *((style.STATUS_TEXT[k].capitalize(), "tint", v) for k, v in style.STATUS_COLOR.items()),
+    ("Errors", "border", style.SEVERITY_MARK["error"]),
+    ("Warnings", "border", style.SEVERITY_MARK["warning"]),
+    ("Ignored by Adobe", "hatch", style.IGNORED_HATCH),
+)
 
 
 @dataclass
@@ -40,7 +48,7 @@ class OverviewRow:
     end: float
     ignored_spans: np.ndarray  # (n, 2) absolute ms
     error_marks: np.ndarray  # absolute ms of error findings / error events
-    sig: tuple[Any, ...] = ()
+    sig: tuple[object, ...] = ()
 
     @property
     def worst(self) -> str | None:
@@ -87,50 +95,44 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def _plausible(ts: Any) -> bool:
+def _plausible(ts: object) -> bool:
     """An epoch-ms ``ts`` (what rule ``ts-units`` accepts: 1e12..1e14)."""
     return isinstance(ts, int | float) and not isinstance(ts, bool) and 1e12 <= ts <= 1e14
 
 
-def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
-    events = attr(session, "events") or []
-    findings = attr(session, "findings") or []
-    status = str(attr(session, "status") or "open")
-    sig = (id(session), len(events), len(findings), status, attr(session, "last_ts"))
+def _row(session: Session, prev: OverviewRow | None) -> OverviewRow | None:
+    events = session.events
+    findings = session.findings
+    status = session.status
+    sig = (id(session), len(events), len(findings), status, session.last_ts)
     if prev is not None and prev.sig == sig:
         return prev
-    start, end = attr(session, "first_ts"), attr(session, "last_ts")
+    start: float | None = session.first_ts
+    end: float | None = session.last_ts
     if not _plausible(start) or not _plausible(end):
         # ts in seconds/micro-seconds would wreck the shared axis: place the bar by arrival time instead
-        received = [r for r in (attr(e, "received") for e in events) if isinstance(r, int | float) and r > 0]
+        received = [e.received for e in events if e.received > 0]
         if not received:
             return None
-        return OverviewRow(key=str(attr(session, "key") or ""), title=session_title(session), status=status,
+        return OverviewRow(key=session.key, title=session_title(session), status=status,
                            counts=session_counts(session), start=min(received) * 1000.0,
                            end=max(received) * 1000.0, ignored_spans=np.zeros((0, 2)),
                            error_marks=np.zeros(0), sig=sig)
     spans: list[tuple[float, float]] = []
     marks: list[float] = []
-    try:
-        segments = list(session.segments()) if hasattr(session, "segments") else []
-    except Exception:
-        log.exception("segments() failed for %s", attr(session, "key"))
-        segments = []
-    if segments and not isinstance(segments[0], dict):  # fast pre-filter: only a few lanes matter here
-        segments = [g for g in segments if getattr(g, "lane", None) in OVERVIEW_LANES]
-    for seg in segments:
+    for seg in session.segments():
+        if seg.lane not in OVERVIEW_LANES:  # fast pre-filter: only a few lanes matter here
+            continue
         try:
-            lane = attr(seg, "lane")
-            s = float(attr(seg, "start"))
-            e = attr(seg, "end")
-            e = s if e is None else float(e)
+            s = float(seg.start)
+            e = s if seg.end is None else float(seg.end)
         except (TypeError, ValueError):
             continue
         if not (math.isfinite(s) and math.isfinite(e)):
             continue
-        if lane in ("content-ignored-ad", "ignored") or (lane == "ad" and attr(seg, "ignored")):
+        if seg.lane in ("content-ignored-ad", "ignored") or (seg.lane == "ad" and seg.ignored):
             spans.append((s, max(s, e)))
-        elif lane == "finding" and attr(seg, "kind") == "error":
+        elif seg.lane == "finding" and seg.kind == "error":
             marks.append(s)
         if start is None or s < start:
             start = s
@@ -140,7 +142,7 @@ def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
         return None
     end = start if end is None else end
     return OverviewRow(
-        key=str(attr(session, "key") or ""),
+        key=session.key,
         title=session_title(session),
         status=status,
         counts=session_counts(session),
@@ -152,7 +154,7 @@ def _row(session: Any, prev: OverviewRow | None) -> OverviewRow | None:
     )
 
 
-def build_overview(sessions: list[Any], previous: OverviewData | None = None) -> OverviewData:
+def build_overview(sessions: list[Session], previous: OverviewData | None = None) -> OverviewData:
     """Rows (newest session first) for ``sessions``; unchanged sessions reuse their previous row."""
     cache = {r.sig[0]: r for r in previous.rows} if previous else {}
     rows = []
@@ -160,7 +162,9 @@ def build_overview(sessions: list[Any], previous: OverviewData | None = None) ->
         try:
             row = _row(s, cache.get(id(s)))
         except Exception:
-            log.exception("overview row failed")
+            # Boundary: the core's timeline of live, arbitrary captured data, drawn inside a paint event.
+            # One session's broken timeline must not blank the overview of all the others.
+            log.exception("overview row of %s failed", s.key)
             row = None
         if row is not None:
             rows.append(row)
@@ -172,13 +176,13 @@ def build_overview(sessions: list[Any], previous: OverviewData | None = None) ->
     return OverviewData(t0=t0, rows=rows, t_min=0.0, t_max=max(t_max, 1000.0))
 
 
-def paint_overview(pt: Any, ov: OverviewData | None, hover_x: float | None) -> None:
-    """Paint the overview with a ``timeline_paint.Painter`` ``pt``."""
+def paint_overview(pt: Canvas, ov: OverviewData | None, hover_x: float | None) -> None:
+    """Paint the overview on the canvas ``pt``."""
     p, fm, plot = pt.p, pt.fm, pt.plot
     pt.background()
     if ov is None or not ov.rows:
         pt.axis(0.0, None, plot.bottom())
-        pt.legend(True)
+        pt.legend(OVERVIEW_LEGEND)
         pt.message("no sessions yet — open a capture or start the proxy")
         return
     rh = ov.row_height(plot)
@@ -248,4 +252,4 @@ def paint_overview(pt: Any, ov: OverviewData | None, hover_x: float | None) -> N
         p.setPen(style.qcolor(style.TEXT_MUTED))
         p.drawText(QRectF(plot.left(), bottom, plot.width(), 16), Qt.AlignmentFlag.AlignLeft,
                    f"+ {len(ov.rows) - nvis} older sessions not shown (select one in the list)")
-    pt.legend(True)
+    pt.legend(OVERVIEW_LEGEND)

@@ -1,11 +1,11 @@
-"""Painting for the timeline widget: lanes, axis, legend, overview rows (QPainter, numpy culling)."""
+"""Painting of one session's timeline: its lanes over the shared :class:`~.primitives.Canvas` (numpy culling)."""
 
 from __future__ import annotations
 
 import math
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
@@ -15,19 +15,19 @@ from mcscope.gui import style
 from mcscope.gui.timeline.data import (
     LaneColumns,
     SessionColumns,
-    attr,
     column_dedup,
     event_index,
     format_bitrate,
     format_duration,
     format_rel,
     format_wall,
-    nice_step,
 )
+from mcscope.gui.timeline.primitives import AXIS_H, GUTTER, Canvas, LegendItem, hatch
 
-GUTTER = 150
-AXIS_H = 24
-RIGHT_PAD = 10
+if TYPE_CHECKING:
+    from mcscope.core.state import Event
+    from mcscope.core.timeline import Segment
+
 STATE_ROW_H = 16  # one sub-row per player state name
 IGNORED_AD_TEXT = "ignored — counted as main content"
 MAX_WIDE = 4000
@@ -59,8 +59,7 @@ STATE_COLORS = ("#26a69a", "#8d6e63", "#5c6bc0", "#ec407a", "#7cb342", "#ffa726"
 DRAW_PRIORITY = {"playing": 1, "ended": 1, "paused": 2, "buffering": 3, "stalled": 4}
 SEV_ORDER = {"info": 0, "warning": 1, "error": 2}
 
-# Legend swatch kinds: ("fill", colour) | ("hatch", colour) | ("tick", colour) | ("line", colour)
-SESSION_LEGEND: tuple[tuple[str, str, str], ...] = (
+SESSION_LEGEND: tuple[LegendItem, ...] = (
     ("Playing", "fill", style.PLAYBACK["playing"]),
     ("Paused", "fill", style.PLAYBACK["paused"]),
     ("Buffering", "fill", style.PLAYBACK["buffering"]),
@@ -79,68 +78,6 @@ SESSION_LEGEND: tuple[tuple[str, str, str], ...] = (
     ("Playhead", "line", style.PLAYHEAD_LINE),
     ("Dropped (after end/timeout)", "fill", style.DROPPED_GREY),
 )
-OVERVIEW_LEGEND: tuple[tuple[str, str, str], ...] = (
-    *((style.STATUS_TEXT[k].capitalize(), "tint", v) for k, v in style.STATUS_COLOR.items()),
-    ("Errors", "border", style.SEVERITY_MARK["error"]),
-    ("Warnings", "border", style.SEVERITY_MARK["warning"]),
-    ("Ignored by Adobe", "hatch", style.IGNORED_HATCH),
-)
-
-
-def _legend_items(overview: bool) -> tuple[tuple[str, str, str], ...]:
-    return OVERVIEW_LEGEND if overview else SESSION_LEGEND
-
-
-def _legend_flow(width: int, fm: QFontMetrics, overview: bool) -> list[tuple[int, int, str, str, str]]:
-    """(x, row, label, swatch kind, colour) for each legend item, flowing into rows."""
-    out = []
-    x, row = 8, 0
-    for label, kind, color in _legend_items(overview):
-        w = 18 + 5 + fm.horizontalAdvance(label) + 14
-        if x + w > width - 8 and x > 8:
-            x, row = 8, row + 1
-        out.append((x, row, label, kind, color))
-        x += w
-    return out
-
-
-def legend_height(width: int, fm: QFontMetrics, overview: bool = False) -> int:
-    flow = _legend_flow(width, fm, overview)
-    rows = (flow[-1][1] + 1) if flow else 0
-    return 8 + rows * (fm.height() + 4)
-
-
-def hatch(p: QPainter, rect: QRectF, color: str = style.IGNORED_HATCH,
-          fill: str | None = style.IGNORED_FILL, border: bool = True) -> None:
-    """Diagonal hatching (2 px lines every 7 px) over an optional light fill, with a dashed border."""
-    if rect.width() <= 0 or rect.height() <= 0:
-        return
-    p.save()
-    if fill:
-        p.fillRect(rect, style.qcolor(fill))
-    p.setClipRect(rect, Qt.ClipOperation.IntersectClip)
-    pen = QPen(style.qcolor(color))
-    pen.setWidthF(2.0)
-    p.setPen(pen)
-    h = rect.height()
-    x = rect.left() - h
-    lines = []
-    while x < rect.right():
-        lines.append(QPointF(x, rect.bottom()))
-        lines.append(QPointF(x + h, rect.top()))
-        x += 7.0
-    if lines:
-        p.drawLines(lines)
-    p.restore()
-    if border:
-        pen = QPen(style.qcolor(color))
-        pen.setWidthF(1.5)
-        pen.setStyle(Qt.PenStyle.DashLine)
-        p.setPen(pen)
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(rect.adjusted(0.75, 0.75, -0.75, -0.75))
-
-
 def _text_box(p: QPainter, fm: QFontMetrics, x: float, y: float, h: float, text: str, color: str,
               max_w: float, bg: str | None = "#ffffff") -> None:
     """Text vertically centred in [y, y+h] starting at x, elided to ``max_w``, on an optional box."""
@@ -190,107 +127,8 @@ def _text_on(bg: QColor) -> str:
     return style.TEXT if lum > 150 or bg.alpha() < 160 else "#ffffff"
 
 
-class Painter:
-    """One paint pass. ``x0``/``x1`` is the visible range (ms relative to the origin)."""
-
-    def __init__(self, p: QPainter, full: QRect, plot: QRect, x0: float, x1: float, fm: QFontMetrics):
-        self.p = p
-        self.full = full
-        self.plot = plot
-        self.x0 = x0
-        self.x1 = x1
-        self.fm = fm
-        self.left = float(plot.left())
-        self.scale = plot.width() / max(1e-9, (x1 - x0))
-
-    def x(self, t: float) -> float:
-        return self.left + (t - self.x0) * self.scale
-
-    def xs(self, t: np.ndarray) -> np.ndarray:
-        return self.left + (t - self.x0) * self.scale
-
-    # ------------------------------------------------------------ common pieces
-    def background(self) -> None:
-        self.p.fillRect(self.full, style.qcolor(style.BACKGROUND))
-
-    def axis(self, origin_ms: float, hover_x: float | None, lanes_bottom: int,
-             caption: str = "time from start") -> None:
-        p, fm, plot = self.p, self.fm, self.plot
-        span = self.x1 - self.x0
-        label_w = fm.horizontalAdvance("00:00:00 ") + 16
-        step = nice_step(span, max(2, plot.width() // label_w))
-        widest = max(fm.horizontalAdvance(format_rel(v, step)) for v in (self.x0, self.x1, self.x1 - step))
-        if widest + 16 > label_w:  # long labels (days, years): fewer ticks
-            label_w = widest + 16
-            step = nice_step(span, max(2, plot.width() // label_w))
-        first = math.ceil(self.x0 / step) * step
-        p.setPen(style.qcolor(style.TEXT_MUTED))
-        grid = QPen(style.qcolor(style.GRID))
-        n = 0
-        t = first
-        while t <= self.x1 and n < 500:
-            x = self.x(t)
-            p.setPen(grid)
-            p.drawLine(QPointF(x, AXIS_H - 4), QPointF(x, lanes_bottom))
-            p.setPen(style.qcolor(style.TEXT_MUTED))
-            p.drawText(QRectF(x - label_w / 2, 2, label_w, AXIS_H - 6), Qt.AlignmentFlag.AlignCenter,
-                       format_rel(t, step))
-            t += step
-            n += 1
-        p.setPen(QPen(style.qcolor("#bdbdbd")))
-        p.drawLine(QPointF(plot.left(), AXIS_H - 1), QPointF(plot.right(), AXIS_H - 1))
-        p.setPen(style.qcolor(style.TEXT_MUTED))
-        p.drawText(QRectF(6, 2, GUTTER - 10, AXIS_H - 6), Qt.AlignmentFlag.AlignVCenter, caption)
-        if hover_x is not None and plot.left() <= hover_x <= plot.right():
-            t = self.x0 + (hover_x - self.left) / self.scale
-            text = f"{format_rel(t, min(step, 100.0))}  ·  {format_wall(origin_ms + t)}"
-            w = fm.horizontalAdvance(text) + 12
-            bx = min(max(hover_x - w / 2, plot.left()), plot.right() - w)
-            box = QRectF(bx, 1, w, AXIS_H - 3)
-            p.fillRect(box, style.qcolor("#263238"))
-            p.setPen(style.qcolor("#ffffff"))
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-            pen = QPen(style.qcolor(style.HOVER))
-            pen.setWidthF(1.0)
-            p.setPen(pen)
-            p.drawLine(QPointF(hover_x, AXIS_H), QPointF(hover_x, lanes_bottom))
-
-    def legend(self, overview: bool) -> None:
-        p, fm = self.p, self.fm
-        top = self.full.bottom() - legend_height(self.full.width(), fm, overview) + 6
-        p.setPen(QPen(style.qcolor("#cfd8dc")))
-        p.drawLine(0, top - 4, self.full.right(), top - 4)
-        rh = fm.height() + 4
-        for x, row, label, kind, color in _legend_flow(self.full.width(), fm, overview):
-            y = top + row * rh
-            sw = QRectF(x, y + (rh - 12) / 2, 18, 11)
-            if kind == "fill":
-                p.fillRect(sw, style.qcolor(color))
-            elif kind == "tint":  # overview bars: translucent status colour
-                p.fillRect(sw, style.qcolor(color, 110))
-            elif kind == "hatch":
-                hatch(p, sw, color)
-            elif kind == "tick":
-                p.fillRect(QRectF(sw.center().x() - 1.5, sw.top() - 1, 3, sw.height() + 2), style.qcolor(color))
-            elif kind == "border":
-                p.fillRect(sw, style.qcolor("#eceff1"))
-                pen = QPen(style.qcolor(color))
-                pen.setWidthF(2.0)
-                p.setPen(pen)
-                p.setBrush(Qt.BrushStyle.NoBrush)
-                p.drawRect(sw.adjusted(1, 1, -1, -1))
-            else:
-                pen = QPen(style.qcolor(color))
-                pen.setWidthF(2.0)
-                p.setPen(pen)
-                p.drawLine(QPointF(sw.left(), sw.bottom()), QPointF(sw.right(), sw.top()))
-            p.setPen(style.qcolor(style.TEXT))
-            p.drawText(QRectF(x + 23, y, fm.horizontalAdvance(label) + 4, rh), Qt.AlignmentFlag.AlignVCenter,
-                       label)
-
-    def message(self, text: str) -> None:
-        self.p.setPen(style.qcolor(style.TEXT_MUTED))
-        self.p.drawText(self.plot, Qt.AlignmentFlag.AlignCenter, text)
+class Painter(Canvas):
+    """One paint pass of a session's lanes. ``x0``/``x1`` is the visible range (ms relative to the origin)."""
 
     # ------------------------------------------------------------ session mode
     def paint_session(self, cols: SessionColumns | None, layout: list[tuple[LaneSpec, int, int]],
@@ -312,7 +150,7 @@ class Painter:
         p.setPen(QPen(style.qcolor("#cfd8dc")))
         p.drawLine(GUTTER - 2, AXIS_H, GUTTER - 2, lanes_bottom)
         if cols is None or not cols.lanes:
-            self.legend(False)
+            self.legend(SESSION_LEGEND)
             self.message("no events in this session yet")
             return
         p.save()
@@ -329,7 +167,7 @@ class Painter:
             p.drawLine(QPointF(x, AXIS_H), QPointF(x, lanes_bottom))
         p.restore()
         self._playhead_scale(cols, layout)
-        self.legend(False)
+        self.legend(SESSION_LEGEND)
 
     @staticmethod
     def _plain_font(font: QFont) -> QFont:
@@ -420,7 +258,7 @@ class Painter:
                     a, b = mid - 5, mid + 5
                 rect = QRectF(a, top, b - a, hh)
                 hatch(p, rect)
-                label = text_ignored or text or str(attr(seg, "label") or "ignored")
+                label = text_ignored or text or str(seg.label or "ignored")
                 if labels:  # ignored ads must be unmistakable: the label may run on to the next mark
                     room = b - a - 6
                     if text_ignored and len(wide_idx) < 50:
@@ -467,10 +305,10 @@ class Painter:
         return runs
 
     @staticmethod
-    def _label(name: str, seg: Any, kind: str, value: float) -> str:
+    def _label(name: str, seg: Segment, kind: str, value: float) -> str:
         if name == "bitrate" and math.isfinite(value):
             return format_bitrate(value)
-        label = attr(seg, "label")
+        label = seg.label
         if label:
             return str(label)
         return kind
@@ -566,48 +404,36 @@ class Painter:
         self.p.setPen(pen)
         self.p.drawLine(QPointF(a, AXIS_H), QPointF(a, lanes_bottom))
 
-    # ------------------------------------------------------------ overview mode
-    def paint_overview(self, ov: Any, hover_x: float | None) -> None:
-        from mcscope.gui.timeline.overview import paint_overview
 
-        paint_overview(self, ov, hover_x)
-
-
-def tooltip_for_segment(lane: str, seg: Any, t0: float, events: Any) -> str:
+def tooltip_for_segment(lane: str, seg: Segment, t0: float, events: list[Event]) -> str:
     """Plain-text tooltip: what the mark is, when (relative + wall clock), why it is ignored, the event."""
-    start = float(attr(seg, "start") or 0)
-    end = float(attr(seg, "end") if attr(seg, "end") is not None else start)
-    kind = str(attr(seg, "kind") or lane)
-    label = str(attr(seg, "label") or kind)
+    start = float(seg.start or 0)
+    end = float(seg.end if seg.end is not None else start)
+    kind = str(seg.kind or lane)
+    label = str(seg.label or kind)
     lines = [f"{label}   [{lane}: {kind}]"]
     when = f"at {format_rel(start - t0, 1.0)}  ({format_wall(start)})"
     if end > start:
         when += f", lasting {format_duration(end - start)}"
     lines.append(when)
-    value = attr(seg, "value")
+    value = seg.value
     if lane == "bitrate" and value is not None:
         lines.append(f"bitrate {format_bitrate(float(value))}")
     elif lane == "playhead" and value is not None:
         lines.append(f"playhead {value}")
-    if attr(seg, "ignored") or lane in ("ignored", "content-ignored-ad"):
-        reason = attr(seg, "reason") or (IGNORED_AD_TEXT if lane in ("ad", "content-ignored-ad") else "")
+    if seg.ignored or lane in ("ignored", "content-ignored-ad"):
+        reason = seg.reason or (IGNORED_AD_TEXT if lane in ("ad", "content-ignored-ad") else "")
         lines.append(f"IGNORED by Adobe: {reason}".rstrip(": "))
-    idx = event_index(attr(seg, "event"))
-    ev = attr(seg, "event")
-    if idx is not None and not hasattr(ev, "event_type") and events is not None and 0 <= idx < len(events):
-        ev = events[idx]
+    idx = event_index(seg.event)
     if idx is not None:
-        etype = attr(ev, "event_type") if ev is not None and not isinstance(ev, int) else None
-        head = f"event #{idx}" + (f" {etype}" if etype else "")
-        ph = attr(ev, "playhead") if ev is not None and not isinstance(ev, int) else None
-        if ph is not None:
-            head += f", playhead {ph}"
+        ev = events[idx] if 0 <= idx < len(events) else None
+        head = f"event #{idx}" + (f" {ev.event_type}" if ev is not None and ev.event_type else "")
+        if ev is not None and ev.playhead is not None:
+            head += f", playhead {ev.playhead}"
         lines.append(head)
-        findings = attr(ev, "findings") if ev is not None and not isinstance(ev, int) else None
-        for f in list(findings or [])[:6]:
-            sev = style.severity_label(attr(f, "severity")) or "?"
-            lines.append(f"  {sev}: {attr(f, 'rule')} — {attr(f, 'message')}")
+        for f in (ev.findings if ev is not None else [])[:6]:
+            lines.append(f"  {f.severity.label}: {f.rule} — {f.message}")
     return "\n".join(lines)
 
 
-__all__ = ["LANES", "STATE_ROW_H", "LaneSpec", "Painter", "hatch", "legend_height", "tooltip_for_segment"]
+__all__ = ["LANES", "SESSION_LEGEND", "STATE_ROW_H", "LaneSpec", "Painter", "tooltip_for_segment"]

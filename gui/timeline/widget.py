@@ -1,6 +1,6 @@
 """Custom-painted session timeline (QPainter over numpy columns; no QGraphicsScene, no pyqtgraph).
 
-Public API (used by gui/window.py)::
+Public API (used by gui/window.py; sessions are ``mcscope.core.session.Session``)::
 
     tl = TimelineWidget(parent)
     tl.setSessions(analyzer.sessions)   # sessions for the "all sessions" overview (default view)
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
@@ -39,19 +39,25 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from mcscope.gui import style
-from mcscope.gui.timeline.data import SessionColumns, attr, build_session_columns, event_index
-from mcscope.gui.timeline.overview import OverviewData, build_overview
+from mcscope.gui.timeline.data import SessionColumns, build_session_columns, event_index
+from mcscope.gui.timeline.overview import OVERVIEW_LEGEND, OverviewData, build_overview, paint_overview
 from mcscope.gui.timeline.paint import (
-    AXIS_H,
-    GUTTER,
     LANES,
-    RIGHT_PAD,
+    SESSION_LEGEND,
     STATE_ROW_H,
     LaneSpec,
     Painter,
-    legend_height,
     tooltip_for_segment,
 )
+from mcscope.gui.timeline.primitives import AXIS_H, GUTTER, RIGHT_PAD, LegendItem, legend_height
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from PySide6.QtCore import QEvent
+
+    from mcscope.core.session import Session
+    from mcscope.core.timeline import Segment
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +84,8 @@ class TimelineWidget(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(9.0)
         self.setFont(font)
-        self._session: Any = None
-        self._sessions: list[Any] = []
+        self._session: Session | None = None
+        self._sessions: list[Session] = []
         self._cols: SessionColumns | None = None
         self._overview: OverviewData | None = None
         self._dirty = True
@@ -110,7 +116,7 @@ class TimelineWidget(QWidget):
     def minimumSizeHint(self) -> QSize:  # noqa: N802
         return QSize(400, 220)
 
-    def session(self) -> Any:
+    def session(self) -> Session | None:
         """The session shown, or None in overview mode."""
         return self._session
 
@@ -118,7 +124,7 @@ class TimelineWidget(QWidget):
         return self._session is None
 
     @Slot(object)
-    def setSession(self, session: Any) -> None:  # noqa: N802
+    def setSession(self, session: Session | None) -> None:  # noqa: N802
         """Show ``session`` (an ``mcscope.core.session.Session``); ``None`` shows the all-sessions overview."""
         if session is self._session:
             return
@@ -131,7 +137,7 @@ class TimelineWidget(QWidget):
         self._schedule()
 
     @Slot(object)
-    def setSessions(self, sessions: Any) -> None:  # noqa: N802
+    def setSessions(self, sessions: Iterable[Session]) -> None:  # noqa: N802
         """Sessions for the overview (newest first is how they are listed; any iterable)."""
         self._sessions = list(sessions or [])
         if self._session is None:
@@ -167,13 +173,12 @@ class TimelineWidget(QWidget):
             self._set_view(t - span / 2, t + span / 2, user=True)
         self._schedule()
 
-    def showEvent(self, arg: Any) -> None:  # noqa: N802
+    def showEvent(self, arg: int | QShowEvent) -> None:  # type: ignore[override]  # noqa: N802
         """``showEvent(index)`` reveals an event; Qt's ``showEvent(QShowEvent)`` still works."""
         if isinstance(arg, int) and not isinstance(arg, bool):
             self.revealEvent(arg)
             return
-        if isinstance(arg, QShowEvent):
-            super().showEvent(arg)
+        super().showEvent(arg)
 
     @Slot()
     def fit(self) -> None:
@@ -202,7 +207,7 @@ class TimelineWidget(QWidget):
     def plotRect(self) -> QRect:  # noqa: N802
         """Area where times are drawn (excluding lane names, axis and legend)."""
         return QRect(GUTTER, AXIS_H, max(10, self.width() - GUTTER - RIGHT_PAD),
-                     max(10, self.height() - AXIS_H - legend_height(self.width(), self.fontMetrics(), self._session is None)))
+                     max(10, self.height() - AXIS_H - legend_height(self.width(), self.fontMetrics(), self._legend())))
 
     def timeAt(self, x: float) -> float:  # noqa: N802
         r = self.plotRect()
@@ -238,18 +243,17 @@ class TimelineWidget(QWidget):
 
     def hoverText(self, pos: QPoint) -> str | None:  # noqa: N802
         """Tooltip text for a widget position (what hovering shows), or None."""
-        try:
-            return self._tooltip(pos)
-        except Exception:
-            log.exception("timeline tooltip failed")
-            return None
+        return self._tooltip(pos)
 
     def eventAt(self, pos: QPoint) -> int | None:  # noqa: N802
         """Index of the event whose mark is at ``pos`` (session mode), or None."""
         hit = self._hit(pos)
-        return event_index(attr(hit[1], "event")) if hit else None
+        return event_index(hit[1].event) if hit else None
 
     # ----------------------------------------------------------------- internals
+    def _legend(self) -> tuple[LegendItem, ...]:
+        return OVERVIEW_LEGEND if self._session is None else SESSION_LEGEND
+
     def _schedule(self) -> None:
         if not self._repaint.isActive():
             self._repaint.start()
@@ -301,10 +305,10 @@ class TimelineWidget(QWidget):
         t = cols.event_time(index)
         if t is not None:
             return t
-        events = attr(self._session, "events") or []
+        events = self._session.events if self._session is not None else []
         if 0 <= index < len(events):
-            ts = attr(events[index], "ts")
-            if isinstance(ts, int | float) and not isinstance(ts, bool):
+            ts = events[index].ts
+            if ts is not None:
                 return float(ts) - cols.t0
         return None
 
@@ -331,11 +335,13 @@ class TimelineWidget(QWidget):
             self._ensure_data()
             painter = Painter(p, self.rect(), self.plotRect(), self._x0, self._x1, self.fontMetrics())
             if self._session is None:
-                painter.paint_overview(self._overview, self._hover_x)
+                paint_overview(painter, self._overview, self._hover_x)
             else:
                 painter.paint_session(self._cols, self._lane_layout(), self._selected, self._hover_x)
             self._paint_error = None
-        except Exception as exc:  # never let a bad segment kill the window
+        except Exception as exc:
+            # Boundary: Qt calls this on every frame. An exception escaping it would reach the excepthook (a
+            # dialog) once per repaint; instead the timeline shows what went wrong and the window keeps running.
             if self._paint_error != repr(exc):
                 log.exception("timeline paint failed")
             self._paint_error = repr(exc)
@@ -347,7 +353,7 @@ class TimelineWidget(QWidget):
         self.last_paint_ms = (time.perf_counter() - t_start) * 1000.0
 
     # ----------------------------------------------------------------- hit testing / tooltips
-    def _hit(self, pos: QPoint) -> tuple[str, Any] | None:
+    def _hit(self, pos: QPoint) -> tuple[str, Segment] | None:
         """(lane key, segment) under ``pos`` in session mode."""
         if self._session is None or self._cols is None:
             return None
@@ -364,7 +370,7 @@ class TimelineWidget(QWidget):
                 sub = rows[min(len(rows) - 1, max(0, int((pos.y() - y - 2) // STATE_ROW_H)))]
                 i = sub.hit(t, tol)
                 return ("state", sub.segs[i]) if i is not None else None
-            best: tuple[str, Any] | None = None
+            best: tuple[str, Segment] | None = None
             best_len = float("inf")
             for lane_key in (spec.key, *spec.extra):
                 cols = self._cols.lane(lane_key)
@@ -388,17 +394,15 @@ class TimelineWidget(QWidget):
             return None
         cols = self._cols
         assert cols is not None
-        return tooltip_for_segment(hit[0], hit[1], cols.t0, attr(self._session, "events"))
+        assert self._session is not None
+        return tooltip_for_segment(hit[0], hit[1], cols.t0, self._session.events)
 
     # ----------------------------------------------------------------- events
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        try:
-            dy = event.angleDelta().y() or event.angleDelta().x()
-            if dy:
-                self.zoom(ZOOM_STEP ** (dy / 120.0), event.position().x())
-            event.accept()
-        except Exception:
-            log.exception("timeline wheel failed")
+        dy = event.angleDelta().y() or event.angleDelta().x()
+        if dy:
+            self.zoom(ZOOM_STEP ** (dy / 120.0), event.position().x())
+        event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
@@ -429,19 +433,18 @@ class TimelineWidget(QWidget):
                 else:
                     QToolTip.hideText()
         except Exception:
+            # Boundary: Qt calls this on every mouse movement (hit testing and tooltips over the core's data); a
+            # failure is logged once per movement instead of raising an error dialog at mouse rate.
             log.exception("timeline mouse move failed")
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        try:
-            self.unsetCursor()
-            if event.button() != Qt.MouseButton.LeftButton or self._drag_origin is None:
-                return
-            self._drag_origin = None
-            if self._dragged:
-                return
-            self._click(event.position().toPoint())
-        except Exception:
-            log.exception("timeline click failed")
+        self.unsetCursor()
+        if event.button() != Qt.MouseButton.LeftButton or self._drag_origin is None:
+            return
+        self._drag_origin = None
+        if self._dragged:
+            return
+        self._click(event.position().toPoint())
 
     def _click(self, pos: QPoint) -> None:
         if self._session is None:
@@ -451,18 +454,18 @@ class TimelineWidget(QWidget):
                 self.sessionClicked.emit(ov.rows[row].key)
             return
         hit = self._hit(pos)
-        idx = event_index(attr(hit[1], "event")) if hit else None
+        idx = event_index(hit[1].event) if hit else None
         if idx is None:
             return
         self._selected = idx
         self._schedule()
-        self.eventClicked.emit(str(attr(self._session, "key", "")), idx)
+        self.eventClicked.emit(self._session.key, idx)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.fit()
         event.accept()
 
-    def leaveEvent(self, event: Any) -> None:  # noqa: N802
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
         self._hover_x = None
         self._schedule()
         super().leaveEvent(event)

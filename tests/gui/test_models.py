@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from mcscope.core.model import Finding, Severity
+from mcscope.core.config import Config
+from mcscope.core.model import Severity
+from mcscope.core.session import Analyzer
+from mcscope.core.state import Event
 from mcscope.gui import style
 from mcscope.gui.models import (
     IGNORED_ROLE,
@@ -20,7 +23,8 @@ from mcscope.gui.models import (
     SessionListModel,
     key_params,
 )
-from tests.gui.fake_session import FakeEvent, clean_session, ignored_ad_session
+from mcscope.io.capture import read_exchanges
+from tests.gui.sessions import clean_capture, clean_session, ignored_ad_session
 
 
 class InsertSpy:
@@ -57,69 +61,79 @@ def test_sessions_newest_first_and_batched(qtbot: Any) -> None:
     with qtbot.waitSignal(m.rowsInserted, timeout=1000):
         pass
     assert spy.calls == [(0, 2)]  # one insert for the whole batch
-    assert [m.session_at(r).key for r in range(3)] == ["s3", "s2", "s1"]
-    assert m.row_of("s1") == 2 and m.row_of("nope") == -1
-    m.sync([s1, s2, s3, clean_session("s4")])
+    assert [m.session_at(r).key for r in range(3)] == [s3.key, s2.key, s1.key]
+    assert m.row_of(s1.key) == 2 and m.row_of("nope") == -1
+    s4 = clean_session("s4")
+    m.sync([s1, s2, s3, s4])
     assert m.flush() == 1
-    assert spy.calls[-1] == (0, 0) and m.session_at(0).key == "s4"
-    assert m.row_of("s1") == 3
+    assert spy.calls[-1] == (0, 0) and m.session_at(0).key == s4.key
+    assert m.row_of(s1.key) == 3
 
 
 def test_session_live_update_emits_data_changed(qtbot: Any) -> None:
-    s = clean_session("live")
-    s.status = "open"
+    capture = clean_capture("live")
+    capture.exchanges.pop()  # no sessionComplete yet: the session is live
+    an = Analyzer()
+    for ex in capture.exchanges:
+        an.feed(ex)
+    s = an.sessions[0]
     m = SessionListModel()
     m.sync([s])
     m.flush()
     status = m.index(0, SessionListModel.COL_STATUS)
     assert status.data() == "live"
-    s.status = "timed-out"
-    s.events.append(FakeEvent(len(s.events), "ping", s.last_ts + 1000, 60,
-                              findings=[Finding("session-timeout-idle", Severity.ERROR, "idle")]))
+    assert m.index(0, SessionListModel.COL_ERRORS).data() == "0"
+    seen = len(capture.exchanges)
+    capture.ev("sessionEnd", dt=1000)
+    capture.ev("ping", dt=10_000)  # after the end: an error
+    for ex in capture.exchanges[seen:]:
+        an.feed(ex)
     with qtbot.waitSignal(m.dataChanged, timeout=1000):
         m.sync([s])
-    assert status.data() == "timed out"
+    assert status.data() == "ended"
     assert m.index(0, SessionListModel.COL_ERRORS).data() == "1"
     assert m.index(0, SessionListModel.COL_EVENTS).data() == str(len(s.events))
 
 
 def test_session_columns_and_badges() -> None:
     m = SessionListModel()
-    m.set_sessions([clean_session("c"), ignored_ad_session("i")])
-    row = m.row_of("i")
+    c, i = clean_session("c"), ignored_ad_session("i")
+    m.set_sessions([c, i])
+    row = m.row_of(i.key)
     assert m.index(row, SessionListModel.COL_MEDIA).data().startswith("Ad outside break")
     assert m.index(row, SessionListModel.COL_PLAYER).data() == "demo-player"
     assert m.index(row, SessionListModel.COL_ERRORS).data() == "4"
     assert m.index(row, SessionListModel.COL_WARNINGS).data() == "1"
     assert m.index(row, SessionListModel.COL_IGNORED).data() == "4"
-    assert m.index(row, SessionListModel.COL_DURATION).data() == "1:20"
+    assert m.index(row, SessionListModel.COL_DURATION).data() == "1:00"  # to sessionEnd: drops come after
     assert m.index(row, 0).data(SEVERITY_ROLE) == 3
     errors = m.index(row, SessionListModel.COL_ERRORS)
     assert errors.data(Qt.ItemDataRole.BackgroundRole) == style.qcolor(style.SEVERITY_BG["error"])
     assert errors.data(Qt.ItemDataRole.ForegroundRole) == style.qcolor(style.SEVERITY_FG["error"])
     ignored = m.index(row, SessionListModel.COL_IGNORED)
     assert ignored.data(Qt.ItemDataRole.BackgroundRole) == style.qcolor(style.IGNORED_FILL)
-    assert m.index(row, 0).data(OBJECT_ROLE).key == "i"
-    clean = m.row_of("c")
+    assert m.index(row, 0).data(OBJECT_ROLE) is i
+    clean = m.row_of(c.key)
     assert m.index(clean, SessionListModel.COL_ERRORS).data(Qt.ItemDataRole.BackgroundRole) is None
     assert m.headerData(0, Qt.Orientation.Horizontal) == "Status"
 
 
 def test_session_filter_problems_and_text() -> None:
     m = SessionListModel()
-    m.set_sessions([clean_session("c"), ignored_ad_session("i")])
+    c, i = clean_session("c"), ignored_ad_session("i")
+    m.set_sessions([c, i])
     proxy = SessionFilterProxy()
     proxy.setSourceModel(m)
     assert proxy.rowCount() == 2
     proxy.set_problems_only(True)
     assert proxy.rowCount() == 1
-    assert proxy.index(0, 0).data(OBJECT_ROLE).key == "i"
+    assert proxy.index(0, 0).data(OBJECT_ROLE) is i
     proxy.set_problems_only(False)
     proxy.set_text("clean vod")
-    assert proxy.rowCount() == 1 and proxy.index(0, 0).data(OBJECT_ROLE).key == "c"
+    assert proxy.rowCount() == 1 and proxy.index(0, 0).data(OBJECT_ROLE) is c
     proxy.set_text("")
     proxy.sort(SessionListModel.COL_ERRORS, Qt.SortOrder.DescendingOrder)
-    assert proxy.index(0, 0).data(OBJECT_ROLE).key == "i"
+    assert proxy.index(0, 0).data(OBJECT_ROLE) is i
 
 
 # ------------------------------------------------------------------ events
@@ -159,19 +173,28 @@ def test_event_rows_roles() -> None:
 
 
 def test_event_model_live_refresh_is_one_insert(qtbot: Any) -> None:
-    s = clean_session()
-    events = list(s.events)
-    s.events[:] = events[:3]
+    capture = clean_capture()
+    capture.exchanges.pop()  # no sessionComplete: the session goes on below
+    an = Analyzer()
+    for ex in capture.exchanges[:3]:
+        an.feed(ex)
+    s = an.sessions[0]
     m = EventTableModel(flush_ms=20)
     m.set_session(s)
     spy = InsertSpy(m)
-    s.events[:] = events
+    for ex in capture.exchanges[3:]:
+        an.feed(ex)
+    events = list(s.events)
     assert m.refresh() == len(events) - 3
     assert spy.calls == [(3, len(events) - 1)]
     # delta-driven feeding: queued, then one timer flush
-    extra = [FakeEvent(len(events) + i, "ping", events[-1].ts + 1000 * (i + 1), 60.0 + i) for i in range(25)]
-    for e in extra:
-        m.append_events([e])
+    seen = len(capture.exchanges)
+    for _ in range(25):
+        capture.ev("ping", dt=10_000)
+    for ex in capture.exchanges[seen:]:
+        for delta in an.feed(ex):
+            if delta.kind == "event" and delta.event is not None:
+                m.append_events([delta.event])
     with qtbot.waitSignal(m.rowsInserted, timeout=1000):
         pass
     assert spy.calls[-1] == (len(events), len(events) + 24)
@@ -213,13 +236,17 @@ def test_event_filter_severity_labels_and_text_in_findings() -> None:
     assert proxy.rowCount() == 1
 
 
+def _event(index: int, body: Any) -> Event:
+    return Event(index, "sid-1", f"f{index}", body, 1_700_000_000.0, 204)
+
+
 def test_key_params() -> None:
-    e = FakeEvent(0, "adStart", 1, 0, body={"eventType": "adStart", "params": {
+    e = _event(0, {"eventType": "adStart", "playerTime": {"playhead": 0, "ts": 1}, "params": {
         "media.ad.id": "ad-1", "media.ad.length": 15, "media.ad.podPosition": 1, "media.ad.playerName": "p"}})
     assert key_params(e) == "id=ad-1, length=15, podPosition=1"
-    b = FakeEvent(1, "bitrateChange", 2, 0, body={"qoeData": {"media.qoe.bitrate": 2500000}})
+    b = _event(1, {"eventType": "bitrateChange", "qoeData": {"media.qoe.bitrate": 2500000}})
     assert key_params(b) == "bitrate=2500000"
-    assert key_params(FakeEvent(2, "ping", 3, 0, body=None)) == ""
+    assert key_params(_event(2, None)) == ""
 
 
 # ------------------------------------------------------------------ findings
@@ -240,14 +267,10 @@ def test_findings_model(qtmodeltester: Any) -> None:
 # ------------------------------------------------------------------ real core, fed in batches
 def test_live_feed_through_real_analyzer(fixtures_dir: Any, qtbot: Any) -> None:
     """Exchanges fed in chunks: one rowsInserted per flush, rows reference the core's objects."""
-    session_mod = pytest.importorskip("mcscope.core.session")
-    from mcscope.core.config import Config
-    from mcscope.io.capture import read_exchanges
-
     exchanges = []
     for name in ("clean-vod.har", "faulty-ad-outside-break.har", "faulty-events-after-end.har"):
         exchanges += list(read_exchanges(fixtures_dir / name))
-    an = session_mod.Analyzer(Config())
+    an = Analyzer(Config())
     sessions = SessionListModel(flush_ms=10_000)
     events = EventTableModel(flush_ms=10_000)
     s_spy, e_spy = InsertSpy(sessions), InsertSpy(events)

@@ -11,9 +11,13 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from mcscope.core.config import Config
+from mcscope.core.session import Analyzer
+from mcscope.core.timeline import Segment
 from mcscope.gui import style
 from mcscope.gui.timeline.widget import TimelineWidget
-from tests.gui.fake_session import T0, big_session, clean_session, ignored_ad_session, seg
+from mcscope.io.capture import read_exchanges
+from tests.gui.sessions import T0, big_session, clean_session, ignored_ad_session
 
 SHOTS = Path("/tmp/mcscope-shots")
 
@@ -111,56 +115,54 @@ def test_tooltip_shows_event_and_ignored_reason(tl: TimelineWidget) -> None:
 
 def test_overview_is_default_and_click_selects_session(tl: TimelineWidget, qtbot: Any) -> None:
     sessions = [clean_session("c"), ignored_ad_session("i")]
+    key_i = sessions[1].key
     tl.setSessions(sessions)
     assert tl.isOverview()
     img = _grab(tl)
     plot = tl.plotRect()
     # both start at T0, so rows are ordered by start then stable: first row is "c" or "i"; find "i" row
     tips = [tl.hoverText(QPoint(plot.left() + 50, plot.top() + 13 + 26 * r)) or "" for r in range(2)]
-    row = next(r for r, t in enumerate(tips) if "session i" in t)
+    row = next(r for r, t in enumerate(tips) if f"session {key_i}" in t)
     y = plot.top() + 13 + 26 * row
     # the ignored span of session i is hatched in its row
     assert _count_color(img, int(tl.xAt(20_000)), int(tl.xAt(35_000)), y - 8, y + 8, style.IGNORED_HATCH) > 30
     with qtbot.waitSignal(tl.sessionClicked, timeout=1000) as blocker:
         _mouse(tl, QEvent.Type.MouseButtonPress, plot.left() + 50, y)
         _mouse(tl, QEvent.Type.MouseButtonRelease, plot.left() + 50, y, Qt.MouseButton.NoButton)
-    assert blocker.args == ["i"]
+    assert blocker.args == [key_i]
     tl.setSession(sessions[0])
     assert not tl.isOverview()
     tl.setSession(None)
     assert tl.isOverview()
 
 
-def test_bad_segments_do_not_break_painting(tl: TimelineWidget) -> None:
+def test_bad_segments_do_not_break_painting(tl: TimelineWidget, monkeypatch: pytest.MonkeyPatch) -> None:
     s = clean_session()
-    s.segs += [
-        {"lane": "ad", "kind": "ad", "start": "soon", "end": None},
-        {"lane": None, "kind": None, "start": None},
-        {"lane": "playback", "kind": "weird", "start": T0 + 5000, "end": T0 + 1000},  # end < start
-        seg("bitrate", "bitrate", T0, T0 + 100, value=float("nan")),
-        {"lane": "finding", "kind": "catastrophic", "start": float("inf")},
-        object(),
+    good = s.segments()
+    bad = [  # what a core bug could leave in a session's timeline
+        Segment("ad", "ad", "soon", None),  # type: ignore[arg-type]
+        Segment(None, None, None, None),  # type: ignore[arg-type]
+        Segment("playback", "weird", T0 + 5000, T0 + 1000),  # end < start
+        Segment("bitrate", "bitrate", T0, T0 + 100, value=float("nan")),
+        Segment("finding", "catastrophic", float("inf"), None),  # type: ignore[arg-type]
+        Segment("ping", "ping", T0 + 2000, T0 + 2000, event="seven"),  # type: ignore[arg-type]
     ]
+    monkeypatch.setattr(s, "segments", lambda: good + bad)
     tl.setSession(s)
     tl.grab()
     assert tl._paint_error is None
 
-    class Broken:
-        key = "broken"
-        events: list[Any] = []
-        findings: list[Any] = []
-        first_ts = last_ts = None
-        status = "open"
-        media: dict[str, Any] = {}
+    broken = ignored_ad_session("broken")
 
-        def segments(self) -> list[Any]:
-            raise RuntimeError("core bug")
+    def core_bug() -> list[Segment]:
+        raise RuntimeError("core bug")
 
-    tl.setSession(Broken())
+    monkeypatch.setattr(broken, "segments", core_bug)
+    tl.setSession(broken)
     tl.grab()
     assert tl._paint_error is None
     tl.setSession(None)
-    tl.setSessions([Broken(), s])
+    tl.setSessions([broken, s])
     tl.grab()
     assert tl._paint_error is None
 
@@ -224,7 +226,7 @@ def test_click_emits_event_clicked(tl: TimelineWidget, qtbot: Any) -> None:
     with qtbot.waitSignal(tl.eventClicked, timeout=1000) as blocker:
         _mouse(tl, QEvent.Type.MouseButtonPress, x, y)
         _mouse(tl, QEvent.Type.MouseButtonRelease, x, y, Qt.MouseButton.NoButton)
-    assert blocker.args == ["sess-x", ad_index]
+    assert blocker.args == [s.key, ad_index]
     assert tl.eventAt(QPoint(int(x), y)) == ad_index
     # clicking empty space emits nothing
     with qtbot.assertNotEmitted(tl.eventClicked):
@@ -281,7 +283,7 @@ def test_100k_events_repaint_fast(tl: TimelineWidget) -> None:
     assert full < 300 and zoomed < 300, (full, zoomed)
 
 
-# ------------------------------------------------------------------ real captures (needs the core)
+# ------------------------------------------------------------------ real captures
 REAL = [
     "adobe-tl1-view-to-end-repaired.har",
     "adobe-tl2-user-abandons-repaired.har",
@@ -289,13 +291,9 @@ REAL = [
 ]
 
 
-def _analyze(path: Path) -> Any:
-    session_mod = pytest.importorskip("mcscope.core.session")
-    capture = pytest.importorskip("mcscope.io.capture")
-    from mcscope.core.config import Config
-
-    an = session_mod.Analyzer(Config())
-    for ex in capture.read_exchanges(path):
+def _analyze(path: Path) -> Analyzer:
+    an = Analyzer(Config())
+    for ex in read_exchanges(path):
         an.feed(ex)
     an.finish()
     return an
@@ -321,10 +319,7 @@ def test_real_captures_paint(tl: TimelineWidget, external_fixtures: Path, name: 
 
 
 def test_real_ignored_ad_capture(tl: TimelineWidget, fixtures_dir: Path) -> None:
-    path = fixtures_dir / "faulty-ad-outside-break.har"
-    if not path.exists():
-        pytest.skip("fixture missing")
-    an = _analyze(path)
+    an = _analyze(fixtures_dir / "faulty-ad-outside-break.har")
     session = next((s for s in an.sessions if any(e.ignored for e in s.events)), None)
     assert session is not None
     tl.setSession(session)
@@ -339,13 +334,11 @@ def test_real_ignored_ad_capture(tl: TimelineWidget, fixtures_dir: Path) -> None
 
 
 def test_overlapping_player_states_get_their_own_rows(tl: TimelineWidget) -> None:
-    s = clean_session()
-    s.segs.append(seg("state", "mute", T0 + 40_000, T0 + 70_000, "mute"))
-    tl.setSession(s)
+    tl.setSession(clean_session(mute=True))
     img = _grab(tl)
     lane = tl.laneRect("state")
     assert lane.height() >= 2 * 16
-    x = int(tl.xAt(50_000))  # both fullscreen (30-60 s) and mute (40-70 s) are active here
+    x = int(tl.xAt(50_000))  # both fullscreen (30-60 s) and mute (40.1-70.1 s) are active here
     top = tl.hoverText(QPoint(x, lane.top() + 8)) or ""
     bottom = tl.hoverText(QPoint(x, lane.top() + 8 + 16)) or ""
     assert "fullscreen" in top and "mute" in bottom
