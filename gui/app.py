@@ -2,6 +2,9 @@
 
 No display -> a one-line error pointing at the headless commands (exit 2) before Qt is touched.
 Every uncaught exception is logged and shown in a dialog; it never takes the window down.
+
+Start-up time: this module is imported by every ``mcscope`` command, so Qt and the window's modules (Qt
+widgets, numpy, the timeline) are imported inside the functions that need them, once a display is known.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def install_excepthook(show: Callable[[str, str], None]) -> None:
         try:
             show(f"{exc_type.__name__}: {exc}", text)
         except Exception:
+            # Boundary: the last resort for errors. If showing one fails too, Python's own hook prints it.
             sys.__excepthook__(exc_type, exc, tb)
 
     sys.excepthook = hook
@@ -113,7 +117,7 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
             return EXIT_USAGE
     app = make_app()
     install_excepthook(_dialog)
-    from mcscope.gui.window import MainWindow
+    from mcscope.gui.window import MainWindow  # start-up time: see the module docstring
 
     settings = None
     if screenshot:  # reproducible pictures: never the user's saved layout
@@ -143,7 +147,7 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
     elif mode == "attach" and attach is not None:
         win.attach(str(attach["socket"]), str(attach["token"]))
     elif demo:
-        from mcscope.gui.demo import Demo
+        from mcscope.gui.demo import Demo  # start-up time: see the module docstring
 
         win.demo = Demo(win)
         win.demo.start()

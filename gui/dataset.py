@@ -9,21 +9,22 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from mcscope.core.config import Config, ConfigError
 from mcscope.core.model import Exchange
+from mcscope.core.session import Analyzer, Delta, Session
+from mcscope.io.journal import record_to_exchange
 
 log = logging.getLogger(__name__)
 
 
-def make_config(ignored: Iterable[str] = (), tunables: dict[str, Any] | None = None) -> Any:
-    from mcscope.core.config import Config
-
+def make_config(ignored: Iterable[str] = (), tunables: dict[str, float] | None = None) -> Config:
     ignored = [r for r in ignored if r]
     tunables = dict(tunables or {})
     if not ignored and not tunables:
         return Config()
     try:
         return Config.from_options(ignore=list(ignored), tunables=tunables)
-    except Exception as exc:  # bad stored settings must not stop the window
+    except ConfigError as exc:  # bad stored settings must not stop the window
         log.warning("ignoring invalid settings (%s)", exc)
         return Config()
 
@@ -61,10 +62,9 @@ class HeaderPool:
 class Dataset:
     """Exchanges + the Analyzer built from them. Replaced wholesale when files are opened."""
 
-    def __init__(self, config: Any = None, analyzer: Any = None, exchanges: list[Exchange] | None = None,
-                 sources: list[str] | None = None, live: bool = False) -> None:
-        from mcscope.core.session import Analyzer
-
+    def __init__(self, config: Config | None = None, analyzer: Analyzer | None = None,
+                 exchanges: list[Exchange] | None = None, sources: list[str] | None = None,
+                 live: bool = False) -> None:
         self.config = config if config is not None else make_config()
         self.analyzer = analyzer if analyzer is not None else Analyzer(self.config)
         self.exchanges: list[Exchange] = exchanges if exchanges is not None else []
@@ -74,39 +74,30 @@ class Dataset:
         self.headers = HeaderPool()
 
     @property
-    def sessions(self) -> list[Any]:
+    def sessions(self) -> list[Session]:
         return list(self.analyzer.sessions)
 
-    def feed(self, ex: Exchange) -> list[Any]:
+    def feed(self, ex: Exchange) -> list[Delta]:
         self.exchanges.append(self.headers.share(ex))
-        try:
-            return list(self.analyzer.feed(ex))
-        except Exception:  # the contract says it never raises; be safe anyway
-            log.exception("analyzer failed on exchange %s", ex.flow_id)
-            return []
+        return self.analyzer.feed(ex)
 
-    def feed_records(self, records: Iterable[dict[str, Any]]) -> list[Any]:
-        from mcscope.io.journal import record_to_exchange
-
-        deltas: list[Any] = []
+    def feed_records(self, records: Iterable[dict[str, Any]]) -> list[Delta]:
+        """Feed stream records; malformed ones are counted in ``bad_records`` and skipped."""
+        deltas: list[Delta] = []
         for rec in records:
             try:
                 ex = record_to_exchange(rec)
-            except Exception as exc:
+            except (ValueError, TypeError, KeyError) as exc:  # what record_to_exchange raises on a bad record
                 self.bad_records += 1
                 log.warning("skipping an unreadable stream record: %s", exc)
                 continue
             deltas.extend(self.feed(ex))
         return deltas
 
-    def finish(self) -> list[Any]:
-        try:
-            return list(self.analyzer.finish())
-        except Exception:
-            log.exception("analyzer.finish failed")
-            return []
+    def finish(self) -> list[Delta]:
+        return self.analyzer.finish()
 
-    def rebuilt(self, config: Any) -> Dataset:
+    def rebuilt(self, config: Config) -> Dataset:
         """A new Dataset over the same exchanges with another configuration (settings changed)."""
         new = Dataset(config=config, sources=self.sources, live=self.live)
         for ex in self.exchanges:
@@ -115,11 +106,8 @@ class Dataset:
             new.finish()
         return new
 
-    def session(self, key: str) -> Any:
-        for s in self.analyzer.sessions:
-            if s.key == key:
-                return s
-        return None
+    def session(self, key: str) -> Session | None:
+        return self.analyzer.session(key)
 
     def event_count(self) -> int:
         return sum(len(s.events) for s in self.analyzer.sessions)

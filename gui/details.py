@@ -9,56 +9,42 @@ import html
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcscope.core.model import Exchange, Finding
+from mcscope.core.rules.catalogue import RULES
 from mcscope.gui import style
 from mcscope.gui.metricsview import metric_label, metric_value
+
+if TYPE_CHECKING:
+    from mcscope.core.session import Session
+    from mcscope.core.state import Event
 
 MAX_BODY_CHARS = 20_000
 MAX_SESSION_FINDINGS = 30
 
 
-
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _sev(f: Finding | dict[str, Any]) -> str:
-    sev = f.get("severity") if isinstance(f, dict) else f.severity
-    return style.severity_label(sev) or "info"
-
-
-def _get(f: Finding | dict[str, Any], name: str) -> Any:
-    return f.get(name) if isinstance(f, dict) else getattr(f, name, None)
-
-
-def rule_info(rule: str) -> Any:
-    try:
-        from mcscope.core.rules.catalogue import RULES
-    except Exception:
-        return None
-    return RULES.get(rule)
-
-
-def findings_html(findings: Iterable[Finding | dict[str, Any]], with_event: bool = False) -> str:
+def findings_html(findings: Iterable[Finding], with_event: bool = False) -> str:
     items = []
     for f in findings:
-        sev = _sev(f)
-        rule = str(_get(f, "rule") or "")
-        info = rule_info(rule)
+        sev = f.severity.label
+        rule = f.rule
+        info = RULES.get(rule)
         colour = style.SEVERITY_FG.get(sev, style.TEXT)
         bg = style.SEVERITY_BG.get(sev, "#ffffff")
-        ignored = _get(f, "ignored")
-        consequence = _get(f, "consequence") or (getattr(info, "consequence", None) if info else None)
+        consequence = f.consequence or (info.consequence if info else None)
         parts = [
             f'<div style="background:{bg};padding:4px 6px;margin:4px 0">'
             f'<b style="color:{colour}">{_e(sev.upper())}</b> <code>{_e(rule)}</code>'
-            + (f' <span style="color:{style.IGNORED_HATCH}"><b>ignored by Adobe</b></span>' if ignored else "")
-            + (f" · event #{_e(_get(f, 'event'))}" if with_event and _get(f, "event") is not None else "")
-            + f"<br>{_e(_get(f, 'message'))}"
+            + (f' <span style="color:{style.IGNORED_HATCH}"><b>ignored by Adobe</b></span>' if f.ignored else "")
+            + (f" · event #{_e(f.event)}" if with_event and f.event is not None else "")
+            + f"<br>{_e(f.message)}"
         ]
-        if info is not None and getattr(info, "description", None):
+        if info is not None and info.description:
             desc = str(info.description).replace("*", "")
             parts.append(f'<br><span style="color:{style.TEXT_MUTED}">Rule: {_e(desc)}</span>')
         if consequence:
@@ -109,8 +95,8 @@ def exchange_html(ex: Exchange | None) -> str:
     )
 
 
-def wall(ts_ms: Any) -> str:
-    if not isinstance(ts_ms, int | float) or isinstance(ts_ms, bool):
+def wall(ts_ms: int | None) -> str:
+    if ts_ms is None:
         return ""
     try:
         return datetime.fromtimestamp(ts_ms / 1000).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
@@ -118,7 +104,7 @@ def wall(ts_ms: Any) -> str:
         return str(ts_ms)
 
 
-def event_html(event: Any, exchange: Exchange | None) -> str:
+def event_html(event: Event, exchange: Exchange | None) -> str:
     title = f"#{_e(event.index)} {_e(event.event_type or '(unknown event)')}"
     facts = []
     if event.playhead is not None:
@@ -128,7 +114,7 @@ def event_html(event: Any, exchange: Exchange | None) -> str:
     if event.status is not None:
         facts.append(f"HTTP {_e(event.status)}")
     ignored = ""
-    if getattr(event, "ignored", False):
+    if event.ignored:
         ignored = (
             f'<p style="background:{style.IGNORED_FILL};padding:4px"><b>Adobe ignores this event</b>: '
             f"{_e(event.ignored_reason or '')}</p>"
@@ -151,14 +137,14 @@ def metrics_html(metrics: dict[str, Any]) -> str:
     return f'<h4>What Adobe will count</h4><table cellspacing="0" cellpadding="2">{rows}</table>'
 
 
-def _seconds(value: Any) -> str | None:
+def _seconds(value: object) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:,.1f} s" if value % 1 else f"{int(value):,} s"
     return None if value is None else str(value)
 
 
-def session_html(session: Any) -> str:
-    media = session.media or {}
+def session_html(session: Session) -> str:
+    media = session.media
     name = media.get("name") or media.get("id") or session.key
     facts = [
         ("Session id", session.sid or session.key),
@@ -171,11 +157,8 @@ def session_html(session: Any) -> str:
         ("Client", session.client),
     ]
     rows = "".join(f"<tr><td>{_e(k)}</td><td><b>{_e(v)}</b></td></tr>" for k, v in facts if v not in (None, ""))
-    try:
-        metrics = session.metrics()
-    except Exception as exc:
-        metrics = {"unavailable": str(exc)}
-    findings = sorted(session.findings, key=lambda f: -int(style_sev_int(f)))
+    metrics = session.metrics()
+    findings = sorted(session.findings, key=lambda f: -int(f.severity))
     shown = findings[:MAX_SESSION_FINDINGS]
     more = len(findings) - len(shown)
     tail = f'<p style="color:{style.TEXT_MUTED}">… and {more} more (see the events table)</p>' if more > 0 else ""
@@ -185,6 +168,3 @@ def session_html(session: Any) -> str:
         f"<h4>{head}</h4>{findings_html(shown, with_event=True)}{tail}{metrics_html(metrics)}"
     )
 
-
-def style_sev_int(f: Finding | dict[str, Any]) -> int:
-    return {"error": 3, "warning": 2, "info": 1}.get(_sev(f), 0)

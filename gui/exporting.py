@@ -7,18 +7,24 @@ import logging
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcscope.core.model import Exchange
+from mcscope.gui.htmlreport import render_html
 from mcscope.io import report as reports
+from mcscope.io.journal import exchange_to_record, journal_header
+
+if TYPE_CHECKING:
+    from mcscope.core.session import Session
+    from mcscope.gui.dataset import Dataset
 
 log = logging.getLogger(__name__)
 
-#: session key -> PNG bytes of its timeline
-ImageFn = Callable[[Any], bytes | None]
+#: session -> PNG bytes of its timeline (None: no picture)
+ImageFn = Callable[["Session"], bytes | None]
 
 
-def build_report(dataset: Any) -> dict[str, Any]:
+def build_report(dataset: Dataset) -> dict[str, Any]:
     """The JSON report (architecture.md) of what the window shows: the same writer as ``mcscope check``."""
     return reports.build_report(dataset.analyzer, sources=list(dataset.sources))
 
@@ -30,24 +36,18 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def write_json_report(dataset: Any, path: str | os.PathLike[str]) -> None:
+def write_json_report(dataset: Dataset, path: str | os.PathLike[str]) -> None:
     report = build_report(dataset)
     _atomic_write(path, (json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n").encode())
 
 
-def write_html_report(dataset: Any, path: str | os.PathLike[str], image_for: ImageFn | None = None,
+def write_html_report(dataset: Dataset, path: str | os.PathLike[str], image_for: ImageFn | None = None,
                       max_images: int = 200) -> None:
-    from mcscope.gui.htmlreport import render_html
-
     report = build_report(dataset)
     images: dict[str, bytes] = {}
     if image_for is not None:
         for s in list(dataset.analyzer.sessions)[:max_images]:
-            try:
-                png = image_for(s)
-            except Exception:
-                log.exception("could not draw the timeline of %s", s.key)
-                png = None
+            png = image_for(s)
             if png:
                 images[str(s.key)] = png
                 if s.sid:
@@ -60,8 +60,6 @@ def write_html_report(dataset: Any, path: str | os.PathLike[str], image_for: Ima
 
 def write_journal(exchanges: Iterable[Exchange], path: str | os.PathLike[str]) -> int:
     """Write an mcscope NDJSON journal; returns the number of exchanges written."""
-    from mcscope.io.journal import exchange_to_record, journal_header
-
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     n = 0

@@ -24,7 +24,9 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
 
 from mcscope.core.model import Exchange
+from mcscope.core.session import Analyzer
 from mcscope.gui.dataset import HeaderPool
+from mcscope.io.capture import open_capture
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +158,7 @@ class StreamClient(QObject):
         if batch:
             self.records.emit(batch)
 
-    def _dispatch(self, kind: Any, msg: dict[str, Any]) -> None:
+    def _dispatch(self, kind: object, msg: dict[str, Any]) -> None:
         if kind == "hello":
             self.server_info = msg
             self._is_up = True
@@ -184,7 +186,7 @@ class StreamClient(QObject):
 class LoadResult:
     paths: list[str]
     exchanges: list[Exchange] = field(default_factory=list)
-    analyzer: Any = None
+    analyzer: Analyzer | None = None
     error: str | None = None
     read_count: int = 0
     seconds: float = 0.0
@@ -199,7 +201,7 @@ class FileLoader(QThread):
 
     PROGRESS_EVERY = 2000
 
-    def __init__(self, paths: list[str], make_analyzer: Callable[[], Any], parent: QObject | None = None):
+    def __init__(self, paths: list[str], make_analyzer: Callable[[], Analyzer], parent: QObject | None = None):
         super().__init__(parent)
         self.paths = [str(p) for p in paths]
         self._make_analyzer = make_analyzer
@@ -222,8 +224,6 @@ class FileLoader(QThread):
                 gc.enable()
 
     def _run(self, t0: float) -> None:
-        from mcscope.io.capture import open_capture
-
         result = LoadResult(paths=self.paths)
         sizes = [_size(p) for p in self.paths]
         total = sum(sizes) or 1
@@ -246,9 +246,11 @@ class FileLoader(QThread):
                         analyzer.feed(ex)
                         done += 1
                         if done % self.PROGRESS_EVERY == 0:
-                            pos = getattr(cap, "position", 0) or 0
+                            pos = cap.position
                             self.progress.emit(done, int(1000 * (before + pos) / total))
                 except Exception as exc:
+                    # Boundary: a damaged or foreign file may fail its reader in any way (mitmproxy's own
+                    # parser included). Keep what was read so far and name the file in the error.
                     result.error = _describe_read_error(path, exc)
                     break
                 before += size
@@ -256,7 +258,7 @@ class FileLoader(QThread):
                     break
             if result.error is None:
                 analyzer.finish()
-        except Exception as exc:  # never let a worker exception vanish
+        except Exception as exc:  # Boundary: the worker thread's top; an exception must reach the window
             log.exception("loading %s failed", self.paths)
             result.error = f"{type(exc).__name__}: {exc}"
         result.read_count = len(result.exchanges)

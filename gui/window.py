@@ -1,6 +1,8 @@
 """The main window: sessions (left), timeline (centre), events (bottom), details (right).
 
-State lives in a :class:`mcscope.gui.dataset.Dataset` (exchanges + an Analyzer). Files are loaded by
+This module is the layout and the wiring. What is shown and where the capture stands live in
+:mod:`mcscope.gui.state` (the :class:`mcscope.gui.dataset.Dataset` on screen, the selected session, the
+capture's bookkeeping); the stored settings in :mod:`mcscope.gui.settings`. Files are loaded by
 :class:`mcscope.gui.feed.FileLoader` in a thread; live capture comes from :class:`mcscope.gui.feed.StreamClient`
 connected to the mitmdump child supervised by :class:`mcscope.gui.proxyproc.ProxyProcess`.
 """
@@ -8,14 +10,12 @@ connected to the mitmdump child supervised by :class:`mcscope.gui.proxyproc.Prox
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QBuffer,
-    QByteArray,
     QIODevice,
     QItemSelectionModel,
     QModelIndex,
@@ -45,9 +45,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mcscope.core.config import Config
+from mcscope.core.session import Analyzer, Session
+from mcscope.core.state import Event
 from mcscope.gui import details, dialogs, exporting
 from mcscope.gui.banner import Banner
-from mcscope.gui.dataset import Dataset, make_config
+from mcscope.gui.dataset import Dataset
 from mcscope.gui.feed import FileLoader, LoadResult, StreamClient
 from mcscope.gui.models import EventFilterProxy, EventTableModel, SessionFilterProxy, SessionListModel
 from mcscope.gui.proxyproc import (
@@ -58,6 +61,12 @@ from mcscope.gui.proxyproc import (
     describe_port_problem,
     free_port,
 )
+from mcscope.gui.settings import WindowSettings
+from mcscope.gui.state import CaptureState, ViewState
+from mcscope.gui.timeline.widget import TimelineWidget
+
+if TYPE_CHECKING:
+    from mcscope.gui.demo import Demo
 
 log = logging.getLogger(__name__)
 
@@ -89,17 +98,6 @@ EVENT_COLUMN_WIDTHS = {_E.COL_INDEX: 44, _E.COL_TIME: 68, _E.COL_TYPE: 120, _E.C
                        _E.COL_PARAMS: 190, _E.COL_HTTP: 44}
 
 
-def _timeline(parent: QWidget) -> QWidget:
-    try:
-        from mcscope.gui.timeline.widget import TimelineWidget
-
-        return TimelineWidget(parent)
-    except ImportError:
-        label = QLabel("timeline", parent)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        return label
-
-
 class MainWindow(QMainWindow):
     #: a load finished (ok flag); used by --screenshot and tests
     loaded = Signal(bool)
@@ -111,26 +109,17 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("mcscope — Media Collection API debugger")
         self.setAcceptDrops(True)
-        self.settings = settings if settings is not None else QSettings("mcscope", "mcscope")
+        self.settings = WindowSettings(settings)
         self.message: dialogs.MessageFn = message or dialogs.show_error
-        self.dataset = Dataset(config=self._config_from_settings(), live=True)
-        self._flows: dict[str, Any] | None = None
+        self.view = ViewState(Dataset(config=self.settings.config(), live=True))
+        self.capture = CaptureState()
         self._loader: FileLoader | None = None
-        self._current_key: str | None = None
         self._dirty = False
-        self._rate_events = 0
-        self._rate_last_count = 0
-        self.events_per_s = 0.0
-        self.journal_path = ""
-        self.last_stream_latency_ms: float | None = None
-        self._pending_since: float | None = None
-        self._attached = ""
-        self.demo: Any = None
+        self.demo: Demo | None = None
 
         self.proxy = proxy or ProxyProcess(self)
         self.proxy.setParent(self)
-        self.proxy.config.host = str(self.settings.value("proxy/host", "127.0.0.1"))
-        self.proxy.config.port = int(self.settings.value("proxy/port", 8080))
+        self.proxy.config.host, self.proxy.config.port = self.settings.proxy_address()
         self.proxy.state_changed.connect(self._on_proxy_state)
         self.proxy.crashed.connect(self._on_proxy_crashed)
         self.feed = StreamClient(self)
@@ -144,7 +133,7 @@ class MainWindow(QMainWindow):
 
         self._build_ui()
         self._build_actions()
-        self._restore_settings()
+        self.settings.restore_layout(self, self._splits())
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
@@ -155,6 +144,23 @@ class MainWindow(QMainWindow):
         self._rate_timer.timeout.connect(self._update_rate)
         self._rate_timer.start()
         self._update_status()
+
+    # ---------------------------------------------------------------- state, for callers and tests
+    @property
+    def dataset(self) -> Dataset:
+        return self.view.dataset
+
+    @property
+    def events_per_s(self) -> float:
+        return self.capture.events_per_s
+
+    @property
+    def last_stream_latency_ms(self) -> float | None:
+        return self.capture.last_stream_latency_ms
+
+    @property
+    def journal_path(self) -> str:
+        return self.capture.journal_path
 
     # ================================================================ UI construction
     def _build_ui(self) -> None:
@@ -196,10 +202,9 @@ class MainWindow(QMainWindow):
         s_lay.addWidget(self.problems_only)
         s_lay.addWidget(self.sessions_view)
 
-        self.timeline = _timeline(self)
-        if hasattr(self.timeline, "eventClicked"):
-            self.timeline.eventClicked.connect(self._on_timeline_event)
-            self.timeline.sessionClicked.connect(self._on_timeline_session)
+        self.timeline = TimelineWidget(self)
+        self.timeline.eventClicked.connect(self._on_timeline_event)
+        self.timeline.sessionClicked.connect(self._on_timeline_session)
 
         self.event_model = EventTableModel(self)
         self.event_filter = EventFilterProxy(self)
@@ -288,7 +293,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.status_rate)
         sb.addPermanentWidget(self.setup_button)
 
-    def _action(self, text: str, slot: Callable[[], Any], shortcut: QKeySequence | str | None = None,
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
                 tip: str = "") -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
@@ -352,76 +357,40 @@ class MainWindow(QMainWindow):
         )
 
     # ================================================================ settings
-    def _config_from_settings(self) -> Any:
-        ignored = [r for r in str(self.settings.value("analysis/ignored", "")).split(",") if r.strip()]
-        tunables = dialogs.parse_tunables(self._stored_tunables())
-        return make_config([r.strip() for r in ignored], tunables)
+    def _splits(self) -> dict[str, QSplitter]:
+        return {"main_split": self.main_split, "centre_split": self.centre_split}
 
-    def _stored_tunables(self) -> dict[str, str]:
-        raw = str(self.settings.value("analysis/tunables", ""))
-        out = {}
-        for part in raw.split(","):
-            if "=" in part:
-                k, v = part.split("=", 1)
-                out[k.strip()] = v.strip()
-        return out
-
-    def _restore_settings(self) -> None:
-        geo = self.settings.value("window/geometry")
-        if isinstance(geo, QByteArray | bytes):
-            self.restoreGeometry(QByteArray(geo))
-        else:
-            self.resize(1400, 900)
-        for name, split in (("window/main_split", self.main_split), ("window/centre_split", self.centre_split)):
-            state = self.settings.value(name)
-            if isinstance(state, QByteArray | bytes):
-                split.restoreState(QByteArray(state))
+    def _config_from_settings(self) -> Config:
+        return self.settings.config()
 
     def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/main_split", self.main_split.saveState())
-        s.setValue("window/centre_split", self.centre_split.saveState())
-        s.setValue("proxy/host", self.proxy.config.host)
-        s.setValue("proxy/port", self.proxy.config.port)
-        s.sync()
+        self.settings.save(self, self._splits(), self.proxy.config.host, self.proxy.config.port)
 
     def settings_dialog(self) -> None:
-        ignored = [r for r in str(self.settings.value("analysis/ignored", "")).split(",") if r]
-        dlg = dialogs.SettingsDialog(self.proxy.config.host, self.proxy.config.port, ignored,
-                                     self._stored_tunables(), self)
+        dlg = dialogs.SettingsDialog(self.proxy.config.host, self.proxy.config.port, self.settings.ignored_rules(),
+                                     self.settings.tunables(), self)
         if dlg.exec():
             self.apply_settings(*dlg.values())
 
     def apply_settings(self, host: str, port: int, ignored: list[str], tunables: dict[str, str]) -> None:
         self.proxy.config.host = host
         self.proxy.config.port = port
-        self.settings.setValue("analysis/ignored", ",".join(ignored))
-        self.settings.setValue("analysis/tunables", ",".join(f"{k}={v}" for k, v in tunables.items()))
+        self.settings.store_analysis(ignored, tunables)
         self.save_settings()
         self._set_dataset(self.dataset.rebuilt(self._config_from_settings()))
         self._update_status()
 
     # ================================================================ data -> views
     def _set_dataset(self, ds: Dataset) -> None:
-        self.dataset = ds
-        self._flows = None
-        key = self._current_key
+        session = self.view.set_dataset(ds)
         self.session_model.set_sessions(ds.sessions)
-        if hasattr(self.timeline, "setSessions"):
-            self.timeline.setSessions(ds.sessions)
+        self.timeline.setSessions(ds.sessions)
         self._refresh_rules()
-        session = ds.session(key) if key else None
         self._show_session(session)
         self._update_status()
 
-    def _flows_index(self) -> dict[str, Any]:
-        if self._flows is None or len(self._flows) < len(self.dataset.exchanges):
-            self._flows = {ex.flow_id: ex for ex in self.dataset.exchanges}
-        return self._flows
-
-    def current_session(self) -> Any:
-        return self.dataset.session(self._current_key) if self._current_key else None
+    def current_session(self) -> Session | None:
+        return self.view.current_session()
 
     def select_session(self, key: str | None) -> None:
         """Select a session (list row, timeline, events)."""
@@ -438,7 +407,7 @@ class MainWindow(QMainWindow):
             )
             self.sessions_view.scrollTo(index)
             session = self.session_model.session_at(row)
-            if session is not None and session.key != self._current_key:
+            if session is not None and session.key != self.view.current_key:
                 self._show_session(session)
         else:
             self.sessions_view.clearSelection()
@@ -447,30 +416,20 @@ class MainWindow(QMainWindow):
     def show_overview(self) -> None:
         self.select_session(None)
 
-    def first_problem_session(self) -> Any:
-        best = None
-        for s in self.dataset.sessions:
-            worst = max((int(f.severity) for f in s.findings), default=0)
-            if worst >= 2 and (best is None or worst > best[0]):
-                best = (worst, s)
-                if worst >= 3:
-                    break
-        if best is not None:
-            return best[1]
-        return self.dataset.sessions[0] if self.dataset.sessions else None
+    def first_problem_session(self) -> Session | None:
+        return self.view.first_problem_session()
 
     def _on_session_row(self, current: QModelIndex, previous: QModelIndex) -> None:
         if not current.isValid():
             return
         session = self.session_model.session_at(self.session_proxy.mapToSource(current).row())
-        if session is not None and session.key != self._current_key:
+        if session is not None and session.key != self.view.current_key:
             self._show_session(session)
 
-    def _show_session(self, session: Any) -> None:
-        self._current_key = session.key if session is not None else None
+    def _show_session(self, session: Session | None) -> None:
+        self.view.current_key = session.key if session is not None else None
         self.event_model.set_session(session)
-        if hasattr(self.timeline, "setSession"):
-            self.timeline.setSession(session)
+        self.timeline.setSession(session)
         self._refresh_rules()
         if session is not None:
             self.details.setHtml(details.session_html(session))
@@ -485,12 +444,11 @@ class MainWindow(QMainWindow):
         event = self.event_model.event_at(src.row())
         if event is None:
             return
-        if hasattr(self.timeline, "revealEvent"):
-            self.timeline.revealEvent(int(event.index))
+        self.timeline.revealEvent(event.index)
         self._show_event(event)
 
-    def _show_event(self, event: Any) -> None:
-        ex = self._flows_index().get(event.flow) if event.flow else None
+    def _show_event(self, event: Event) -> None:
+        ex = self.view.exchange_of(event)
         session = self.current_session()
         extra = details.metrics_html(session.metrics()) if session is not None else ""
         self.details.setHtml(details.event_html(event, ex) + extra)
@@ -510,14 +468,14 @@ class MainWindow(QMainWindow):
         self.events_view.scrollTo(proxy_index)
         return True
 
-    def selected_event(self) -> Any:
+    def selected_event(self) -> Event | None:
         idx = self.events_view.selectionModel().currentIndex()
         if not idx.isValid():
             return None
         return self.event_model.event_at(self.event_filter.mapToSource(idx).row())
 
     def _on_timeline_event(self, session_key: str, index: int) -> None:
-        if session_key and session_key != self._current_key:
+        if session_key and session_key != self.view.current_key:
             self.select_session(session_key)
         self.select_event(index)
 
@@ -571,10 +529,9 @@ class MainWindow(QMainWindow):
 
     # ================================================================ files
     def open_dialog(self) -> None:
-        start = str(self.settings.value("paths/open", str(Path.home())))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open captures", start, FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open captures", self.settings.folder("open"), FILE_FILTER)
         if paths:
-            self.settings.setValue("paths/open", str(Path(paths[0]).parent))
+            self.settings.remember_folder("open", paths[0])
             self.open_files(paths)
 
     def is_loading(self) -> bool:
@@ -593,8 +550,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Capture stopped to show the files (the journal keeps what was captured)",
                                          8000)
         config = self._config_from_settings()
-        from mcscope.core.session import Analyzer
-
         loader = FileLoader([str(p) for p in paths], lambda: Analyzer(config), self)
         loader.progress.connect(self._on_load_progress)
         loader.loaded.connect(self._on_loaded)
@@ -621,7 +576,7 @@ class MainWindow(QMainWindow):
         if result.analyzer is not None:
             ds = Dataset(config=self.dataset.config, analyzer=result.analyzer, exchanges=result.exchanges,
                          sources=result.paths, live=False)
-            self._current_key = None
+            self.view.current_key = None
             self._set_dataset(ds)
             first = self.first_problem_session()
             if first is not None:
@@ -682,7 +637,7 @@ class MainWindow(QMainWindow):
         """View an addon running in the user's own mitmproxy (no child of ours)."""
         if not self.dataset.live:
             self._set_dataset(Dataset(config=self._config_from_settings(), live=True))
-        self._attached = socket_path
+        self.capture.attached = socket_path
         self.feed.connect_to(socket_path, token, wait_s=5.0)
         self._update_status()
 
@@ -725,30 +680,16 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- stream
     def _on_hello(self, hello: dict[str, Any]) -> None:
-        self.journal_path = str(hello.get("journal") or "")
+        self.capture.journal_path = str(hello.get("journal") or "")
         self._update_status()
 
     def _on_snapshot(self, records: list[dict[str, Any]], dropped: int) -> None:
         """(Re)connection: rebuild from the snapshot, keeping older exchanges the proxy no longer holds."""
-        from mcscope.io.journal import record_to_exchange
-
-        snap_ids = {r.get("flow") for r in records}
-        keep = [ex for ex in self.dataset.exchanges if ex.flow_id not in snap_ids]
-        ds = Dataset(config=self._config_from_settings(), live=True, sources=self.dataset.sources)
-        for ex in keep:
-            ds.feed(ex)
-        for rec in records:
-            try:
-                ds.feed(record_to_exchange(rec))
-            except Exception as exc:
-                ds.bad_records += 1
-                log.warning("skipping an unreadable snapshot record: %s", exc)
-        self._set_dataset(ds)
+        self._set_dataset(self.view.from_snapshot(records, self._config_from_settings()))
         self.updated.emit()
 
     def _on_records(self, records: list[dict[str, Any]]) -> None:
-        if self._pending_since is None:
-            self._pending_since = time.perf_counter()
+        self.capture.records_arrived()
         self.dataset.feed_records(records)
         self._dirty = True
         if not self._flush_timer.isActive():
@@ -761,17 +702,12 @@ class MainWindow(QMainWindow):
         sessions = self.dataset.sessions
         self.session_model.sync(sessions)
         self.session_model.flush()
-        if hasattr(self.timeline, "setSessions"):
-            self.timeline.setSessions(sessions)
-            self.timeline.refresh()
+        self.timeline.setSessions(sessions)
+        self.timeline.refresh()
         self.event_model.refresh()
         self._refresh_rules()
         self._update_filter_count()
-        if self._current_key is None and sessions and self.sessions_view.selectionModel().currentIndex().row() < 0:
-            pass  # overview keeps showing every session
-        if self._pending_since is not None:
-            self.last_stream_latency_ms = (time.perf_counter() - self._pending_since) * 1000
-            self._pending_since = None
+        self.capture.flushed()
         self.updated.emit()
 
     def _on_gap(self, missed: int) -> None:
@@ -799,45 +735,29 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- status
     def _update_rate(self) -> None:
-        count = len(self.dataset.exchanges)
-        self.events_per_s = max(0, count - self._rate_last_count) * 1000 / RATE_MS
-        self._rate_last_count = count
+        self.capture.rate_tick(len(self.dataset.exchanges), RATE_MS)
         self._update_status()
 
     def _update_status(self) -> None:
         state = self.proxy.state
-        cfg = self.proxy.config
-        if state in (RUNNING, STARTING):
-            up = self.feed.is_connected()
-            text = f"● Capturing on {cfg.address}" if up else f"◌ Starting proxy on {cfg.address}…"
-            self.act_capture.setText("Stop capture")
-        elif self._attached and self.feed.is_connected():
-            text = "● Attached to a running proxy"
-            self.act_capture.setText("Start capture")
-        else:
-            text = "○ Not capturing" if state != "crashed" else "✖ Proxy stopped unexpectedly"
-            self.act_capture.setText("Start capture")
+        text, action = self.capture.describe(state, state in (RUNNING, STARTING), self.feed.is_connected(),
+                                             self.proxy.config.address)
+        self.act_capture.setText(action)
         self.status_capture.setText(text)
-        sessions = len(self.dataset.sessions)
-        noun = "session" if sessions == 1 else "sessions"
-        self.status_rate.setText(f"{sessions:,} {noun} · {self.events_per_s:,.0f} events/s")
-        if self.dataset.live:
-            self.status_journal.setText(f"Journal: {self.journal_path}" if self.journal_path else "")
-        else:
-            self.status_journal.setText("Files: " + ", ".join(Path(p).name for p in self.dataset.sources))
+        self.status_rate.setText(self.capture.rate_text(len(self.dataset.sessions), self.events_per_s))
+        self.status_journal.setText(self.view.sources_text(self.journal_path))
 
     # ================================================================ exports
     def _save_path(self, title: str, suggestion: str, filt: str) -> str:
-        start = str(Path(str(self.settings.value("paths/export", str(Path.home())))) / suggestion)
+        start = str(Path(self.settings.folder("export")) / suggestion)
         path, _ = QFileDialog.getSaveFileName(self, title, start, filt)
         if path:
-            self.settings.setValue("paths/export", str(Path(path).parent))
+            self.settings.remember_folder("export", path)
         return path
 
-    def timeline_png(self, session: Any = None) -> bytes | None:
+    def timeline_png(self, session: Session | None = None) -> bytes:
+        """PNG of the timeline: of ``session`` (shown for the picture, then put back), else of what it shows."""
         tl = self.timeline
-        if not hasattr(tl, "setSession"):
-            return None
         shown = tl.session()
         if session is not None and session is not shown:
             tl.setSession(session)
@@ -858,18 +778,17 @@ class MainWindow(QMainWindow):
         exporting.write_json_report(self.dataset, path)
 
     def export_png(self, path: str) -> None:
-        data = self.timeline_png()
-        if data is None:
-            raise OSError("no timeline to save")
-        Path(path).write_bytes(data)
+        Path(path).write_bytes(self.timeline_png())
 
     def save_journal(self, path: str) -> int:
         return exporting.write_journal(list(self.dataset.exchanges), path)
 
-    def _guarded(self, what: str, fn: Callable[[], Any]) -> None:
+    def _guarded(self, what: str, fn: Callable[[], object]) -> None:
         try:
             fn()
         except Exception as exc:
+            # Boundary: a user-triggered export (disk full, permissions, a bug in a writer). Whatever fails, the
+            # user gets a message saying so, and the window and its data stay as they were.
             log.exception("%s failed", what)
             self.message(self, f"{what} failed", f"{type(exc).__name__}: {exc}")
         else:
@@ -907,6 +826,7 @@ class MainWindow(QMainWindow):
         try:
             self.save_settings()
         except Exception:
+            # Boundary: closing must stop the loader and the proxy child below whatever happens here.
             log.exception("could not save settings")
         if self._loader is not None:
             self._loader.cancel()

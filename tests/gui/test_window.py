@@ -60,8 +60,7 @@ def test_open_file_shows_sessions_timeline_events_and_details(qtbot: QtBot, wind
     assert session is not None, "the first session with problems is selected"
     assert any(int(f.severity) >= 2 for f in session.findings)
     assert window.event_model.rowCount() == len(session.events)
-    if hasattr(window.timeline, "session"):
-        assert window.timeline.session() is session
+    assert window.timeline.session() is session
     html = window.details.toHtml()
     assert "What Adobe will count" in html
     assert "faulty-ad-outside-break.har" in window.status_journal.text()
@@ -81,8 +80,7 @@ def test_table_and_timeline_selection_follow_each_other(qtbot: QtBot, window: Ma
     other = session.events[0]
     window.select_event(other.index)
     assert window.selected_event() is other
-    if hasattr(window.timeline, "_selected"):
-        assert window.timeline._selected == other.index
+    assert window.timeline._selected == other.index
 
 
 def test_filters(qtbot: QtBot, window: MainWindow) -> None:
@@ -171,9 +169,9 @@ def test_ignored_rules_setting_reanalyses(qtbot: QtBot, window: MainWindow) -> N
     rules = {f.rule for s in window.dataset.sessions for f in s.findings}
     rule = sorted(rules)[0]
     window.apply_settings("127.0.0.1", window.proxy.config.port, [rule], {})
-    after = {f.rule for s in window.dataset.sessions for f in s.findings if not getattr(f, "ignored", False)}
+    after = {f.rule for s in window.dataset.sessions for f in s.findings if not f.ignored}
     cfg = window.dataset.config
-    assert rule not in after or rule in getattr(cfg, "ignore", getattr(cfg, "ignored", {rule}))
+    assert rule not in after or rule in cfg.ignore
 
 
 # ------------------------------------------------------------------------------------------ live
