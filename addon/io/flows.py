@@ -77,7 +77,7 @@ def _bare(cls: type, **attrs: Any) -> Any:
 def _url(req: Any) -> str:
     try:
         return req.pretty_url
-    except Exception:
+    except Exception:  # it parses the Host header of arbitrary traffic: the raw URL is the safe answer
         return req.url
 
 
@@ -116,5 +116,5 @@ def _message_body(message: Any) -> bytes | None:
         return None  # streamed or not stored
     try:
         return message.get_content(strict=False)
-    except Exception:
+    except Exception:  # a codec fed arbitrary bytes may raise anything: keep the bytes as they came
         return message.raw_content

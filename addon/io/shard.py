@@ -407,7 +407,7 @@ def check_journal(
     results: list[ShardResult | None] = []
     try:
         results.append(run_shard(path, config, 0, jobs, tick))
-    except Exception:  # Conflict, or anything else: one process judges the file (and reports any error)
+    except Exception:  # Conflict, or any failure of a shard: the one-process check runs and reports it
         results.append(None)
     for proc, recv in children:
         try:
@@ -430,7 +430,7 @@ def check_journal(
 def _child(conn: multiprocessing.connection.Connection, path: str, config: Config, shard: int, jobs: int) -> None:
     try:
         result: ShardResult | None = run_shard(path, config, shard, jobs)
-    except Exception:  # Conflict, or anything else: the parent falls back to one process
+    except Exception:  # Conflict, or any failure: a child must answer, and the parent then checks alone
         result = None
     try:
         conn.send(result)
