@@ -1,8 +1,10 @@
 """A small asyncio HTTP/1.1 server that serves :class:`mcscope.sim.collector.MockCollector`.
 
-Stdlib only. Keep-alive, ``Content-Length`` and ``chunked`` request bodies, ``Expect: 100-continue``;
-malformed requests get a 400 and the connection is closed, oversized ones a 413. Used by
-``mcscope mock-collector`` and as the upstream of tests and benchmarks.
+HTTP/1.1 parsing and framing is h11's: keep-alive and pipelining, ``Content-Length`` and ``chunked``
+request bodies, ``Expect: 100-continue``. Malformed requests (h11's RemoteProtocolError) get a 400 (or
+h11's hint: 431, 501), bodies larger than ``max_body`` a 413, and the connection is then closed; an idle
+connection is closed after ``idle_timeout``. Used by ``mcscope mock-collector`` and as the upstream of
+tests and benchmarks.
 
     async with MockServer(port=0) as server:      # port 0 = pick a free port
         print(server.url)                         # http://127.0.0.1:54321
@@ -21,6 +23,8 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 
+import h11
+
 from mcscope.sim.collector import MockCollector, MockResponse
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,10 @@ MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 100
 MAX_BODY_BYTES = 8 * 1024 * 1024
 IDLE_TIMEOUT = 60.0
+READ_SIZE = 16 * 1024
+# h11 refuses (431) an incomplete head once its buffer holds more than this; one read later the head would
+# be complete, so heads up to 48 KiB are always accepted and heads over MAX_HEADER_BYTES always refused.
+_MAX_INCOMPLETE = MAX_HEADER_BYTES - READ_SIZE
 
 _REASONS = {
     100: "Continue",
@@ -48,11 +56,15 @@ _REASONS = {
     501: "Not Implemented",
     505: "HTTP Version Not Supported",
 }
+_NO_BODY = (204, 304)
+_FRAMING = (b"content-length", b"connection", b"transfer-encoding")
 
 RequestLogger = Callable[[str, str, int], None]
 
 
-class _BadRequest(Exception):
+class _Refused(Exception):
+    """A request answered with an error status, after which the connection is closed."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
@@ -98,7 +110,7 @@ class MockServer:
 
     async def start(self) -> tuple[str, int]:
         self._server = await asyncio.start_server(
-            self._handle_client, self.host, self.port, limit=MAX_HEADER_BYTES, ssl=self.ssl_context
+            self._handle_client, self.host, self.port, ssl=self.ssl_context
         )
         return self.address
 
@@ -114,7 +126,7 @@ class MockServer:
         self._server.close()
         for writer in list(self._writers):
             writer.close()
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._server.wait_closed(), 2.0)
         self._server = None
 
@@ -130,176 +142,159 @@ class MockServer:
     # ------------------------------------------------------------------ connection handling
     async def _handle_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
+        wire = _Wire(reader, writer, self.idle_timeout)
         try:
-            while await self._one_request(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, ssl.SSLError):
+            while await self._one_request(wire):
+                wire.next_cycle()
+        except (OSError, TimeoutError):  # peer gone, TLS failure, idle or stalled client
             pass
-        except Exception:  # noqa: BLE001 - one bad connection must never stop the server
+        except Exception:  # noqa: BLE001 - connection boundary: one bad connection must never stop the server
             log.warning("mock collector: connection failed", exc_info=True)
         finally:
             self._writers.discard(writer)
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def _one_request(self, wire: _Wire) -> bool:
         """Serve one request; return True to keep the connection open."""
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_timeout)
-        except asyncio.IncompleteReadError as exc:
-            if exc.partial.strip():
-                await self._send(writer, MockResponse(400, [], b"incomplete request head\n"), False)
+            request = await wire.next_request()
+            if request is None:
+                return False
+            self._check(request)
+            if wire.conn.they_are_waiting_for_100_continue and wire.conn.their_state is h11.SEND_BODY:
+                await wire.send(h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue"))
+            body = await wire.read_body(self.max_body)
+        except h11.RemoteProtocolError as exc:
+            await wire.refuse(exc.error_status_hint, str(exc))
             return False
-        except asyncio.LimitOverrunError:
-            await self._send(writer, MockResponse(431, [], b"request head too large\n"), False)
+        except _Refused as exc:
+            await wire.refuse(exc.status, str(exc))
             return False
-        try:
-            method, target, version, headers = _parse_head(head)
-        except _BadRequest as exc:
-            await self._send(writer, _plain(exc.status, str(exc)), False)
-            return False
-        keep_alive = _keep_alive(version, headers)
-        try:
-            body = await self._read_body(reader, writer, headers)
-        except _BadRequest as exc:
-            await self._send(writer, _plain(exc.status, str(exc)), False)
-            return False
+        method = request.method.decode("ascii")
+        target = request.target.decode("latin-1")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw_items()]
         self.requests += 1
         response = self.collector.handle(method, target, headers, body)
         if self.on_request is not None:
             try:
                 self.on_request(method, target, response.status)
-            except Exception:  # noqa: BLE001 - a logging callback must not break serving
+            except Exception:  # noqa: BLE001 - boundary: a caller's logging callback must not break serving
                 log.debug("on_request callback failed", exc_info=True)
-        await self._send(writer, response, keep_alive, head_only=method == "HEAD")
-        return keep_alive
+        await wire.respond(response, keep_alive=True)
+        return wire.conn.our_state is h11.DONE and wire.conn.their_state is h11.DONE
 
-    async def _read_body(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, headers: list[tuple[str, str]]
-    ) -> bytes:
-        encoding = _get(headers, "transfer-encoding")
-        length_text = _get(headers, "content-length")
-        if encoding is not None and encoding.strip().lower() != "chunked":
-            raise _BadRequest(501, f"unsupported Transfer-Encoding {encoding!r}")
-        if (_get(headers, "expect") or "").lower() == "100-continue" and (encoding or length_text):
-            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            await writer.drain()
-        if encoding is not None:
-            return await self._read_chunked(reader)
-        if length_text is None:
-            return b""
-        try:
-            length = int(length_text.strip())
-        except ValueError:
-            raise _BadRequest(400, f"bad Content-Length {length_text!r}") from None
-        if length < 0:
-            raise _BadRequest(400, f"bad Content-Length {length_text!r}")
-        if length > self.max_body:
-            raise _BadRequest(413, f"body larger than {self.max_body} bytes")
-        return await asyncio.wait_for(reader.readexactly(length), self.idle_timeout)
+    def _check(self, request: h11.Request) -> None:
+        """What h11 accepts but this server does not: raise _Refused."""
+        if request.http_version not in (b"1.0", b"1.1"):
+            raise _Refused(505, f"unsupported HTTP version {request.http_version.decode('ascii')!r}")
+        if len(request.headers) > MAX_HEADERS:
+            raise _Refused(431, "too many headers")
+        names = {name for name, _ in request.headers}
+        if b"transfer-encoding" in names and b"content-length" in names:
+            raise _Refused(400, "both Transfer-Encoding and Content-Length")  # no request smuggling
+        length = next((value for name, value in request.headers if name == b"content-length"), None)
+        if length is not None and int(length) > self.max_body:  # h11 checked it is 1-20 digits
+            raise _Refused(413, f"body larger than {self.max_body} bytes")
 
-    async def _read_chunked(self, reader: asyncio.StreamReader) -> bytes:
+
+class _Wire:
+    """One server-side connection: asyncio streams below, an h11 state machine above."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.timeout = timeout
+        self.conn = _connection()
+        self.method: bytes | None = None  # of the request being answered
+
+    def next_cycle(self) -> None:
+        self.conn.start_next_cycle()
+        pending, closed = self.conn.trailing_data
+        if pending[:1] in (b"\r", b"\n") and not closed:
+            # RFC 9112 section 2.2: ignore empty lines before a request line (h11 rejects them).
+            self.conn = _connection()
+            self.conn.receive_data(pending.lstrip(b"\r\n"))
+
+    async def _event(self) -> h11.Event:
+        while True:
+            event = self.conn.next_event()
+            if event is h11.PAUSED:  # pragma: no cover - only after CONNECT/Upgrade, which we never accept
+                raise h11.RemoteProtocolError("protocol switch not supported")
+            if event is not h11.NEED_DATA:
+                assert isinstance(event, h11.Event)
+                return event
+            data = await asyncio.wait_for(self.reader.read(READ_SIZE), self.timeout)
+            if self.conn.their_state is h11.IDLE and data and not self.conn.trailing_data[0]:
+                data = data.lstrip(b"\r\n")  # stray empty lines between requests (RFC 9112 section 2.2)
+                if not data:
+                    continue
+            self.conn.receive_data(data)
+
+    async def next_request(self) -> h11.Request | None:
+        """The next request head, or None when the client closed the connection between requests."""
+        event = await self._event()
+        if isinstance(event, h11.ConnectionClosed):
+            return None
+        assert isinstance(event, h11.Request)
+        self.method = event.method
+        return event
+
+    async def read_body(self, limit: int) -> bytes:
         parts: list[bytes] = []
         total = 0
         while True:
-            line = await asyncio.wait_for(reader.readline(), self.idle_timeout)
-            if not line.endswith(b"\n"):
-                raise _BadRequest(400, "truncated chunked body")
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _BadRequest(400, "bad chunk size") from None
-            if size < 0:
-                raise _BadRequest(400, "bad chunk size")
-            if size == 0:
-                while True:  # trailers
-                    trailer = await asyncio.wait_for(reader.readline(), self.idle_timeout)
-                    if trailer in (b"\r\n", b"\n", b""):
-                        return b"".join(parts)
-            total += size
-            if total > self.max_body:
-                raise _BadRequest(413, f"body larger than {self.max_body} bytes")
-            parts.append(await asyncio.wait_for(reader.readexactly(size), self.idle_timeout))
-            await asyncio.wait_for(reader.readline(), self.idle_timeout)
+            event = await self._event()
+            if isinstance(event, h11.EndOfMessage):
+                return b"".join(parts)
+            assert isinstance(event, h11.Data)
+            total += len(event.data)
+            if total > limit:
+                raise _Refused(413, f"body larger than {limit} bytes")
+            parts.append(bytes(event.data))
 
-    async def _send(
-        self,
-        writer: asyncio.StreamWriter,
-        response: MockResponse,
-        keep_alive: bool,
-        *,
-        head_only: bool = False,
-    ) -> None:
+    async def send(self, *events: h11.Event) -> None:
+        data = b"".join(self.conn.send(event) or b"" for event in events)
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def respond(self, response: MockResponse, *, keep_alive: bool) -> None:
         status = response.status
-        lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
-        for name, value in response.headers:
-            if name.lower() in ("content-length", "connection", "transfer-encoding"):
-                continue
-            lines.append(f"{_clean(name)}: {_clean(value)}")
-        if status not in (204, 304) and not 100 <= status < 200:
-            lines.append(f"Content-Length: {len(response.body)}")
-        lines.append(f"Connection: {'keep-alive' if keep_alive else 'close'}")
-        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        if status not in (204, 304) and not head_only:
-            data += response.body
-        writer.write(data)
-        await writer.drain()
+        headers = [
+            (_clean(name).encode("latin-1", "replace"), _clean(value).encode("latin-1", "replace"))
+            for name, value in response.headers
+            if name.lower().encode("latin-1", "replace") not in _FRAMING
+        ]
+        if status not in _NO_BODY:
+            headers.append((b"Content-Length", str(len(response.body)).encode()))
+        # h11 turns keep-alive into close when the client asked for it (or speaks HTTP/1.0)
+        headers.append((b"Connection", b"keep-alive" if keep_alive else b"close"))
+        reason = _REASONS.get(status, "Unknown").encode()
+        events: list[h11.Event] = [h11.Response(status_code=status, headers=headers, reason=reason)]
+        if status not in _NO_BODY and response.body and self.method != b"HEAD":
+            events.append(h11.Data(data=response.body))
+        events.append(h11.EndOfMessage())
+        await self.send(*events)
+
+    async def refuse(self, status: int, message: str) -> None:
+        """Answer an error and let the connection close (when a response can still be sent)."""
+        if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+            return
+        await self.respond(_plain(status, message), keep_alive=False)
+
+
+def _connection() -> h11.Connection:
+    return h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_INCOMPLETE)
 
 
 def _clean(text: str) -> str:
-    return str(text).replace("\r", " ").replace("\n", " ")
+    """A header name or value h11 accepts: no control characters, no surrounding whitespace."""
+    return "".join(" " if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in str(text)).strip()
 
 
 def _plain(status: int, message: str) -> MockResponse:
     return MockResponse(status, [("Content-Type", "text/plain; charset=utf-8")], (message + "\n").encode())
-
-
-def _get(headers: list[tuple[str, str]], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _parse_head(head: bytes) -> tuple[str, str, str, list[tuple[str, str]]]:
-    try:
-        text = head.decode("latin-1")
-    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
-        raise _BadRequest(400, "undecodable request head") from None
-    lines = text.split("\r\n")
-    while lines and not lines[0]:  # tolerate stray CRLF between requests (RFC 9112 §2.2)
-        lines.pop(0)
-    if not lines:
-        raise _BadRequest(400, "empty request")
-    parts = lines[0].split(" ")
-    if len(parts) != 3 or not parts[0] or not parts[1]:
-        raise _BadRequest(400, "malformed request line")
-    method, target, version = parts
-    if not version.startswith("HTTP/1."):
-        raise _BadRequest(505, f"unsupported HTTP version {version!r}")
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if not line:
-            continue
-        if len(headers) >= MAX_HEADERS:
-            raise _BadRequest(431, "too many headers")
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip():
-            raise _BadRequest(400, "malformed header line")
-        headers.append((name, value.strip()))
-    if _get(headers, "transfer-encoding") is not None and _get(headers, "content-length") is not None:
-        raise _BadRequest(400, "both Transfer-Encoding and Content-Length")
-    return method, target, version, headers
-
-
-def _keep_alive(version: str, headers: list[tuple[str, str]]) -> bool:
-    connection = (_get(headers, "connection") or "").lower()
-    if "close" in connection:
-        return False
-    if version == "HTTP/1.0":
-        return "keep-alive" in connection
-    return True
 
 
 class ServerThread:
