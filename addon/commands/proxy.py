@@ -14,11 +14,14 @@ import logging
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcscope.commands.listen import parse_listen
 from mcscope.core.verdict import EXIT_USAGE, FAIL_LEVELS
 from mcscope.live import ADDON_SCRIPT
+
+if TYPE_CHECKING:
+    from mcscope.live.addon import McScope
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -62,6 +65,7 @@ def build_argv(args: argparse.Namespace, journal: str) -> list[str]:
         argv += ["--mode", mode]
     argv += ["-s", str(ADDON_SCRIPT)]
     sets: list[tuple[str, str]] = [
+        ("mcscope_analyse", "true"),  # the exit code is the check's: the addon analyses even without reports
         ("mcscope_journal", journal),
         ("mcscope_stream", args.stream),
         ("mcscope_fail_on", args.fail_on),
@@ -121,11 +125,13 @@ def _validate(args: argparse.Namespace) -> str | None:
         return str(exc)
     if args.read and not Path(args.read).is_file():
         return f"cannot read {args.read}: no such file"
-    try:
-        from mcscope.live.addon import build_config
+    from mitmproxy.exceptions import OptionsError
 
+    from mcscope.live.options import build_config  # imports mitmproxy: only when the command runs
+
+    try:
         build_config(args.ignore, args.severity, args.tunables)
-    except Exception as exc:  # OptionsError with the user-facing message
+    except OptionsError as exc:  # with the user-facing message
         return str(exc)
     for name in ("json", "junit", "markdown", "journal"):
         value = getattr(args, name)
@@ -154,7 +160,7 @@ def run_mitmdump(argv: list[str]) -> int:
     from mitmproxy.tools import cmdline, main
     from mitmproxy.tools.dump import DumpMaster
 
-    from mcscope.live import addon as mitm
+    from mcscope.live import addon as mitm  # the addon module records the instances the script made
 
     def extra(opts: Any) -> dict[str, Any]:  # the same filter handling as the mitmdump entry point
         if opts.filter_args:
@@ -188,8 +194,8 @@ def run_mitmdump(argv: list[str]) -> int:
     return int(addon.exit_code)
 
 
-def _summary(addon: Any) -> None:
-    rep = getattr(addon, "report", None)
+def _summary(addon: McScope) -> None:
+    rep = addon.report
     if not isinstance(rep, dict):
         return
     s = rep.get("summary") or {}

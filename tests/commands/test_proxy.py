@@ -54,6 +54,7 @@ def test_build_argv_maps_every_option(tmp_path: Path) -> None:
     assert ["-s", str(ADDON_SCRIPT)] == argv[6:8]
     sets = [argv[i + 1] for i, a in enumerate(argv) if a == "--set"]
     assert "mcscope_journal=/tmp/j.ndjson" in sets and "mcscope_fail_on=warning" in sets
+    assert "mcscope_analyse=true" in sets  # the exit code needs the analysis even without a report
     assert f"mcscope_json={Path('r.json').resolve()}" in sets and "mcscope_mock=true" in sets
     assert "mcscope_ignore=stall" in sets and "mcscope_severity=stall=info" in sets
     assert "mcscope_set=idle_timeout=60" in sets and "mcscope_hosts=.hb-api.omtrdc.net" in sets
@@ -231,6 +232,24 @@ def test_e2e_replay_faulty_fixture_exits_1(env: Env) -> None:
     )
     assert res.returncode == 1, res.stderr.decode()
     assert "ad-outside-break" in report_rules(env.tmp / "r.json")
+
+
+def test_e2e_exit_code_without_any_report(env: Env) -> None:
+    """mcscope proxy analyses for its exit code alone (mcscope_analyse), with no report file asked for."""
+    fixture = REPO / "tests" / "fixtures" / "faulty-ad-outside-break.mitm"
+    res = subprocess.run(
+        [PY, "-m", "mcscope.cli", "proxy", "-r", str(fixture), "--journal", "off", "--stream", "off",
+         "--", "-q", "--set", f"confdir={env.conf}"],
+        cwd=REPO, env=env.env, capture_output=True, timeout=60,
+    )
+    assert res.returncode == 1, res.stderr.decode()
+    assert b"errors" in res.stderr and b"(exit 1)" in res.stderr
+    clean = subprocess.run(
+        [PY, "-m", "mcscope.cli", "proxy", "-r", str(fixture), "--journal", "off", "--stream", "off",
+         "--fail-on", "never", "--", "-q", "--set", f"confdir={env.conf}"],
+        cwd=REPO, env=env.env, capture_output=True, timeout=60,
+    )
+    assert clean.returncode == 0, clean.stderr.decode()
 
 
 def test_e2e_mock_mode_answers_without_upstream(env: Env) -> None:

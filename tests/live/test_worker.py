@@ -18,15 +18,24 @@ from mitmproxy.test import taddons, tflow, tutils
 
 from mcscope.io.flows import exchange_from_parts, flow_parts, flow_to_exchange
 from mcscope.live import addon as mitm
-from mcscope.live import stream, worker
-from tests.live.test_addon import _body, _msg, _stream_client, make_flow, session_start_flow
+from mcscope.live import options, worker
+from mcscope.live.link import LocalLink
+from tests.live.helpers import (
+    STREAM_TYPES,
+    make_flow,
+    message,
+    private_dirs,
+    session_flows,
+    session_start_flow,
+    stream_client,
+)
+from tests.live.helpers import body as _body
+from tests.live.helpers import journal_exchanges as _journal
 
 
 @pytest.fixture(autouse=True)
 def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MCSCOPE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv(stream.STREAMS_DIR_ENV, str(tmp_path / "streams"))
-    monkeypatch.setenv(stream.TOKEN_ENV, "tok")
+    private_dirs(tmp_path, monkeypatch)
 
 
 def _odd_flows() -> list[http.HTTPFlow]:
@@ -51,19 +60,15 @@ def test_flow_parts_give_exactly_flow_to_exchange(flow: http.HTTPFlow) -> None:
     assert exchange_from_parts(parts) == flow_to_exchange(flow)
 
 
-def _journal(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()[1:]]
-
-
 async def _run(tmp_path: Path, name: str, flows: list[http.HTTPFlow], use_worker: bool,
-               **options: Any) -> tuple[mitm.McScope, Path]:
+               **extra: Any) -> tuple[mitm.McScope, Path]:
     addon = mitm.McScope()
     journal = tmp_path / f"{name}.ndjson"
     with taddons.context(addon) as tctx:
         tctx.configure(addon, mcscope_journal=str(journal), mcscope_stream="off", mcscope_worker=use_worker,
-                       mcscope_json=str(tmp_path / f"{name}.json"), **options)
+                       mcscope_json=str(tmp_path / f"{name}.json"), **extra)
         addon.running()
-        assert (addon._worker is not None) == use_worker
+        assert isinstance(addon.link, worker.WorkerLink if use_worker else LocalLink)
         for f in flows:
             addon.response(f)
         await asyncio.sleep(0.05)
@@ -72,10 +77,7 @@ async def _run(tmp_path: Path, name: str, flows: list[http.HTTPFlow], use_worker
 
 
 async def test_worker_gives_the_in_process_journal_report_and_exit_code(tmp_path: Path) -> None:
-    flows = [session_start_flow()] + [
-        make_flow(path="/api/v1/sessions/abc/events", body=_body(et), status=204)
-        for et in ("play", "ping", "pauseStart", "play", "bogus")
-    ] + _odd_flows()
+    flows = session_flows() + _odd_flows()
     inproc, j1 = await _run(tmp_path, "inproc", flows, use_worker=False)
     worked, j2 = await _run(tmp_path, "worker", flows, use_worker=True)
     assert _journal(j1) == _journal(j2)
@@ -86,15 +88,16 @@ async def test_worker_gives_the_in_process_journal_report_and_exit_code(tmp_path
     assert worked.exit_code == inproc.exit_code == 1
     assert worked.report is not None and worked.report["summary"] == inproc.report["summary"]
     assert worked.exchanges == len(flows) - 1  # the CONNECT flow is not a collection call
-    assert worked._worker is not None and worked._worker.proc.poll() is not None  # it exited
+    assert isinstance(worked.link, worker.WorkerLink) and worked.link.proc.poll() is not None  # it exited
 
 
 async def test_worker_fail_on_and_runtime_rule_options(tmp_path: Path) -> None:
     addon = mitm.McScope()
     with taddons.context(addon) as tctx:
-        tctx.configure(addon, mcscope_journal="off", mcscope_stream="off", mcscope_fail_on="warning")
+        tctx.configure(addon, mcscope_journal="off", mcscope_stream="off", mcscope_fail_on="warning",
+                       mcscope_analyse=True)
         addon.running()
-        assert addon._worker is not None
+        assert isinstance(addon.link, worker.WorkerLink)
         addon.response(make_flow(path="/api/v1/sessions/abc/events", body=b"{nope", status=204))
         tctx.configure(addon, mcscope_ignore=["body-not-json", "no-session-start", "unknown-host"])
         addon.done()
@@ -108,19 +111,19 @@ async def test_worker_serves_the_stream(tmp_path: Path) -> None:
         tctx.configure(addon, mcscope_journal=str(tmp_path / "j.ndjson"), mcscope_stream_tcp=True)
         addon.response(session_start_flow())  # before the proxy runs: handed to the worker
         addon.running()
-        assert addon._worker is not None and addon.stream is not None and addon.stream.tcp
+        assert isinstance(addon.link, worker.WorkerLink) and addon.stream is not None and addon.stream.tcp
         assert addon.discovery_path is not None and addon.discovery_path.name == f"{os.getpid()}.json"
         info = json.loads(addon.discovery_path.read_text())
         assert info["port"] == addon.stream.port and info["token"] == "tok"
-        reader, writer = await _stream_client(info)
-        assert (await _msg(reader))["type"] == "hello"
-        snap = await _msg(reader)
+        reader, writer = await stream_client(info)
+        assert (await message(reader))["type"] == "hello"
+        snap = await message(reader)
         assert snap["type"] == "snapshot" and len(snap["records"]) == 1
         addon.response(make_flow(path="/api/v1/sessions/abc/events", body=_body("play"), status=204))
         kinds = []
         while "exchange" not in kinds:
-            kinds.append((await _msg(reader))["type"])
-        assert kinds[-1] == "exchange"
+            kinds.append((await message(reader))["type"])
+        assert kinds[-1] == "exchange" and set(kinds) <= STREAM_TYPES
         writer.close()
         addon.done()
         assert not addon.discovery_path.exists()
@@ -132,8 +135,8 @@ async def test_worker_keeps_the_journal_when_the_proxy_dies(tmp_path: Path) -> N
     with taddons.context(addon) as tctx:
         tctx.configure(addon, mcscope_journal=str(journal))
         addon.running()
-        link = addon._worker
-        assert link is not None and addon.discovery_path is not None
+        link = addon.link
+        assert isinstance(link, worker.WorkerLink) and addon.discovery_path is not None
         for i in range(50):
             addon.response(make_flow(path=f"/api/v1/sessions/s{i}/events", body=_body("ping"), status=204))
         link.flush()
@@ -141,8 +144,8 @@ async def test_worker_keeps_the_journal_when_the_proxy_dies(tmp_path: Path) -> N
         link.proc.wait(20)
         assert len(_journal(journal)) == 50
         assert not addon.discovery_path.exists()
-        addon._worker = None  # nothing left to finish
-        addon._finished = True
+        addon.done()  # the analysis process is gone: nothing to finish, exit code 2
+    assert addon.exit_code == 2
 
 
 async def test_worker_that_cannot_start_falls_back_to_in_process(tmp_path: Path,
@@ -155,17 +158,17 @@ async def test_worker_that_cannot_start_falls_back_to_in_process(tmp_path: Path,
     with taddons.context(addon) as tctx:
         tctx.configure(addon, mcscope_journal=str(tmp_path / "k.ndjson"), mcscope_stream="off")
         addon.running()
-        assert addon._worker is None and addon.journal is not None
+        assert isinstance(addon.link, LocalLink) and addon.journal_path is not None
         addon.response(session_start_flow())
         await asyncio.sleep(0)
-        assert addon.exchanges == 1 and addon.analyzer.exchanges_seen == 1
+        assert addon.exchanges == 1 and addon.link.pipeline.analysis is None
         addon.done()
 
 
 def test_link_never_blocks_when_the_worker_does_not_read(tmp_path: Path) -> None:
     async def main() -> None:
-        settings = {"ignore": [], "severity": [], "set": [], "backlog": 10, "journal": None, "journal_header": {},
-                    "listen": None, "mock": False, "pid": 0, "stream": None}
+        settings = options.Settings(journal=None, journal_header={}, config=options.build_config([], [], []),
+                                    backlog=10)
         link = worker.WorkerLink.start(settings)
         link.proc.send_signal(signal.SIGSTOP)  # a worker that reads nothing
         try:

@@ -1,0 +1,58 @@
+"""Which flows the addon looks at: Media Collection endpoints, the ``mcscope_hosts`` filter, and the
+loopback test of the viewer-stream guard."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Sequence
+
+from mitmproxy import http
+
+#: Collection endpoints (after any path prefix, query stripped).
+COLLECTION_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded)/?$")
+#: What mock mode answers (collection endpoints plus the schema endpoint).
+MOCK_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded|schemas/[^/]+)/?$")
+
+
+def _bare_path(path: str) -> str:
+    return path.split("?", 1)[0].split("#", 1)[0]
+
+
+def is_collection_path(path: str) -> bool:
+    return COLLECTION_RE.search(_bare_path(path)) is not None
+
+
+def host_matches(host: str, patterns: Sequence[str]) -> bool:
+    """Empty patterns = any host. ``.example.com`` / ``example.com`` match the domain and subdomains."""
+    if not patterns:
+        return True
+    host = host.lower().rstrip(".")
+    for pat in patterns:
+        p = pat.lower().strip().rstrip(".")
+        if p.startswith("*."):
+            p = p[1:]
+        bare = p.lstrip(".")
+        if host == bare or host.endswith("." + bare):
+            return True
+    return False
+
+
+def wanted(flow: http.HTTPFlow, hosts: Sequence[str], pattern: re.Pattern[str] = COLLECTION_RE) -> bool:
+    """A flow whose path matches ``pattern`` on one of ``hosts`` (any host when empty)."""
+    req = flow.request
+    if pattern.search(_bare_path(req.path)) is None:
+        return False
+    return not hosts or host_matches(req.pretty_host, hosts)
+
+
+def is_loopbackish(host: str) -> bool:
+    """True for loopback/unspecified addresses and for names (a name could resolve to loopback)."""
+    h = host.strip("[]").lower().rstrip(".")
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(h)
+    except ValueError:
+        return True  # a name could resolve to loopback: refuse to be safe
+    return ip.is_loopback or ip.is_unspecified
