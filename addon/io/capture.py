@@ -19,6 +19,7 @@ from mcscope.io.common import BOM, CaptureError, ReadProgress
 from mcscope.io.har import read_har
 from mcscope.io.journal import read_journal
 from mcscope.io.mitmfile import read_mitm
+from mcscope.io.ordering import in_start_order
 
 __all__ = ["Capture", "CaptureError", "Format", "detect_format", "open_capture", "read_exchanges", "sniff_format"]
 
@@ -26,6 +27,9 @@ Format = Literal["mitm", "har", "journal"]
 Reader = Callable[[IO[bytes], Path, ReadProgress], Iterator[Exchange]]
 
 READERS: dict[Format, Reader] = {"mitm": read_mitm, "har": read_har, "journal": read_journal}
+#: Formats read in request-start order (HAR 1.2 requires it; .mitm likewise). A journal is read as the
+#: proxy wrote it: the order in which the live analysis saw the exchanges.
+SORTED_FORMATS: frozenset[Format] = frozenset({"mitm", "har"})
 _SNIFF_BYTES = 64 * 1024
 _TNETSTRING_START = re.compile(rb"^\d{1,12}:")
 
@@ -102,7 +106,10 @@ class Capture:
         progress = self.progress
         try:
             with self.path.open("rb") as fh:
-                for ex in reader(fh, self.path, progress):
+                exchanges = reader(fh, self.path, progress)
+                if self.format in SORTED_FORMATS:
+                    exchanges = in_start_order(exchanges)
+                for ex in exchanges:
                     progress.read_count += 1
                     yield ex
         except CaptureError as exc:

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def read_har(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[Exchange]:
-    """The exchanges of a HAR file, in file order; CaptureError (after what could be read) on bad input."""
+    """The exchanges of a HAR file, in file order (:mod:`mcscope.io.capture` sorts them); CaptureError (after
+    what could be read) on bad input."""
     raw = fh.read()
     progress.position = len(raw)
     if raw.startswith(BOM):
@@ -34,8 +35,9 @@ def read_har(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[Exch
     except (ValueError, RecursionError) as exc:
         yield from _read_truncated_har(text, exc, path)
         return
-    entries = doc.get("log", {}).get("entries") if isinstance(doc, dict) else None
-    if not isinstance(doc, dict) or not isinstance(doc.get("log"), dict) or not isinstance(entries, list):
+    log_obj = doc.get("log") if isinstance(doc, dict) else None
+    entries = log_obj.get("entries") if isinstance(log_obj, dict) else None
+    if not isinstance(entries, list):
         raise CaptureError(f"{path}: not a HAR file (no log.entries list)")
     for index, entry in enumerate(entries):
         ex = har_entry_to_exchange(entry, f"{path.name}#{index + 1}")

@@ -190,3 +190,11 @@ def test_har_entries_with_odd_json_never_crash(request: dict, response, started,
     entry = {"request": request, "response": response, "startedDateTime": started, "time": elapsed}
     ex = har_entry_to_exchange(entry, "x#1")
     assert ex is None or isinstance(ex, Exchange)
+
+
+@pytest.mark.parametrize("doc", ['{"log": []}', '{"log": "x"}', '{"log": {"entries": {}}}', '{"log": null}'])
+def test_a_har_whose_log_is_not_an_object_is_a_capture_error(tmp_path: Path, doc: str) -> None:
+    path = tmp_path / "odd.har"
+    path.write_text(doc)
+    with pytest.raises(CaptureError, match="not a HAR file"):
+        list(read_exchanges(path))
