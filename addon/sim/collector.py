@@ -24,9 +24,9 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from mcscope.core.model import HttpResponse
 
@@ -136,7 +136,7 @@ class _Invalid(Exception):
     """A request body the real collector would answer with 400."""
 
 
-def _json_type_ok(value: Any, kind: str) -> bool:
+def _json_type_ok(value: object, kind: str) -> bool:
     if kind == _STR:
         return isinstance(value, str)
     if kind == _BOOL:
@@ -148,19 +148,6 @@ def _json_type_ok(value: Any, kind: str) -> bool:
     if kind == _OBJ:
         return isinstance(value, dict)
     return True
-
-
-def _headers_list(headers: Any) -> list[tuple[str, str]]:
-    try:
-        if headers is None:
-            return []
-        if isinstance(headers, Mapping):
-            return [(str(k), str(v)) for k, v in headers.items()]
-        if isinstance(headers, Iterable):
-            return [(str(k), str(v)) for k, v in headers]
-    except (TypeError, ValueError):
-        pass
-    return []
 
 
 def _json_response(status: int, message: str) -> MockResponse:
@@ -202,13 +189,20 @@ class MockCollector:
         self.requests = 0
 
     # ------------------------------------------------------------------ public API
-    def handle(self, method: str, path: str, headers: Any = None, body: bytes | None = b"") -> MockResponse:
-        """Answer one HTTP request. Never raises."""
+    def handle(
+        self,
+        method: str,
+        path: str,
+        headers: Sequence[tuple[str, str]] | None = None,
+        body: bytes | None = b"",
+    ) -> MockResponse:
+        """Answer one HTTP request. Never raises. ``headers`` are accepted but unused: the answer depends
+        on the method, the path and the body only."""
         try:
             with self._lock:
                 self.requests += 1
                 return self._route(str(method or "").upper(), str(path or ""), body)
-        except Exception as exc:  # noqa: BLE001 - a mock server must never crash on input
+        except Exception as exc:  # noqa: BLE001 - boundary: network input (server, proxy); a bug is a 500
             return _json_response(500, f"internal error: {type(exc).__name__}")
 
     def session_status(self, sid: str) -> str | None:
@@ -380,7 +374,7 @@ def _parse_json(body: bytes | None) -> Any:
         raise _Invalid(f"request body is not valid JSON: {exc}") from None
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 

@@ -163,7 +163,9 @@ class _Offline:
         self.collector = collector
         self.origin = origin
 
-    async def request(self, method: str, path: str, body: bytes, headers: list[tuple[str, str]]):  # noqa: ANN201
+    async def request(
+        self, method: str, path: str, body: bytes, headers: list[tuple[str, str]]
+    ) -> HttpResponse:
         return self.collector.handle(method, path, headers, body)
 
     def url(self, path: str) -> str:

@@ -158,7 +158,8 @@ async def test_http10_closes_and_head_request() -> None:
         data = await raw(server, b"GET /api/v1/schemas/ping HTTP/1.0\r\n\r\n")
         assert data.startswith(b"HTTP/1.1 200 OK")
         assert b"Connection: close" in data
-        data = await raw(server, b"HEAD /api/v1/schemas/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head_request = b"HEAD /api/v1/schemas/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        data = await raw(server, head_request)
         head, _, body = data.partition(b"\r\n\r\n")
         assert b"Content-Length: " in head and body == b""
 
@@ -326,7 +327,8 @@ async def test_expect_100_continue_not_sent_when_body_refused() -> None:
     async with MockServer(max_body=10) as server:
         data = await raw(
             server,
-            b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\nExpect: 100-continue\r\n\r\n",
+            b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n"
+            b"Expect: 100-continue\r\n\r\n",
         )
         assert data.startswith(b"HTTP/1.1 413") and b"100 Continue" not in data
 
