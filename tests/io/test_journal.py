@@ -145,3 +145,12 @@ def test_journal_corrupt_middle_line(tmp_path: Path) -> None:
 def test_journal_without_header(tmp_path: Path) -> None:
     recs = [exchange_to_record(_exchange())]
     assert len(list(read_exchanges(_write(tmp_path, "nh.ndjson", _journal(recs, header=False))))) == 1
+
+
+def test_a_journal_written_before_the_package_restructuring_still_opens() -> None:
+    """tests/fixtures/journal-v1-mcscope-0.1.0.ndjson was written by the code of commit 93b927f (the flat
+    ``addon`` package) from two HAR fixtures; today's reader gives back exactly their exchanges."""
+    old = list(read_exchanges(FIXTURES / "journal-v1-mcscope-0.1.0.ndjson"))
+    expected = [*read_exchanges(FIXTURES / "faulty-ad-outside-break.har"),
+                *read_exchanges(FIXTURES / "clean-downloaded.har")]
+    assert old == expected and len(old) == 12
