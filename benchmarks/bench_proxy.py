@@ -7,12 +7,17 @@ p50/p99 latency, RSS and CPU per request of the proxy (and of the addon's analys
 variant, then the ratios.
 
     .venv/bin/python benchmarks/bench_proxy.py [--seconds 10] [--connections 8] [--rounds 3] [--inproc]
-        [--baseline DIR]
+        [--analyse] [--baseline DIR]
 
 Variants run interleaved (plain, addon, plain, addon, ...) ``--rounds`` times; the figures are medians
 and the ratios are medians of the per-round ratios, because a shared machine drifts by 10 % and more
 between runs. ``--inproc`` adds the addon with ``mcscope_worker=false`` (everything on the proxy's loop);
-``--baseline DIR`` adds the addon of another checkout (e.g. ``git worktree add /tmp/base HEAD~3``).
+``--analyse`` adds the addon with ``mcscope_analyse=true`` (what ``mcscope proxy`` runs: journal, stream
+and the analysis for the exit code; without it, as in the window's proxy, the addon does not analyse);
+``--baseline DIR`` adds the addon of another checkout (e.g. ``git worktree add /tmp/base HEAD~3``): its
+wheel is built and installed into a throw-away venv with this venv's dependency versions (pip freeze as
+constraints), and that variant runs that venv's mitmdump with the script of the package installed there,
+so each variant imports its own ``mcscope`` without any PYTHONPATH or sys.path tricks.
 
 Targets: with the addon >= 95 % of the plain throughput and < 1 ms added p99. Not a test: numbers
 depend on the machine (2 shared cores here), so compare the variants of the same run.
@@ -34,8 +39,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MITMDUMP = Path(sys.executable).parent / "mitmdump"
-SCRIPT = ROOT / "addon" / "live" / "script.py"
 TOKEN = "bench-token"
 
 
@@ -196,21 +199,49 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+class Install:
+    """A Python environment with an mcscope in it: its mitmdump and the addon script of its package."""
+
+    def __init__(self, python: Path) -> None:
+        self.python = python
+        self.mitmdump = python.parent / "mitmdump"
+        out = subprocess.run([str(python), "-c", "from mcscope.live import ADDON_SCRIPT; print(ADDON_SCRIPT)"],
+                             capture_output=True, text=True, check=True, cwd="/")
+        self.script = Path(out.stdout.strip())
+
+
+def baseline_install(tree: Path, work: Path) -> Install:
+    """The checkout in ``tree`` built as a wheel and installed into a throw-away venv under ``work``, with
+    exactly this venv's dependency versions."""
+    wheels, venv, constraints = work / "wheel", work / "venv", work / "constraints.txt"
+    print(f"building the baseline from {tree} into {venv} ...", file=sys.stderr, flush=True)
+    quiet = ["-q", "--disable-pip-version-check"]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", *quiet, "--no-deps", "-w", str(wheels), str(tree)],
+                   check=True)
+    freeze = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], capture_output=True,
+                            text=True, check=True).stdout
+    constraints.write_text("".join(f"{line}\n" for line in freeze.splitlines()
+                                   if line and not line.lower().startswith("mcscope")))
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", *quiet, "-c", str(constraints),
+                    *map(str, wheels.glob("mcscope-*.whl"))], check=True)
+    return Install(python)
+
+
 def run_variant(name: str, addon_args: list[str] | None, backend_port: int, args: argparse.Namespace,
-                tmp: Path, tree: Path = ROOT) -> dict:
+                tmp: Path, install: Install) -> dict:
     with_addon = addon_args is not None
     port = _free_port()
-    cmd = [str(MITMDUMP), "-q", "--listen-host", "127.0.0.1", "--listen-port", str(port),
+    cmd = [str(install.mitmdump), "-q", "--listen-host", "127.0.0.1", "--listen-port", str(port),
            "--set", f"confdir={tmp / 'conf'}"]
     env = {**os.environ, "MCSCOPE_TOKEN": TOKEN, "MCSCOPE_DATA_DIR": str(tmp / "data"),
            "MCSCOPE_STREAMS_DIR": str(tmp / "streams")}
-    if tree != ROOT:
-        env["PYTHONPATH"] = str(tree)
     sock_path = None
     if with_addon:
         sock_dir = Path(tempfile.mkdtemp(prefix="mcb-"))
         sock_path = str(sock_dir / "s.sock")
-        cmd += ["-s", str(tree / SCRIPT.relative_to(ROOT)), "--set", f"mcscope_journal={tmp / (name + '.ndjson')}",
+        cmd += ["-s", str(install.script), "--set", f"mcscope_journal={tmp / (name + '.ndjson')}",
                 "--set", f"mcscope_stream={sock_path}", *addon_args]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.05)
@@ -252,6 +283,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every variant (default 3)")
     parser.add_argument("--inproc", action="store_true", help="also the addon with mcscope_worker=false")
+    parser.add_argument("--analyse", action="store_true", help="also the addon with mcscope_analyse=true")
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="also the addon of the checkout in DIR")
     parser.add_argument("--backend", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -259,13 +291,16 @@ def main() -> int:
         asyncio.run(_backend(args.backend))
         return 0
     variants: dict[str, list[str] | None] = {"mitmdump": None, "mitmdump + mcscope addon": []}
-    trees = {label: ROOT for label in variants}
     if args.inproc:
         variants["addon, mcscope_worker=false"] = ["--set", "mcscope_worker=false"]
-        trees["addon, mcscope_worker=false"] = ROOT
+    if args.analyse:
+        variants["addon, mcscope_analyse=true"] = ["--set", "mcscope_analyse=true"]
+    here = Install(Path(sys.executable))
+    installs = {label: here for label in variants}
+    build = tempfile.TemporaryDirectory(prefix="mcscope-bench-venv-")
     if args.baseline:
         variants["baseline addon"] = []
-        trees["baseline addon"] = args.baseline.resolve()
+        installs["baseline addon"] = baseline_install(args.baseline.resolve(), Path(build.name))
     backend_port = _free_port()
     backend = subprocess.Popen([sys.executable, __file__, "--backend", str(backend_port)],
                                stdout=subprocess.PIPE, text=True)
@@ -277,10 +312,12 @@ def main() -> int:
             tmp = Path(t)
             for r in range(args.rounds):
                 for n, (label, addon_args) in enumerate(variants.items()):
-                    runs[label].append(run_variant(f"v{n}r{r}", addon_args, backend_port, args, tmp, trees[label]))
+                    runs[label].append(run_variant(f"v{n}r{r}", addon_args, backend_port, args, tmp,
+                                                   installs[label]))
     finally:
         backend.terminate()
         backend.wait(10)
+        build.cleanup()
     keys = ("rps", "p50_ms", "p99_ms", "rss_mb", "cpu_ms_per_req", "worker_rss_mb", "worker_cpu_ms_per_req")
     med = {label: {k: _median([r.get(k, 0.0) for r in rs]) for k in keys} for label, rs in runs.items()}
     print(f"medians of {args.rounds} interleaved rounds of {args.seconds:g} s")
