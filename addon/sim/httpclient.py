@@ -120,6 +120,9 @@ class HttpClient:
                 if not retry:
                     raise HttpError(f"connection to {self._where()} failed: {_reason(exc)}") from None
                 retry = False
+            except OSError as exc:  # e.g. a TLS record error once connected
+                await self.close()
+                raise HttpError(f"connection to {self._where()} failed: {_reason(exc)}") from None
             except HttpError:
                 await self.close()
                 raise
@@ -264,6 +267,8 @@ class _Wire:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLError):  # its errno is OpenSSL's, not the OS's
+        return f"TLS error: {exc.reason or exc}"
     if isinstance(exc, OSError) and exc.errno:
         return os.strerror(exc.errno)
     if isinstance(exc, OSError) and exc.strerror:

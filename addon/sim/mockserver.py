@@ -325,7 +325,7 @@ class ServerThread:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self.server.start())
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as exc:  # noqa: BLE001 - boundary: whatever start() raises is re-raised by start
             self._error = exc
             self._ready.set()
             return
