@@ -7,11 +7,9 @@ Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 us
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import IO, Any
 
 from mcscope.core.verdict import EXIT_OK, EXIT_USAGE, FAIL_LEVELS
@@ -153,13 +151,6 @@ def _check_sharded(path: str, capture: Any, config: Any, jobs: int, stderr: IO[s
         progress.done()
 
 
-def _write(target: str, text: str, stdout: IO[str]) -> None:
-    if target == "-":
-        stdout.write(text)
-        return
-    Path(target).write_text(text, encoding="utf-8")
-
-
 def run(args: argparse.Namespace) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     if args.rules:
@@ -201,18 +192,17 @@ def run(args: argparse.Namespace) -> int:
 
     report = rpt.build_report(analyzers)
     try:
-        if args.json:
-            _write(args.json, json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", stdout)
-        if args.junit:
-            _write(args.junit, rpt.to_junit(report, args.fail_on), stdout)
-        if args.markdown:
-            _write(args.markdown, rpt.to_markdown(report, args.fail_on), stdout)
+        for kind, target in (("json", args.json), ("junit", args.junit), ("markdown", args.markdown)):
+            if target == "-":
+                stdout.write(rpt.render(kind, report, args.fail_on))
+            elif target:
+                rpt.write_report(kind, report, target, args.fail_on)
     except OSError as exc:
         return _fail(f"cannot write report: {exc.filename or ''} {exc.strerror or exc}".strip())
 
     if not args.quiet and "-" not in outputs:
         colour = stdout.isatty() and not os.environ.get("NO_COLOR")
-        stdout.write(rpt.to_text(report, args.fail_on, colour=colour, show_info=not args.no_info))
+        stdout.write(rpt.printable(rpt.to_text(report, args.fail_on, colour=colour, show_info=not args.no_info)))
     for error in errors:
         print(f"mcscope check: {error}", file=stderr)
     if errors:

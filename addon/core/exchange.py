@@ -216,7 +216,7 @@ def response_message(ex: Exchange) -> str | None:
         return None
     try:
         data = json.loads(body[:65536].decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested arrays in an error answer
         text = body[:200].decode("utf-8", "replace").strip()
         return text or None
     if isinstance(data, dict) and isinstance(data.get("message"), str):

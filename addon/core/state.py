@@ -71,7 +71,8 @@ class Event:
         self.playhead: float | None = playhead
         self.ts: int | None = ts
         # The time the event is placed at: its ts when plausible, else when the proxy saw it.
-        self.t: int = ts if ts is not None and 1e12 <= ts <= 1e14 else int(received * 1000)
+        self.t: int = (ts if ts is not None and 1e12 <= ts <= 1e14
+                       else int(received * 1000) if -1e11 < received < 1e11 else 0)
 
     @property
     def body(self) -> dict[str, Any] | None:

@@ -84,7 +84,7 @@ def har_entry_to_exchange(entry: Any, flow_id: str) -> Exchange | None:
     start = _iso_to_epoch(entry.get("startedDateTime"))
     elapsed = entry.get("time")
     end: float | None = None
-    if isinstance(elapsed, int | float) and not isinstance(elapsed, bool) and elapsed >= 0 and start:
+    if isinstance(elapsed, int | float) and not isinstance(elapsed, bool) and 0 <= elapsed < 1e12 and start:
         end = start + float(elapsed) / 1000.0
 
     status = resp.get("status") if resp is not None else None

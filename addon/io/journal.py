@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ from mcscope.io.common import CaptureError, ReadProgress
 log = logging.getLogger(__name__)
 
 JOURNAL_VERSION = 1
+#: Timestamps beyond this many seconds from the epoch (year 5138) are not times: the record is malformed.
+MAX_EPOCH = 1e11
 _NUMBER = int | float
 
 
@@ -124,6 +127,9 @@ def record_to_exchange(d: dict[str, Any]) -> Exchange:
     t_end = d.get("t_end")
     if not isinstance(t_start, _NUMBER) or not (t_end is None or isinstance(t_end, _NUMBER)):
         raise TypeError("t_start/t_end must be numbers")
+    # NaN, infinities and absurd magnitudes (JSON's 1e400 is inf) fail these comparisons
+    if not -MAX_EPOCH < t_start < MAX_EPOCH or (t_end is not None and not -MAX_EPOCH < t_end < MAX_EPOCH):
+        raise ValueError("t_start/t_end must be epoch seconds")
     request_headers = _decode_headers(request.get("headers"))
     request_body = _decode_body(request)
     if response is not None:
@@ -140,38 +146,60 @@ def record_to_exchange(d: dict[str, Any]) -> Exchange:
     )
 
 
+#: How every journal line starts (records and headers put "type" first), with or without spaces.
+RECORD_START = re.compile(rb'\s*\{\s*"type"\s*:')
+_HEADER = re.compile(rb'\{\s*"type"\s*:\s*"journal"')
+
+
+def tolerated_bad_line(line: bytes) -> str | None:
+    """Why a line that is not a valid record is nevertheless no corruption, or None when it is corrupt.
+
+    * the file's last line, unterminated, that starts like a record: a writer killed mid-write;
+    * a cut-off record with a restarted writer's header glued to it (writers before 0.1.1 did not end the
+      torn line first): the record was cut by the kill, the header is whole.
+    """
+    if RECORD_START.match(line) is None:
+        return None
+    if not line.endswith(b"\n"):
+        return "torn last record"
+    glued = _HEADER.search(line, 1)
+    if glued is not None:
+        try:
+            header = loads_line(line[glued.start():])
+        except (ValueError, RecursionError):
+            return None
+        if isinstance(header, dict) and header.get("type") == "journal":
+            return "torn record before a restarted writer's header"
+    return None
+
+
 def read_journal(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[Exchange]:
-    """The exchange records of an mcscope journal; a torn last line is tolerated, other bad lines counted."""
+    """The exchange records of an mcscope journal. A record torn by a killed writer is tolerated (see
+    :func:`tolerated_bad_line`); any other bad line is counted and reported after the rest was read."""
     lineno = 0
     bad: list[int] = []
-    pending_bad: int | None = None  # a bad line is only an error if another line follows it
     for line in fh:
         lineno += 1
         progress.position += len(line)
-        if pending_bad is not None:
-            bad.append(pending_bad)
-            pending_bad = None
         if not line.strip():
             continue
         try:
             obj = loads_line(line)
         except (ValueError, RecursionError):
-            pending_bad = lineno
-            continue
-        if not isinstance(obj, dict):
-            pending_bad = lineno
-            continue
-        if obj.get("type") != "exchange":
-            continue  # header lines (possibly repeated after a restart) and future record kinds
-        try:
-            ex = record_to_exchange(obj)
-        except (ValueError, TypeError, KeyError) as exc:
-            log.debug("%s:%d: bad exchange record (%s)", path, lineno, exc)
-            pending_bad = lineno
-            continue
-        yield ex
-    if pending_bad is not None:
-        log.info("%s: ignoring torn last line %d", path, pending_bad)
+            obj = None
+        if isinstance(obj, dict):
+            if obj.get("type") != "exchange":
+                continue  # header lines (repeated after a restart) and future record kinds
+            try:
+                yield record_to_exchange(obj)
+                continue
+            except (ValueError, TypeError, KeyError) as exc:
+                log.debug("%s:%d: bad exchange record (%s)", path, lineno, exc)
+        reason = tolerated_bad_line(line)
+        if reason is not None:
+            log.info("%s: line %d: %s, ignored", path, lineno, reason)
+        else:
+            bad.append(lineno)
     if bad:
         raise CaptureError(
             f"{path}: {len(bad)} corrupt journal line(s) skipped (first at line {bad[0]}); "

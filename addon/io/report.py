@@ -6,7 +6,9 @@ disk renders the same way as one fresh from an Analyzer.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -404,3 +406,48 @@ def _text_finding(f: Mapping[str, Any], sev: Any) -> str:
     ignored = " [ignored by Adobe" + (f": {f['consequence']}" if f.get("consequence") else "") + "]" if f.get(
         "ignored") else ""
     return f"{sev(label)} {f.get('rule')}{where}: {f.get('message', '')}{ignored}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing: one renderer and one writer for `mcscope check`, the proxy's reports and the window's export
+
+#: The report files a front door can write, by option name (``--json`` / ``mcscope_json`` …).
+REPORT_KINDS = ("json", "junit", "markdown")
+
+
+def to_json(report: Mapping[str, Any]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def render(kind: str, report: Mapping[str, Any], fail_on: str | Severity | None = "error") -> str:
+    """The report as ``kind`` (one of :data:`REPORT_KINDS`), always encodable as UTF-8 (see printable)."""
+    if kind == "json":
+        text = to_json(report)
+    elif kind == "junit":
+        text = to_junit(report, fail_on)
+    elif kind == "markdown":
+        text = to_markdown(report, fail_on)
+    else:
+        raise ValueError(f"unknown report kind {kind!r} (known: {', '.join(REPORT_KINDS)})")
+    return printable(text)
+
+
+def printable(text: str) -> str:
+    r"""``text`` with lone surrogates (from undecodable bytes in a URL or header) written as ``\udXXX``:
+    the same escape JSON uses, so a JSON report stays valid and means the same string."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def write_report(kind: str, report: Mapping[str, Any], path: str | Path, fail_on: str | Severity | None = "error"
+                 ) -> None:
+    """Write the report atomically (a reader never sees half a file); OSError when it cannot."""
+    target = Path(path).expanduser()
+    data = render(kind, report, fail_on).encode("utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)

@@ -50,7 +50,7 @@ from mcscope.core.model import Exchange, Finding
 from mcscope.core.rules.clients import ClientTracker, restarted_message, still_open
 from mcscope.core.session import EMPTY_SID_KEY, Analyzer, Session
 from mcscope.core.state import Event
-from mcscope.io.journal import record_to_exchange
+from mcscope.io.journal import record_to_exchange, tolerated_bad_line
 
 #: Below this size one process is faster than forking and reading the file twice.
 MIN_SIZE = 16 * 1024 * 1024
@@ -182,7 +182,7 @@ class Router:
         if parsed.endpoint == xch.EVENTS:
             return self.route_events(parsed.sid, ex.timestamp_start)
         self._collection(ex.timestamp_start)
-        if parsed.endpoint == xch.DOWNLOADED or parsed.is_array:  # as Analyzer.feed -> downloaded.process_batch
+        if parsed.endpoint == xch.DOWNLOADED or parsed.is_array:  # as Analyzer.feed: a batch, split by the analyzer
             if parsed.skip_events and not isinstance(parsed.payload, list | dict):
                 return self.route_other(lineno)
             self.start_event = None
@@ -291,20 +291,20 @@ class _Worker:
 
     def run(self, path: str | Path, tick: Callable[[int, int], None] | None) -> ShardResult:
         position = 0
-        pending_bad: int | None = None  # as Capture._read_journal: a bad line is an error unless it is the last
         with open(path, "rb") as fh:
             for line in fh:
                 self.line += 1
-                if pending_bad is not None:
-                    raise Conflict(f"corrupt line {pending_bad}")
                 if tick is not None:
                     position += len(line)
                     if not self.line % 1024:
                         tick(self.line, position)
                 if not self._line(line):
-                    pending_bad = self.line
+                    # as read_journal: a torn record is no corruption; anything else is for the one-process
+                    # reader to report
+                    if tolerated_bad_line(line) is None:
+                        raise Conflict(f"corrupt line {self.line}")
+                    self.result.torn_line = self.line
         an = self.analyzer
-        self.result.torn_line = pending_bad
         self.result.exchanges_seen = an.exchanges_seen
         self.result.latest_t = an.latest_t
         self.result.gone = an.gone_sids

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mcscope import cli
 from mcscope.commands import check
@@ -189,9 +191,16 @@ def test_json_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_unwritable_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run([str(FIXTURES / "clean-vod.har"), "--json", str(tmp_path / "no" / "dir" / "r.json")],
+    (tmp_path / "a-file").write_text("")
+    code, _, err = run([str(FIXTURES / "clean-vod.har"), "--json", str(tmp_path / "a-file" / "r.json")],
                        capsys)
     assert code == 2 and "cannot write report" in err
+
+
+def test_missing_output_folders_are_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out" / "ci" / "r.xml"
+    code, _, _ = run([str(FIXTURES / "clean-vod.har"), "--junit", str(target)], capsys)
+    assert code == 0 and target.read_text().startswith("<?xml")
 
 
 def test_journal_gives_the_same_result_as_har(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -264,3 +273,126 @@ def test_subprocess_external_fixtures(external_fixtures: Path, tmp_path: Path) -
     assert "body-not-json" in by_source[tl1]
     assert "body-not-json" not in by_source[tl1_fixed]
     assert (tmp_path / "s.md").read_text().startswith("## mcscope check")
+
+
+# --- hostile input: every outcome is 0, 1 or 2, never a traceback ------------------------------------
+
+_OUTPUTS = [[], ["--json", "-"], ["--junit", "-"], ["--markdown", "-"]]
+_START_BODY = json.dumps({"eventType": "sessionStart", "playerTime": {"playhead": 0, "ts": 1700000000000},
+                          "params": {"media.id": "m", "media.name": "n", "media.length": 10,
+                                     "media.contentType": "vod", "media.playerName": "p", "media.channel": "c"}})
+
+
+def _record(url: str = "http://h/api/v1/sessions", body: str = _START_BODY, status: int = 201,
+            response_body: str = "", headers: list[list[str]] | None = None, t_start: str = "1700000000.0") -> str:
+    rec = {"type": "exchange", "flow": "f", "method": "POST", "url": url, "t_start": 0, "t_end": None,
+           "request": {"headers": [], "body": body},
+           "response": {"status": status, "headers": headers if headers is not None else
+                        [["Location", "/api/v1/sessions/abc"]], "body": response_body}}
+    return json.dumps(rec).replace('"t_start": 0', f'"t_start": {t_start}')
+
+
+def _journal_file(tmp_path: Path, *lines: str, tail: str = "\n") -> Path:
+    path = tmp_path / "j.ndjson"
+    path.write_text("\n".join([json.dumps(journal_header()), *lines]) + tail, encoding="utf-8", errors="surrogatepass")
+    return path
+
+
+@pytest.mark.parametrize("output", _OUTPUTS)
+def test_a_deeply_nested_error_answer_is_judged(output: list[str], tmp_path: Path, capsys) -> None:
+    path = _journal_file(tmp_path, _record(status=400, response_body="[" * 100_000 + "]" * 100_000,
+                                           headers=[["Content-Type", "application/json"]]))
+    code, out, err = run([str(path), *output], capsys)
+    assert code == 1 and "Traceback" not in err  # the rejected sessionStart is a finding
+
+
+@pytest.mark.parametrize("t_start", ["NaN", "Infinity", "1e400", "-1e308", "1e300"])
+@pytest.mark.parametrize("output", _OUTPUTS)
+def test_a_record_with_an_impossible_time_is_a_corrupt_line(t_start: str, output: list[str], tmp_path: Path,
+                                                           capsys) -> None:
+    path = _journal_file(tmp_path, _record(t_start=t_start), _record(t_start="1700000000.5"))
+    code, _, err = run([str(path), *output], capsys)
+    assert code == 2 and "1 corrupt journal line(s) skipped (first at line 2)" in err
+
+
+@pytest.mark.parametrize("output", _OUTPUTS)
+def test_a_lone_surrogate_in_a_url_is_written_escaped(output: list[str], tmp_path: Path, capsys) -> None:
+    event = json.dumps({"eventType": "play", "playerTime": {"playhead": 1, "ts": 1700000001000}})
+    path = _journal_file(tmp_path, _record(), _record(url="http://h/api/v1/sessions/\ud800x/events", body=event,
+                                                      status=204, headers=[]))
+    code, out, err = run([str(path), *output, "--fail-on", "never"], capsys)
+    assert code == 0 and "Traceback" not in err
+    out.encode("utf-8")  # printable: no lone surrogate reaches the terminal or a report
+    if output[:1] == ["--json"]:
+        report = json.loads(out)
+        assert any("\ud800" in json.dumps(f, ensure_ascii=False) for s in report["sessions"] for f in s["findings"])
+    if output[:1] == ["--junit"]:
+        ET.fromstring(out)
+
+
+def test_a_complete_garbage_last_line_is_corrupt_not_torn(tmp_path: Path, capsys) -> None:
+    path = _journal_file(tmp_path, _record(), "x" * 1_000_000)
+    code, _, err = run([str(path)], capsys)
+    assert code == 2 and "corrupt journal line" in err
+
+
+def test_unterminated_garbage_is_corrupt_but_a_torn_record_is_tolerated(tmp_path: Path, capsys) -> None:
+    garbage = _journal_file(tmp_path, _record(), "\x00\x01 not a record", tail="")
+    assert run([str(garbage)], capsys)[0] == 2
+    torn = _journal_file(tmp_path, _record(), _record()[:40], tail="")
+    code, _, err = run([str(torn), "--fail-on", "never"], capsys)
+    assert code == 0, err
+
+
+def test_a_restart_header_glued_to_a_torn_record_is_tolerated(tmp_path: Path, capsys) -> None:
+    """Writers before this fix did not end a torn line before their new header: such journals still check."""
+    glued = _record()[:50] + json.dumps(journal_header())
+    event = json.dumps({"eventType": "play", "playerTime": {"playhead": 1, "ts": 1700000001000}})
+    path = _journal_file(tmp_path, _record(), glued, _record(url="http://h/api/v1/sessions/abc/events", body=event,
+                                                             status=204, headers=[]))
+    code, out, err = run([str(path), "--json", "-", "--fail-on", "never"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["summary"]["events"] == 2
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+def _check_exit(path: Path) -> int:
+    """cli.main on ``path`` quietly; an exception here is the traceback a user would see."""
+    return cli.main(["check", str(path), "-q", "--json", str(path.with_suffix(".json"))])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(record=st.fixed_dictionaries({"type": st.just("exchange")}, optional={
+    k: _json_values for k in ("flow", "method", "url", "t_start", "t_end", "error", "live", "client", "request",
+                              "response")}),
+    good=st.booleans())
+def test_fuzzed_journal_records_exit_0_1_or_2(record: dict, good: bool, tmp_path: Path) -> None:
+    lines = [json.dumps(journal_header())]
+    if good:
+        lines.append(_record())
+    lines.append(json.dumps(record))
+    path = tmp_path / "fuzz.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+    assert _check_exit(path) in (0, 1, 2)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(log=st.one_of(_json_values, st.fixed_dictionaries({"entries": st.lists(st.one_of(
+    _json_values,
+    st.fixed_dictionaries({"startedDateTime": _json_values, "time": _json_values,
+                           "request": st.fixed_dictionaries({"url": st.sampled_from(
+                               ["http://h/api/v1/sessions", "http://h/api/v1/sessions/s/events", "x"])},
+                               optional={"method": _json_values, "headers": _json_values,
+                                         "postData": _json_values}),
+                           "response": _json_values}),
+), max_size=4)})))
+def test_fuzzed_har_structures_exit_0_1_or_2(log: object, tmp_path: Path) -> None:
+    path = tmp_path / "fuzz.har"
+    path.write_text(json.dumps({"log": log}))
+    assert _check_exit(path) in (0, 1, 2)
