@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mcscope.core.session import Analyzer
@@ -35,29 +32,16 @@ class Outcome:
 
 
 def write_reports(analyzer: Analyzer, request: ReportRequest) -> Outcome:
-    """Build the report of a finished analyzer and write the requested files (atomically)."""
+    """Build the report of a finished analyzer and write the requested files (atomically, io.report)."""
     rep = report.build_report(analyzer, list(request.sources))
     code = int(report.exit_code(rep, request.fail_on))
     for kind, target in request.outputs.items():
         if not target:
             continue
         try:
-            _write(kind, rep, Path(target).expanduser(), request.fail_on)
+            report.write_report(kind, rep, target, request.fail_on)
             log.info("mcscope %s report: %s", kind, target)
         except OSError as exc:
             log.warning("mcscope: cannot write the %s report %s: %s", kind, target, exc)
             code = max(code, EXIT_USAGE)
     return Outcome(rep, code)
-
-
-def _write(kind: str, rep: dict[str, Any], path: Path, fail_on: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if kind == "json":
-        text = json.dumps(rep, indent=2, ensure_ascii=False) + "\n"
-    elif kind == "junit":
-        text = report.to_junit(rep, fail_on)
-    else:
-        text = report.to_markdown(rep, fail_on)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
