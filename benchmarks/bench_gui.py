@@ -1,7 +1,7 @@
 """Timeline repaint time and model insert cost at 100,000 events in one session (offscreen).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py                 # 100,000 events
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py --events 1000000 --scripted
+    QT_QPA_PLATFORM=offscreen sh addon/run.sh python -m benchmarks.bench_gui                 # 100,000 events
+    QT_QPA_PLATFORM=offscreen sh addon/run.sh python -m benchmarks.bench_gui --events 1000000 --scripted
 
 Two sources of a 100k-event session, both judged by the real ``Analyzer`` -> ``Session.segments()``:
   * ``journal``: a generated journal (benchmarks/bench_check.py's clean VOD generator, one session) read
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,14 +25,12 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # tests.gui.sessions, the scripted source
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
 def real_session(events: int) -> Any:
-    import bench_check  # type: ignore[import-not-found]  # beside this script
-
+    from benchmarks import bench_check
     from mcscope.core.config import Config
     from mcscope.core.session import Analyzer
     from mcscope.io.capture import read_exchanges

@@ -1,7 +1,7 @@
 """The desktop window under load: opening a big journal, and live ingest through the stream.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_window.py            # 1M events, 2,000 sessions
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_window.py --events 100000 --sessions 200 \\
+    QT_QPA_PLATFORM=offscreen sh addon/run.sh python -m benchmarks.bench_window            # 1M events, 2,000 sessions
+    QT_QPA_PLATFORM=offscreen sh addon/run.sh python -m benchmarks.bench_window --events 100000 --sessions 200 \\
         --rate 2000 --seconds 10
 
 1. Open: generates an mcscope journal (benchmarks/bench_check.py's generator), opens it in the real
@@ -29,9 +29,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # tests.gui.fakestream, the stream test double
 
-from bench_check import generate  # noqa: E402  (beside this script)
+from benchmarks.bench_check import generate  # noqa: E402
 
 
 def peak_rss_mb() -> float:

@@ -37,8 +37,7 @@ def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def write_json_report(dataset: Dataset, path: str | os.PathLike[str]) -> None:
-    report = build_report(dataset)
-    _atomic_write(path, (json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n").encode())
+    reports.write_report("json", build_report(dataset), path)
 
 
 def write_html_report(dataset: Dataset, path: str | os.PathLike[str], image_for: ImageFn | None = None,
@@ -55,7 +54,7 @@ def write_html_report(dataset: Dataset, path: str | os.PathLike[str], image_for:
     title = "mcscope report"
     if dataset.sources:
         title += " — " + ", ".join(Path(p).name for p in dataset.sources)
-    _atomic_write(path, render_html(report, images, title=title).encode("utf-8"))
+    _atomic_write(path, reports.printable(render_html(report, images, title=title)).encode("utf-8"))
 
 
 def write_journal(exchanges: Iterable[Exchange], path: str | os.PathLike[str]) -> int:
