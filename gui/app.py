@@ -1,4 +1,5 @@
-"""Desktop entry point: ``mcscope`` (launch + capture), ``mcscope open``, ``mcscope attach``, ``--demo``.
+"""Desktop entry point: :func:`run` opens the window for ``mcscope`` (launch + capture), ``open``, ``attach``, ``--demo``
+(the command line is mcscope.commands.gui).
 
 No display -> a one-line error pointing at the headless commands (exit 2) before Qt is touched.
 Every uncaught exception is logged and shown in a dialog; it never takes the window down.
@@ -9,7 +10,6 @@ widgets, numpy, the timeline) are imported inside the functions that need them, 
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -41,23 +41,6 @@ def display_problem(env: dict[str, str] | None = None, platform: str | None = No
         "mcscope: no display (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot open; "
         "use 'mcscope proxy' to capture or 'mcscope check FILE' to analyse a capture headless"
     )
-
-
-def add_launch_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--demo", action="store_true",
-                        help="start capture with the mock collector and scripted players (a live tour)")
-    parser.add_argument("--port", type=int, default=None, help="proxy listen port (default 8080 or the saved one)")
-    parser.add_argument("--listen-host", default=None, help="proxy listen address (default 127.0.0.1)")
-    parser.add_argument("--screenshot", metavar="PNG", default=None,
-                        help="render the window offscreen into PNG and exit (after loading with 'open FILE', "
-                        "after a few seconds of --demo, else at once)")
-    parser.add_argument("--no-capture", action="store_true", help="open the window without starting capture")
-
-
-def launch_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mcscope", description="Open the mcscope window and start capture.")
-    add_launch_arguments(parser)
-    return parser
 
 
 # ---------------------------------------------------------------------------------------------- hooks
@@ -185,13 +168,3 @@ def _give_up(app: Any, result: dict[str, int]) -> None:
     print("mcscope: timed out waiting for the capture to load", file=sys.stderr)
     result["code"] = EXIT_USAGE
     app.quit()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``mcscope`` without a subcommand (addon/cli.py calls this)."""
-    args, rest = launch_parser().parse_known_args(list(sys.argv[1:] if argv is None else argv))
-    files = [a for a in rest if not a.startswith("-")]
-    if files:
-        return run("open", files, port=args.port, host=args.listen_host, screenshot=args.screenshot)
-    return run("launch", port=args.port, host=args.listen_host, demo=args.demo, screenshot=args.screenshot,
-               capture=not args.no_capture)
