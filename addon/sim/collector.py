@@ -355,7 +355,7 @@ class MockCollector:
         if state.playhead != playhead or state.playhead_moved_ts is None:
             state.playhead = playhead
             state.playhead_moved_ts = ts
-        elif stuck is not None and ts - state.playhead_moved_ts >= stuck:
+        elif stuck is not None and ts - state.playhead_moved_ts > stuck:  # exactly 30 min is still accepted
             state.closed = "playhead timeout"
             return True
         if state.last_ts is None or ts > state.last_ts:

@@ -110,9 +110,9 @@ def test_playhead_timeout_gives_410() -> None:
     c = MockCollector()
     sid = start(c)
     path = f"/api/v1/sessions/{sid}/events"
-    for i in range(1, 181):
+    for i in range(1, 182):  # the playhead moved at the first ping; the last is exactly 30 min later
         assert post(c, path, event("ping", TS + i * 10_000, playhead=5)).status == 204
-    assert post(c, path, event("ping", TS + 181 * 10_000, playhead=5)).status == 410
+    assert post(c, path, event("ping", TS + 181 * 10_000 + 1, playhead=5)).status == 410  # 30:00.001
     assert c.session_status(sid) == "playhead timeout"
 
 
