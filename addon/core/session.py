@@ -319,11 +319,14 @@ class Analyzer:
                    "session): start a new session", ev, ignored=True)
             s.drop(ev, RULES["session-gone"].consequence or "dropped")
             return False
-        if 400 <= status < 500:
+        if status == 400:
             message = xch.response_message(ex)
             s.emit("http-rejected", f"the collector answered {status}" + (f": {message}" if message else ""), ev,
                    ignored=True)
             s.drop(ev, RULES["http-rejected"].consequence or "dropped")
+            return False
+        if 400 <= status < 500:  # no rule names other refusals (401, 404 to /sessions, 429 ...): not recorded
+            s.drop(ev, f"not recorded: the collector answered {status}")
             return False
         return True
 
@@ -333,7 +336,7 @@ class Analyzer:
             for raw in parsed.findings:
                 self._transport(raw.rule, raw.message, ex, deltas, raw.severity)
             status = ex.response_status
-            if status is not None and 400 <= status < 500:
+            if status == 400:
                 msg = xch.response_message(ex)
                 self._transport("http-rejected", f"the collector answered {status}" + (f": {msg}" if msg else ""),
                                 ex, deltas)

@@ -54,8 +54,12 @@ def _limits(s: SessionState) -> tuple[float, float]:
     second."""
     interval = s.tun("main_ping_interval")
     tol = s.tun("ping_tolerance")
-    high = max(interval, OFFLINE_PING_INTERVAL) if s.downloaded else interval
-    return (interval - tol) * 1000, (high + tol) * 1000
+    return (interval - tol) * 1000, (_offline(s, interval) + tol) * 1000
+
+
+def _offline(s: SessionState, interval: float) -> float:
+    """The longest accepted ping interval: in downloaded content Adobe's SDK pings every 50 s (R92), ads too."""
+    return max(interval, OFFLINE_PING_INTERVAL) if s.downloaded else interval
 
 
 def _restart(s: SessionState, t: int, kind: str) -> None:
@@ -139,7 +143,7 @@ def _ad_gap(s: SessionState, ev: Event, elapsed: int) -> None:
     s.ad_quiet_max = max(s.ad_quiet_max, elapsed)
     if s.ad_pings == 0 or s.ad_ref is None:
         return
-    limit = (s.tun("ad_ping_interval") + s.tun("ping_tolerance")) * 1000
+    limit = (_offline(s, s.tun("ad_ping_interval")) + s.tun("ping_tolerance")) * 1000
     if elapsed > limit:
         _gap(s, s.ad_ref, s.ad_ref + elapsed)
         if not s.ad_gap_reported:
@@ -166,7 +170,7 @@ def _ad_without_pings(s: SessionState, target: Event, end_t: int) -> None:
     """R72 with R52's 1-10 s: an ad may go without a ping as long as no stretch of it without any event
     exceeds the longest accepted ad ping interval + tolerance."""
     assert s.ad_start_t is not None
-    limit = (s.tun("max_ad_ping_interval") + s.tun("ping_tolerance")) * 1000
+    limit = (_offline(s, s.tun("max_ad_ping_interval")) + s.tun("ping_tolerance")) * 1000
     if s.ad_quiet_max <= limit:
         return
     duration = end_t - s.ad_start_t
