@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mcscope.core.rules.catalogue import RULES
-from tests.builder import Capture, start_params
+from tests.builder import Capture, ad_params, start_params
 from tests.core.rules.casetable import Table, assert_fires, assert_quiet, covers, findings
 
 T = Table("downloaded")
@@ -192,3 +192,52 @@ def test_legacy_array_messages_tell_the_two_cases_apart():
         assert_quiet(an, "location-missing")  # no sid is expected for a batch
         assert_quiet(an, "body-not-object")
         assert_quiet(an, "downloaded-flag-realtime")
+
+
+def _with_ad(c: Capture, ad_ms: int, pings_every: int | None = None) -> list[dict[str, Any]]:
+    """An offline session with a mid-roll of one ad lasting ``ad_ms``, pinged every ``pings_every`` ms."""
+    out = [c.body("sessionStart", params=start_params())]
+    c.advance(1000)
+    c.playing = True
+    out.append(c.body("play"))
+    c.advance(50_000)
+    out.append(c.body("ping"))
+    out.append(c.body("adBreakStart", params={"media.ad.podFriendlyName": "mid", "media.ad.podIndex": 1,
+                                              "media.ad.podSecond": 51.0}))
+    out.append(c.body("adStart", params=ad_params()))
+    left = ad_ms
+    while pings_every and left > pings_every:
+        c.advance(pings_every)
+        left -= pings_every
+        out.append(c.body("ping"))
+    c.advance(left)
+    out.append(c.body("adComplete"))
+    out.append(c.body("adBreakComplete"))
+    out.append(c.body("play"))
+    c.advance(50_000)
+    out.append(c.body("ping"))
+    c.advance(1000)
+    out.append(c.body("sessionEnd"))
+    return out
+
+
+def test_offline_ads_follow_the_sdks_50_s_cadence():
+    """R92: Adobe's SDK pings every 50 s in downloaded content, ads included: a 20 s ad without a ping and
+    an ad pinged every 40 s are accepted; an ad silent for more than 50 s + tolerance is not."""
+    assert_quiet(_batch(lambda c: _with_ad(c, 20_000)).analyze(), "ad-no-pings")
+    assert_quiet(_batch(lambda c: _with_ad(c, 90_000, pings_every=40_000)).analyze(), "ad-ping-interval")
+    assert_fires(_batch(lambda c: _with_ad(c, 52_001)).analyze(), "ad-no-pings")
+    assert_quiet(_batch(lambda c: _with_ad(c, 52_000)).analyze(), "ad-no-pings")
+
+
+def test_an_offline_gap_beyond_50_s_is_a_ping_interval():
+    def body(c: Capture) -> list[dict[str, Any]]:
+        events = _events(c, closing=None)
+        c.advance(52_001)
+        events.append(c.body("ping"))
+        c.advance(1000)
+        events.append(c.body("sessionEnd"))
+        return events
+
+    assert_fires(_batch(body).analyze(), "ping-interval")
+    assert_quiet(_batch(_events).analyze(), "ping-interval")  # 50 s pings

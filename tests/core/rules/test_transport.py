@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mcscope.core.model import Severity
 from mcscope.core.rules.catalogue import RULES
 from tests.builder import HOST, Capture, clean_vod, rules, start_params
@@ -462,3 +464,26 @@ def test_clean_session_has_no_transport_findings():
     for rule, info in RULES.items():
         if info.family == "transport":
             assert_quiet(an, rule)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 413, 415, 429])
+def test_another_refusal_of_a_session_start_is_not_http_rejected(status: int):
+    """rules.md's http-rejected is a 400; no rule names a 404 (or 401, 429 …) to /api/v1/sessions: the session
+    start is not recorded (its event dropped, with the answer as the reason), and no finding is invented."""
+    c = Capture()
+    c.start(status=status)
+    an = c.analyze()
+    assert_quiet(an, "http-rejected")
+    ev = an.sessions[0].events[0]
+    assert ev.ignored and f"answered {status}" in (ev.ignored_reason or "")
+    assert an.sessions[0].metrics()["content_time"] == 0
+
+
+@pytest.mark.parametrize("status", [401, 403, 413, 429])
+def test_another_refusal_of_an_event_drops_it_without_a_finding(status: int):
+    c = started()
+    c.ev("ping", dt=10000, status=status)
+    an = c.analyze()
+    assert_quiet(an, "http-rejected")
+    assert_quiet(an, "session-gone")
+    assert an.sessions[0].events[2].ignored
