@@ -351,7 +351,7 @@ class SessionListModel(_Batched["Session"]):
 class SessionFilterProxy(QSortFilterProxyModel):
     """Session list filters: "only sessions with problems" and free text (media, player, key)."""
 
-    PROBLEM_STATUSES = frozenset({"timed-out", "gone"})
+    PROBLEM_STATUSES = frozenset({"timed-out", "gone", "rejected"})
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -33,11 +33,12 @@ SEVERITY_BG: dict[str, str] = {
 
 # Session status -> (display text, colour).
 STATUS_TEXT: dict[str, str] = {
-    "open": "live",
+    "open": "open",
     "completed": "completed",
     "ended": "ended",
     "timed-out": "timed out",
     "gone": "gone",
+    "rejected": "rejected",
 }
 STATUS_COLOR: dict[str, str] = {
     "open": "#2e7d32",
@@ -45,6 +46,7 @@ STATUS_COLOR: dict[str, str] = {
     "ended": "#607d8b",
     "timed-out": "#e65100",
     "gone": "#b71c1c",
+    "rejected": "#6a3d9a",
 }
 
 # Ignored events / spans: hatch colour and the grey used for "dropped" events.

@@ -11,6 +11,7 @@ from typing import Any
 
 from mcscope.core import exchange as xch
 from mcscope.core import metrics
+from mcscope.core import status as st
 from mcscope.core.config import Config
 from mcscope.core.model import Exchange, Finding, Severity
 from mcscope.core.rules import (
@@ -39,6 +40,9 @@ DROPPED = "dropped"  # Event.context of an event the collector refused or droppe
 
 class Session(SessionState):
     """One media session: its events, findings, timeline and metrics."""
+
+    #: the collector answered 4xx to the request that opens the session (sessionStart, downloaded batch)
+    rejected = False
 
     def process(self, ev: Event, live: bool = False, accepted: bool = True) -> None:
         """Judge one event. ``accepted=False``: the collector refused it, so it changes no state."""
@@ -127,15 +131,18 @@ class Session(SessionState):
     # --- views ----------------------------------------------------------------------------------------
     @property
     def status(self) -> str:
+        """One of :data:`mcscope.core.status.STATUSES`."""
+        if self.rejected:
+            return st.REJECTED
         if self.closed == "ended":
-            return "ended"
+            return st.ENDED
         if self.closed == "gone":
-            return "gone"
+            return st.GONE
         if self.closed in ("timeout-idle", "timeout-playhead", "expired"):
-            return "timed-out"
+            return st.TIMED_OUT
         if self.completed:
-            return "completed"
-        return "open"
+            return st.COMPLETED
+        return st.OPEN
 
     def metrics(self) -> dict[str, Any]:
         return metrics.preview(self)
@@ -184,6 +191,12 @@ class Session(SessionState):
         out = self.summary()
         out["findings"] = [f.to_dict() for f in self.findings]
         return out
+
+
+def _refused(ex: Exchange) -> bool:
+    """The collector answered 4xx: it did not open the session this request starts."""
+    status = ex.response_status
+    return ex.error is None and status is not None and 400 <= status < 500
 
 
 @dataclass(slots=True)
@@ -349,6 +362,7 @@ class Analyzer:
             s.emit("sessions-wrong-event", f"/sessions got {ev.event_type or 'an event without eventType'}; only "
                    "sessionStart opens a session", ev)
         accepted = self._status(s, ev, parsed)
+        s.rejected = _refused(ex)
         if parsed.sid is None and ex.response_status == 201:
             accepted = True  # the collector took it; only the sid is unknown
         s.process(ev, live=ex.live, accepted=accepted and ev.body is not None)
@@ -427,6 +441,7 @@ class Analyzer:
             downloaded.check_legacy(s, first)
         discarded = not legacy and downloaded.check_format(s, first, payload)
         accepted = self._status(s, first, parsed) and not discarded
+        s.rejected = _refused(ex)
         for ev in events:
             if not accepted:
                 s.drop(ev, first.ignored_reason or downloaded.DISCARDED)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mcscope import __version__
+from mcscope.core import status as st
 from mcscope.core.model import Finding, Severity
 
 _LABELS = ("error", "warning", "info")
@@ -202,9 +203,12 @@ def _duration(s: Mapping[str, Any]) -> float:
 
 def _testcase(
     suite: ET.Element, classname: str, name: str, findings: list[dict[str, Any]], threshold: Severity | None,
-    time: float = 0.0,
+    time: float = 0.0, status: str | None = None,
 ) -> int:
     case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{time:.3f}")
+    if status is not None:
+        props = ET.SubElement(case, "properties")
+        ET.SubElement(props, "property", name="status", value=status)
     failures = 0
     others: list[str] = []
     for f in findings:
@@ -249,7 +253,7 @@ def to_junit(report: Mapping[str, Any], fail_on: str | Severity | None = "error"
         for s in sessions:
             tests += 1
             failures += _testcase(suite, f"mcscope.{stem}", _session_title(s), list(s.get("findings", [])),
-                                  threshold, _duration(s))
+                                  threshold, _duration(s), str(s.get("status") or "") or None)
         tests += 1
         failures += _testcase(suite, f"mcscope.{stem}", "transport (findings tied to no session)", transport,
                               threshold)
@@ -309,7 +313,8 @@ def to_markdown(report: Mapping[str, Any], fail_on: str | Severity | None = "err
             label = media.get("name") or media.get("id") or ""
             sid = str(s.get("sid") or s.get("key") or "?")
             lines.append(
-                f"| `{_md(sid[:16])}` | {_md(label)} | {_md(s.get('status', ''))} | {_int(s.get('events'))} "
+                f"| `{_md(sid[:16])}` | {_md(label)} | {_md(st.label(str(s.get('status', ''))))} "
+                f"| {_int(s.get('events'))} "
                 f"| {c['error']} | {c['warning']} | {c['info']} | {_int(s.get('ignored_events'))} |"
             )
         lines.append("")
@@ -372,7 +377,7 @@ def to_text(
         src = f" [{s['source']}]" if s.get("source") else ""
         out.append(
             paint(head, "bold") + (f"  {name}" if name else "") + src
-            + f"\n  {s.get('status', '?')}, {_int(s.get('events'))} events, "
+            + f"\n  {st.label(str(s.get('status', '?')))}, {_int(s.get('events'))} events, "
             + ", ".join(f"{c[lbl]} {_PLURAL[lbl]}" for lbl in _LABELS)
             + (f", {_int(s.get('ignored_events'))} ignored events" if _int(s.get("ignored_events")) else "")
         )

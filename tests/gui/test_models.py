@@ -81,7 +81,7 @@ def test_session_live_update_emits_data_changed(qtbot: Any) -> None:
     m.sync([s])
     m.flush()
     status = m.index(0, SessionListModel.COL_STATUS)
-    assert status.data() == "live"
+    assert status.data() == "open"  # the core's word (core/status.py), live or not
     assert m.index(0, SessionListModel.COL_ERRORS).data() == "0"
     seen = len(capture.exchanges)
     capture.ev("sessionEnd", dt=1000)
