@@ -15,13 +15,15 @@ from mcscope.core.model import Exchange, Finding
 from mcscope.core.rules.catalogue import RULES
 from mcscope.gui import style
 from mcscope.gui.metricsview import metric_label, metric_value
+from mcscope.io.report import group_findings, group_where
 
 if TYPE_CHECKING:
     from mcscope.core.session import Session
     from mcscope.core.state import Event
 
 MAX_BODY_CHARS = 20_000
-MAX_SESSION_FINDINGS = 30
+MAX_SESSION_FINDINGS = 30  # rule groups shown for a session
+MAX_OCCURRENCES = 200  # findings listed inside one expanded group
 
 
 def _e(value: object) -> str:
@@ -39,7 +41,8 @@ def findings_html(findings: Iterable[Finding], with_event: bool = False) -> str:
         consequence = f.consequence or (info.consequence if info else None)
         parts = [
             f'<div style="background:{bg};padding:4px 6px;margin:4px 0">'
-            f'<b style="color:{colour}">{_e(sev.upper())}</b> <code>{_e(rule)}</code>'
+            f'<b style="color:{colour}">{_e(style.SEVERITY_GLYPH.get(sev, ""))} {_e(sev.upper())}</b> '
+            f'<a href="rule:{_e(rule)}"><code>{_e(rule)}</code></a>'
             + (f' <span style="color:{style.IGNORED_HATCH}"><b>ignored by Adobe</b></span>' if f.ignored else "")
             + (f" · event #{_e(f.event)}" if with_event and f.event is not None else "")
             + f"<br>{_e(f.message)}"
@@ -143,12 +146,76 @@ def _seconds(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def session_html(session: Session) -> str:
+def groups_html(findings: Iterable[Finding], expanded: frozenset[str] | set[str] = frozenset(),
+                limit: int = MAX_SESSION_FINDINGS) -> str:
+    """Findings grouped by rule, errors first: one card per rule with its count and first/last event.
+
+    Links: ``group:RULE`` expands or folds a card (the window keeps ``expanded``), ``event:N`` selects an
+    event, ``rule:RULE`` opens the rule's explanation."""
+    groups = group_findings(findings)
+    if not groups:
+        return f'<p style="color:{style.TEXT_MUTED}">No findings.</p>'
+    items = []
+    for g in groups[:limit]:
+        f: Finding = g["first"]
+        sev = g["severity"]
+        rule = g["rule"]
+        info = RULES.get(rule)
+        colour = style.SEVERITY_FG.get(sev, style.TEXT)
+        bg = style.SEVERITY_BG.get(sev, style.BACKGROUND)
+        is_open = rule in expanded
+        toggle = "▾" if is_open else "▸"
+        count = f" ×{g['count']:,}" if g["count"] > 1 else ""
+        where = []
+        if g["first_event"] is not None:
+            where.append(f'first <a href="event:{g["first_event"]}">#{g["first_event"]}</a>')
+            if g["last_event"] != g["first_event"]:
+                where.append(f'last <a href="event:{g["last_event"]}">#{g["last_event"]}</a>')
+        parts = [
+            f'<div style="background:{bg};padding:4px 6px;margin:4px 0">'
+            f'<a href="group:{_e(rule)}" style="text-decoration:none">{toggle}</a> '
+            f'<b style="color:{colour}">{_e(style.SEVERITY_GLYPH.get(sev, ""))} {_e(sev.upper())}</b> '
+            f'<a href="rule:{_e(rule)}"><code>{_e(rule)}</code></a><b>{count}</b>'
+            + (f' <span style="color:{style.IGNORED_HATCH}"><b>ignored by Adobe</b></span>' if g["ignored"] else "")
+            + (f" · {' · '.join(where)}" if where else "")
+            + f"<br>{_e(f.message)}"
+        ]
+        consequence = f.consequence or (info.consequence if info else None)
+        if is_open:
+            if info is not None and info.description:
+                desc = str(info.description).replace("*", "")
+                parts.append(f'<br><span style="color:{style.TEXT_MUTED}">Rule: {_e(desc)}</span>')
+            if consequence:
+                parts.append(f"<br><i>Adobe: {_e(consequence)}</i>")
+            if g["count"] > 1:
+                rows = []
+                for one in g["findings"][:MAX_OCCURRENCES]:
+                    ev = one.event
+                    link = f'<a href="event:{ev}">#{ev}</a> ' if ev is not None else ""
+                    rows.append(f"{link}{_e(one.message)}")
+                more = g["count"] - min(g["count"], MAX_OCCURRENCES)
+                if more:
+                    rows.append(f"… and {more:,} more (filter the events by this rule)")
+                parts.append('<br><span style="font-size:small">' + "<br>".join(rows) + "</span>")
+        elif consequence:
+            parts.append(f"<br><i>Adobe: {_e(consequence)}</i>")
+        parts.append("</div>")
+        items.append("".join(parts))
+    rest = groups[limit:]
+    if rest:
+        n = sum(g["count"] for g in rest)
+        items.append(f'<p style="color:{style.TEXT_MUTED}">… and {len(rest)} more rules ({n:,} findings; '
+                     "see the events table)</p>")
+    return "".join(items)
+
+
+def session_html(session: Session, expanded: frozenset[str] | set[str] = frozenset(), source: str = "") -> str:
     media = session.media
     name = media.get("name") or media.get("id") or session.key
     facts = [
         ("Session id", session.sid or session.key),
-        ("Status", style.STATUS_TEXT.get(session.status, session.status)),
+        ("Status", style.status_text(session.status)),
+        ("File", source),
         ("Events", len(session.events)),
         ("Content type", media.get("contentType")),
         ("Length", _seconds(media.get("length"))),
@@ -158,13 +225,49 @@ def session_html(session: Session) -> str:
     ]
     rows = "".join(f"<tr><td>{_e(k)}</td><td><b>{_e(v)}</b></td></tr>" for k, v in facts if v not in (None, ""))
     metrics = session.metrics()
-    findings = sorted(session.findings, key=lambda f: -int(f.severity))
-    shown = findings[:MAX_SESSION_FINDINGS]
-    more = len(findings) - len(shown)
-    tail = f'<p style="color:{style.TEXT_MUTED}">… and {more} more (see the events table)</p>' if more > 0 else ""
-    head = f"Findings ({len(findings)})" if findings else "Findings"
+    findings = session.findings
+    n_rules = len({f.rule for f in findings})
+    head = (f"Findings ({len(findings):,} in {n_rules} rule{'s' if n_rules != 1 else ''})" if findings
+            else "Findings")
     return (
         f"<h3>{_e(name)}</h3><table>{rows}</table>"
-        f"<h4>{head}</h4>{findings_html(shown, with_event=True)}{tail}{metrics_html(metrics)}"
+        f"<h4>{head}</h4>{groups_html(findings, expanded)}{metrics_html(metrics)}"
     )
 
+
+def rule_html(rule: str) -> str:
+    """The explanation of one rule (the catalogue entry)."""
+    info = RULES.get(rule)
+    if info is None:
+        return f"<h3><code>{_e(rule)}</code></h3><p>This rule is not in the catalogue.</p>"
+    sev = info.severity.label
+    return (
+        f"<h3><code>{_e(info.id)}</code></h3>"
+        f'<p><b style="color:{style.SEVERITY_FG.get(sev, style.TEXT)}">{_e(style.SEVERITY_GLYPH.get(sev, ""))} '
+        f"{_e(sev)}</b> · {_e(info.family)} · reference {_e(info.ref)}"
+        + (" · <b>Adobe ignores what it flags</b>" if info.ignored else "") + "</p>"
+        f"<p>{_e(str(info.description).replace('*', ''))}</p>"
+        + (f"<p><i>Adobe: {_e(info.consequence)}</i></p>" if info.consequence else "")
+    )
+
+
+def finding_text(f: Finding) -> str:
+    """One finding as plain text (the "copy finding" menu)."""
+    where = f" (event {f.event})" if f.event is not None else ""
+    text = f"{f.severity.label} {f.rule}{where}: {f.message}"
+    if f.ignored:
+        text += " [ignored by Adobe" + (f": {f.consequence}" if f.consequence else "") + "]"
+    if f.sid:
+        text += f"\nsession {f.sid}"
+    return text
+
+
+def group_text(findings: Iterable[Finding], rule: str) -> str:
+    """A rule group as plain text: the headline, then every occurrence."""
+    for g in group_findings(findings):
+        if g["rule"] == rule:
+            where = group_where(g)
+            lines = [f"{g['severity']} {rule}" + (f" ({where})" if where else "") + f": {g['first'].message}"]
+            lines += [f"  {finding_text(f).splitlines()[0]}" for f in g["findings"][:MAX_OCCURRENCES]]
+            return "\n".join(lines)
+    return ""

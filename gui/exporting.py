@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcscope.core.model import Exchange
-from mcscope.gui.htmlreport import render_html
+from mcscope.gui.htmlreport import problem_rank, render_html
 from mcscope.io import report as reports
 from mcscope.io.journal import exchange_to_record, journal_header
 
@@ -40,21 +40,64 @@ def write_json_report(dataset: Dataset, path: str | os.PathLike[str]) -> None:
     reports.write_report("json", build_report(dataset), path)
 
 
+#: bytes of timeline pictures an HTML report may carry (the report stays small enough to attach)
+IMAGE_BUDGET = 160_000
+
+
+def offending_bodies(dataset: Dataset, report: dict[str, Any]) -> dict[str, bytes]:
+    """Request bodies (by flow id) of the first finding of every rule group in ``report``."""
+    wanted: set[str] = set()
+    for findings in [s.get("findings", []) for s in report.get("sessions", [])] + [report.get("findings", [])]:
+        for g in reports.group_findings(findings):
+            flow = g["first"].get("flow")
+            if flow:
+                wanted.add(str(flow))
+    out: dict[str, bytes] = {}
+    if not wanted:
+        return out
+    for ex in dataset.exchanges:
+        if ex.flow_id in wanted and ex.request_body is not None:
+            out[ex.flow_id] = ex.request_body
+    return out
+
+
 def write_html_report(dataset: Dataset, path: str | os.PathLike[str], image_for: ImageFn | None = None,
-                      max_images: int = 200) -> None:
+                      max_images: int = 200, image_budget: int = IMAGE_BUDGET) -> None:
+    """The HTML report; timeline pictures (problem sessions first) until ``image_budget`` bytes are used."""
     report = build_report(dataset)
     images: dict[str, bytes] = {}
+    left_out = 0
     if image_for is not None:
-        for s in list(dataset.analyzer.sessions)[:max_images]:
+        by_key = {str(s.key): s for s in dataset.analyzer.sessions}
+        ordered = sorted(report.get("sessions", []), key=problem_rank)
+        used = 0
+        for item in ordered[:max_images]:
+            s = by_key.get(str(item.get("key")))
+            if s is None:
+                continue
+            if used >= image_budget:
+                left_out += 1
+                continue
             png = image_for(s)
             if png:
+                used += len(png)
                 images[str(s.key)] = png
                 if s.sid:
                     images[str(s.sid)] = png
+        left_out += max(0, len(ordered) - max_images)
     title = "mcscope report"
     if dataset.sources:
         title += " — " + ", ".join(Path(p).name for p in dataset.sources)
-    _atomic_write(path, reports.printable(render_html(report, images, title=title)).encode("utf-8"))
+    times: dict[str, float] = {}
+    for src in dataset.sources:
+        try:
+            times[src] = os.stat(src).st_mtime
+        except OSError:
+            pass
+    note = (f"timeline pictures of {left_out:,} sessions left out to keep the file small" if left_out else "")
+    text = render_html(report, images, title=title, bodies=offending_bodies(dataset, report), file_times=times,
+                       note=note)
+    _atomic_write(path, reports.printable(text).encode("utf-8"))
 
 
 def write_journal(exchanges: Iterable[Exchange], path: str | os.PathLike[str]) -> int:

@@ -30,6 +30,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--json", metavar="F", help="write the JSON report to F ('-' for stdout)")
     p.add_argument("--junit", metavar="F", help="write JUnit XML to F ('-' for stdout)")
     p.add_argument("--markdown", metavar="F", help="write a Markdown summary to F ('-' for stdout)")
+    p.add_argument("--html", metavar="F",
+                   help="write the HTML report (summary table, grouped findings, request bodies) to F")
     p.add_argument(
         "--fail-on",
         choices=FAIL_LEVELS,
@@ -51,6 +53,20 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--rules", action="store_true", help="print the rule catalogue and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
     p.add_argument("--no-info", action="store_true", help="leave info findings out of the terminal summary")
+    p.add_argument("--all", dest="show_all", action="store_true",
+                   help="list every rule found in the terminal summary (default: the first 15 per session)")
+    p.add_argument("--redact", action="store_true",
+                   help="replace visitor/customer ids, cookies, credentials and client addresses by stable "
+                   "pseudonyms in every report and the terminal summary (the reports say so)")
+    ref = p.add_argument_group("reference (--expect)")
+    ref.add_argument("--expect", metavar="REFERENCE",
+                     help="compare every session with its session in the capture REFERENCE (matched by media "
+                     "id): a difference beyond the tolerances is a differs-from-reference finding")
+    ref.add_argument("--expect-session", action="append", default=[], metavar="SID=REF_SID",
+                     help="pair a session with a reference session explicitly (repeatable)")
+    from mcscope.commands.diff import add_tolerance_arguments
+
+    add_tolerance_arguments(ref)
     p.set_defaults(func=run)
 
 
@@ -159,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.files:
         return _fail("no capture file given (usage: mcscope check FILE... ; see --help)")
     outputs = [t for t in (args.json, args.junit, args.markdown) if t]
+    if args.html == "-":
+        return _fail("--html needs a file name (it is not written to stdout)")
     if outputs.count("-") > 1:
         return _fail("only one of --json/--junit/--markdown can write to stdout")
 
@@ -167,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         # the report needs findings and metrics only: do not keep every event (memory stays flat)
         config = Config.from_options(
-            ignore=args.ignore, severity=args.severity, tunables=args.tunables, keep_events=False
+            ignore=args.ignore, severity=args.severity, tunables=args.tunables,
+            keep_events=bool(args.expect),  # --expect compares events
         )
     except ConfigError as exc:
         return _fail(str(exc))
@@ -176,8 +195,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--jobs must be 0 (one per CPU) or more")
     from mcscope.io import shard
 
-    jobs = args.jobs or shard.default_jobs()
+    jobs = 1 if args.expect else args.jobs or shard.default_jobs()
     analyzers: dict[str, Any] = {}
+    times: dict[str, float] = {}
     errors: list[str] = []
     for path in args.files:
         key = path
@@ -185,26 +205,108 @@ def run(args: argparse.Namespace) -> int:
         while key in analyzers:  # the same file named twice: keep both
             key = f"{path} ({n})"
             n += 1
+        started = time.perf_counter()
         analyzer, error = check_file(path, config, stderr, jobs)
+        times[key] = time.perf_counter() - started
         analyzers[key] = analyzer
         if error:
             errors.append(error)
 
+    expect_lines: list[str] = []
+    if args.expect:
+        from mcscope.commands.diff import InputError, apply_expect, tolerances_from_args
+
+        try:
+            expect_lines = apply_expect(args.expect, args.expect_session, tolerances_from_args(args), config,
+                                        analyzers)
+        except (InputError, ValueError) as exc:
+            return _fail(str(exc))
     report = rpt.build_report(analyzers)
+    redactor = None
+    if args.redact:  # one pseudonym table for every output of this check
+        from mcscope.io import redact
+
+        if getattr(args, "html", None):
+            return _fail("--redact does not cover --html yet (its request bodies): leave one out")
+        redactor = redact.Redactor()
+        redactor.learn_sessions([s for an in analyzers.values() for s in an.sessions])
+        report = redactor.report(report)
+        expect_lines = [redactor.text(line) for line in expect_lines]
     try:
         for kind, target in (("json", args.json), ("junit", args.junit), ("markdown", args.markdown)):
             if target == "-":
-                stdout.write(rpt.render(kind, report, args.fail_on))
+                text = rpt.render(kind, report, args.fail_on, times)
+                stdout.write(redactor.mark(kind, text) if redactor else text)
+            elif target and redactor is not None:
+                redact.write_text(target, redactor.mark(kind, rpt.render(kind, report, args.fail_on, times)))
             elif target:
-                rpt.write_report(kind, report, target, args.fail_on)
+                rpt.write_report(kind, report, target, args.fail_on, times)
+        if args.html:
+            write_html(report, args.html, dict(zip(analyzers, args.files, strict=True)))
     except OSError as exc:
         return _fail(f"cannot write report: {exc.filename or ''} {exc.strerror or exc}".strip())
 
     if not args.quiet and "-" not in outputs:
         colour = stdout.isatty() and not os.environ.get("NO_COLOR")
-        stdout.write(rpt.printable(rpt.to_text(report, args.fail_on, colour=colour, show_info=not args.no_info)))
+        text = rpt.to_text(report, args.fail_on, colour=colour, show_info=not args.no_info,
+                           max_per_session=None if args.show_all else 15)
+        stdout.write(rpt.printable(text))
+    if expect_lines and not args.quiet and "-" not in outputs:
+        stdout.write("\n".join(expect_lines) + "\n")
     for error in errors:
         print(f"mcscope check: {error}", file=stderr)
     if errors:
         return EXIT_USAGE
     return rpt.exit_code(report, args.fail_on)
+
+
+def offending_flows(report: dict[str, Any]) -> set[str]:
+    """Flow ids of the first finding of every rule group (the request bodies the HTML report shows)."""
+    flows: set[str] = set()
+    for findings in [s.get("findings", []) for s in report.get("sessions", [])] + [report.get("findings", [])]:
+        for g in rpt.group_findings(findings):
+            flow = g["first"].get("flow")
+            if flow:
+                flows.add(str(flow))
+    return flows
+
+
+def read_bodies(paths: list[str], flows: set[str]) -> dict[str, bytes]:
+    """Request bodies of ``flows``, read again from the captures (the check keeps no events in memory)."""
+    from mcscope.io.capture import CaptureError, open_capture
+
+    found: dict[str, bytes] = {}
+    for path in dict.fromkeys(paths):
+        if len(found) >= len(flows):
+            break
+        try:
+            for ex in open_capture(path):
+                if ex.flow_id in flows and ex.request_body is not None:
+                    found[ex.flow_id] = ex.request_body
+                    if len(found) >= len(flows):
+                        break
+        except CaptureError:
+            continue  # already reported by the check itself
+    return found
+
+
+def write_html(report: dict[str, Any], target: str, paths: dict[str, str]) -> None:
+    """The HTML report (the window's, without timeline pictures), with the capture files' dates."""
+    from pathlib import Path
+
+    from mcscope.gui.htmlreport import render_html
+
+    bodies = read_bodies(list(paths.values()), offending_flows(report))
+    files = {}
+    for key, path in paths.items():
+        try:
+            files[key] = Path(path).stat().st_mtime
+        except OSError:
+            pass
+    names = ", ".join(Path(p).name for p in paths.values())
+    html_text = render_html(report, None, title=f"mcscope report — {names}", bodies=bodies, file_times=files)
+    out = Path(target).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(rpt.printable(html_text).encode("utf-8"))
+    os.replace(tmp, out)

@@ -7,7 +7,6 @@ disk renders the same way as one fresh from an Analyzer.
 from __future__ import annotations
 
 import json
-import math
 import os
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -118,6 +117,62 @@ def iter_findings(report: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
     yield from report.get("findings", [])
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 warning``, ``2 warnings`` (``many`` for irregular plurals)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+_SEV_RANK = {"error": 3, "warning": 2, "info": 1}
+
+
+def group_findings(findings: Iterable[Any]) -> list[dict[str, Any]]:
+    """Findings grouped by rule, worst severity first, then in order of first appearance.
+
+    Accepts report dicts or ``Finding`` objects. Each group: ``rule``, ``severity`` (worst label), ``count``,
+    ``first``/``last`` (the first and last finding), ``first_event``/``last_event`` (lowest/highest event
+    index, None when no finding names one), ``events`` (distinct event indices in order), ``ignored`` (any
+    finding ignored by Adobe), ``findings`` (all of them, in order).
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        get = f.get if isinstance(f, Mapping) else lambda k, _f=f: getattr(_f, k, None)
+        rule = str(get("rule"))
+        sev = get("severity")
+        label = str(getattr(sev, "label", sev))
+        event = get("event")
+        g = groups.get(rule)
+        if g is None:
+            g = groups[rule] = {"rule": rule, "severity": label, "count": 0, "first": f, "last": f,
+                                "first_event": None, "last_event": None, "events": [], "ignored": False,
+                                "findings": [], "order": len(groups)}
+        g["count"] += 1
+        g["last"] = f
+        g["findings"].append(f)
+        if _SEV_RANK.get(label, 0) > _SEV_RANK.get(g["severity"], 0):
+            g["severity"] = label
+        if isinstance(event, int) and not isinstance(event, bool):
+            if g["first_event"] is None or event < g["first_event"]:
+                g["first_event"] = event
+            if g["last_event"] is None or event > g["last_event"]:
+                g["last_event"] = event
+            if not g["events"] or g["events"][-1] != event:
+                g["events"].append(event)
+        g["ignored"] = g["ignored"] or bool(get("ignored"))
+    out = sorted(groups.values(), key=lambda g: (-_SEV_RANK.get(g["severity"], 0), g["order"]))
+    for g in out:
+        del g["order"]
+    return out
+
+
+def group_where(g: Mapping[str, Any]) -> str:
+    """Where a group's findings are: ``event 5``, ``events 3 to 40``, ``2 times, events 3 to 40``."""
+    first, last, count = g.get("first_event"), g.get("last_event"), int(g.get("count") or 0)
+    if first is None:
+        return plural(count, "time") if count > 1 else ""
+    span = f"event {first}" if first == last else f"events {first} to {last}"
+    return f"{count:,} times, {span}" if count > 1 else span
+
+
 # --------------------------------------------------------------------------------------------------
 # Exit-code policy
 
@@ -192,15 +247,6 @@ def _finding_line(f: Mapping[str, Any]) -> str:
     return text
 
 
-def _duration(s: Mapping[str, Any]) -> float:
-    first, last = s.get("first_ts"), s.get("last_ts")
-    if isinstance(first, int | float) and isinstance(last, int | float) and last >= first:
-        value = (last - first) / 1000.0
-        if math.isfinite(value) and value < 1e9:
-            return value
-    return 0.0
-
-
 def _testcase(
     suite: ET.Element, classname: str, name: str, findings: list[dict[str, Any]], threshold: Severity | None,
     time: float = 0.0, status: str | None = None,
@@ -226,9 +272,14 @@ def _testcase(
     return failures
 
 
-def to_junit(report: Mapping[str, Any], fail_on: str | Severity | None = "error") -> str:
-    """JUnit XML: a testsuite per capture file, a testcase per session (plus one for transport findings),
-    a ``<failure>`` per finding at or above ``fail_on``; lower findings go to ``<system-out>``."""
+def to_junit(report: Mapping[str, Any], fail_on: str | Severity | None = "error",
+             times: Mapping[str, float] | None = None) -> str:
+    """JUnit XML: a testsuite per capture file, a testcase per session (plus one for transport findings
+    when there are any; a file without sessions gets one skipped testcase saying so), a ``<failure>`` per
+    finding at or above ``fail_on``; lower findings go to ``<system-out>``.
+
+    ``times`` maps a source to the seconds its check took: the suite's ``time``, shared evenly among its
+    testcases (a session's media duration is not test time)."""
     threshold = fail_threshold(fail_on)
     sources = list(report.get("sources") or [])
     multi = any("source" in s for s in report.get("sessions", [])) or any(
@@ -249,23 +300,34 @@ def to_junit(report: Mapping[str, Any], fail_on: str | Severity | None = "error"
     for src, (sessions, transport) in groups.items():
         suite = ET.SubElement(root, "testsuite", name=src)
         stem = Path(src).name.replace(".", "_") or "capture"
-        tests = failures = 0
+        tests = failures = skipped = 0
+        spent = float((times or {}).get(src, 0.0) or 0.0)
+        share = spent / max(1, len(sessions) + (1 if transport else 0))
         for s in sessions:
             tests += 1
             failures += _testcase(suite, f"mcscope.{stem}", _session_title(s), list(s.get("findings", [])),
-                                  threshold, _duration(s), str(s.get("status") or "") or None)
-        tests += 1
-        failures += _testcase(suite, f"mcscope.{stem}", "transport (findings tied to no session)", transport,
-                              threshold)
+                                  threshold, share, str(s.get("status") or "") or None)
+        if transport:
+            tests += 1
+            failures += _testcase(suite, f"mcscope.{stem}", "transport (findings tied to no session)",
+                                  transport, threshold, share)
+        if not sessions and not transport:
+            tests += 1
+            skipped += 1
+            case = ET.SubElement(suite, "testcase", classname=f"mcscope.{stem}", name="no session",
+                                 time=f"{spent:.3f}")
+            ET.SubElement(case, "skipped", message="no Media Collection session found in this file")
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))
         suite.set("errors", "0")
-        suite.set("skipped", "0")
+        suite.set("skipped", str(skipped))
+        suite.set("time", f"{spent:.3f}")
         total_tests += tests
         total_failures += failures
     root.set("tests", str(total_tests))
     root.set("failures", str(total_failures))
     root.set("errors", "0")
+    root.set("time", f"{sum(float(v or 0) for v in (times or {}).values()):.3f}")
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -304,20 +366,24 @@ def to_markdown(report: Mapping[str, Any], fail_on: str | Severity | None = "err
         lines += [
             "### Sessions",
             "",
-            "| Session | Media | Status | Events | Errors | Warnings | Infos | Ignored events |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
+            "| Session | Source | Media | Status | Events | Errors | Warnings | Infos | Ignored events |",
+            "|---|---|---|---|---:|---:|---:|---:|---:|",
         ]
+        only = (report.get("sources") or [""])[0] if len(report.get("sources") or []) == 1 else ""
+        full: list[str] = []
         for s in sessions:
             c = _counts(s.get("findings", []))
             media = s.get("media") or {}
             label = media.get("name") or media.get("id") or ""
             sid = str(s.get("sid") or s.get("key") or "?")
+            src = Path(str(s.get("source") or only)).name if (s.get("source") or only) else ""
             lines.append(
-                f"| `{_md(sid[:16])}` | {_md(label)} | {_md(st.label(str(s.get('status', ''))))} "
-                f"| {_int(s.get('events'))} "
-                f"| {c['error']} | {c['warning']} | {c['info']} | {_int(s.get('ignored_events'))} |"
+                f"| `{_md(sid[:12])}…` | {_md(src)} | {_md(label)} | {_md(st.label(str(s.get('status', ''))))} "
+                f"| {_int(s.get('events'))} | {c['error']} | {c['warning']} | {c['info']} "
+                f"| {_int(s.get('ignored_events'))} |"
             )
-        lines.append("")
+            full.append(f"- `{_md(sid)}` {_md(label)}" + (f" ({_md(src)})" if src else ""))
+        lines += ["", "<details><summary>Full session ids</summary>", "", *full, "", "</details>", ""]
     transport = report.get("findings", [])
     if transport:
         c = _counts(transport)
@@ -357,10 +423,16 @@ def to_text(
     fail_on: str | Severity | None = "error",
     *,
     colour: bool = False,
-    max_per_session: int = 15,
+    max_per_session: int | None = 15,
     show_info: bool = True,
+    more_hint: str = "mcscope check --all lists them all",
 ) -> str:
-    """A readable summary for a terminal (ANSI colours only when ``colour``)."""
+    """A readable summary for a terminal (ANSI colours only when ``colour``).
+
+    Findings are grouped by rule (worst first) and every finding line starts with its capture file, the
+    way a compiler names the file of an error; a file that yields no session still gets a line.
+    ``max_per_session`` caps the rules listed per session (None: all of them).
+    """
 
     def paint(text: str, style: str) -> str:
         return f"{_COLOURS[style]}{text}{_RESET}" if colour else text
@@ -368,49 +440,80 @@ def to_text(
     def sev(label: str) -> str:
         return paint(label, label) if label in _COLOURS else label
 
+    def findings_block(findings: list[Mapping[str, Any]], src: str | None) -> None:
+        shown = [f for f in findings if show_info or f.get("severity") != "info"]
+        groups = group_findings(shown)
+        cap = len(groups) if max_per_session is None else max_per_session
+        prefix = f"{src}: " if src else ""
+        for g in groups[:cap]:
+            out.append("    " + prefix + _text_group(g, sev))
+        if len(groups) > cap:
+            rest = groups[cap:]
+            n = sum(g["count"] for g in rest)
+            out.append(paint(f"    … and {plural(len(rest), 'more rule')} ({plural(n, 'finding')}); "
+                             f"{more_hint}", "dim"))
+
     out: list[str] = []
-    for s in report.get("sessions", []):
-        c = _counts(s.get("findings", []))
-        media = s.get("media") or {}
-        name = media.get("name") or media.get("id") or ""
-        head = f"{_session_title(s) if not name else 'session ' + str(s.get('sid') or s.get('key'))}"
-        src = f" [{s['source']}]" if s.get("source") else ""
-        out.append(
-            paint(head, "bold") + (f"  {name}" if name else "") + src
-            + f"\n  {st.label(str(s.get('status', '?')))}, {_int(s.get('events'))} events, "
-            + ", ".join(f"{c[lbl]} {_PLURAL[lbl]}" for lbl in _LABELS)
-            + (f", {_int(s.get('ignored_events'))} ignored events" if _int(s.get("ignored_events")) else "")
-        )
-        shown = [f for f in s.get("findings", []) if show_info or f.get("severity") != "info"]
-        for f in shown[:max_per_session]:
-            out.append("    " + _text_finding(f, sev))
-        if len(shown) > max_per_session:
-            out.append(paint(f"    … and {len(shown) - max_per_session} more", "dim"))
-    transport = [f for f in report.get("findings", []) if show_info or f.get("severity") != "info"]
-    if transport:
-        out.append(paint("transport (findings tied to no session)", "bold"))
-        for f in transport[:max_per_session]:
-            out.append("    " + _text_finding(f, sev))
-        if len(transport) > max_per_session:
-            out.append(paint(f"    … and {len(transport) - max_per_session} more", "dim"))
+    for src, sessions, transport in _by_source(report):
+        if src is not None and not sessions and not transport:
+            out.append(paint(f"{src}: no Media Collection session found", "bold"))
+            continue
+        for s in sessions:
+            c = _counts(s.get("findings", []))
+            media = s.get("media") or {}
+            name = media.get("name") or media.get("id") or ""
+            head = _session_title(s) if not name else "session " + str(s.get("sid") or s.get("key"))
+            ignored = _int(s.get("ignored_events"))
+            out.append(
+                paint(head, "bold") + (f"  {name}" if name else "") + (f" [{src}]" if src else "")
+                + f"\n  {st.label(str(s.get('status', '?')))}, {plural(_int(s.get('events')), 'event')}, "
+                + ", ".join(plural(c[lbl], lbl) for lbl in _LABELS)
+                + (f", {plural(ignored, 'ignored event')}" if ignored else "")
+            )
+            findings_block(list(s.get("findings", [])), src)
+        shown = [f for f in transport if show_info or f.get("severity") != "info"]
+        if shown:
+            out.append(paint("transport (findings tied to no session)", "bold") + (f" [{src}]" if src else ""))
+            findings_block(shown, src)
     summary = report.get("summary", {})
     failed = exit_code(report, fail_on) != 0
     totals = (
-        f"{summary.get('sessions', 0)} sessions, {summary.get('events', 0)} events: "
-        + ", ".join(f"{summary.get(_PLURAL[lbl], 0)} {_PLURAL[lbl]}" for lbl in _LABELS)
-        + f", {summary.get('ignored_events', 0)} ignored events"
+        f"{plural(summary.get('sessions', 0), 'session')}, {plural(summary.get('events', 0), 'event')}: "
+        + ", ".join(plural(summary.get(_PLURAL[lbl], 0), lbl) for lbl in _LABELS)
+        + f", {plural(summary.get('ignored_events', 0), 'ignored event')}"
     )
     out.append("")
     out.append(paint("FAIL", "error") + " " + totals if failed else paint("OK", "ok") + " " + totals)
     return "\n".join(out) + "\n"
 
 
-def _text_finding(f: Mapping[str, Any], sev: Any) -> str:
-    label = str(f.get("severity", "?"))
-    where = f" (event {f['event']})" if f.get("event") is not None else ""
-    ignored = " [ignored by Adobe" + (f": {f['consequence']}" if f.get("consequence") else "") + "]" if f.get(
+def _by_source(report: Mapping[str, Any]) -> list[tuple[str | None, list[dict[str, Any]], list[dict[str, Any]]]]:
+    """(source, its sessions, its transport findings) in the order of ``report["sources"]``.
+
+    A report built from one Analyzer (no per-item ``source``) is one group, named by its only source."""
+    sessions = list(report.get("sessions", []))
+    transport = list(report.get("findings", []))
+    sources = [str(x) for x in report.get("sources") or []]
+    per_item = any("source" in s for s in sessions) or any("source" in f for f in transport)
+    if not per_item:
+        only = sources[0] if len(sources) == 1 else None
+        return [(only, sessions, transport)] if (sessions or transport or only) else []
+    groups: dict[str | None, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+        src: ([], []) for src in sources}
+    for s in sessions:
+        groups.setdefault(str(s["source"]) if s.get("source") else None, ([], []))[0].append(s)
+    for f in transport:
+        groups.setdefault(str(f["source"]) if f.get("source") else None, ([], []))[1].append(f)
+    return [(src, ss, tf) for src, (ss, tf) in groups.items()]
+
+
+def _text_group(g: Mapping[str, Any], sev: Any) -> str:
+    f = g["first"]
+    label = str(g.get("severity", "?"))
+    where = group_where(g)
+    ignored = " [ignored by Adobe" + (f": {f['consequence']}" if f.get("consequence") else "") + "]" if g.get(
         "ignored") else ""
-    return f"{sev(label)} {f.get('rule')}{where}: {f.get('message', '')}{ignored}"
+    return f"{sev(label)} {g.get('rule')}" + (f" ({where})" if where else "") + f": {f.get('message', '')}{ignored}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -424,12 +527,15 @@ def to_json(report: Mapping[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def render(kind: str, report: Mapping[str, Any], fail_on: str | Severity | None = "error") -> str:
-    """The report as ``kind`` (one of :data:`REPORT_KINDS`), always encodable as UTF-8 (see printable)."""
+def render(kind: str, report: Mapping[str, Any], fail_on: str | Severity | None = "error",
+           times: Mapping[str, float] | None = None) -> str:
+    """The report as ``kind`` (one of :data:`REPORT_KINDS`), always encodable as UTF-8 (see printable).
+
+    ``times``: seconds each source's check took (the JUnit ``time`` attributes)."""
     if kind == "json":
         text = to_json(report)
     elif kind == "junit":
-        text = to_junit(report, fail_on)
+        text = to_junit(report, fail_on, times)
     elif kind == "markdown":
         text = to_markdown(report, fail_on)
     else:
@@ -447,11 +553,11 @@ def printable(text: str) -> str:
     return text
 
 
-def write_report(kind: str, report: Mapping[str, Any], path: str | Path, fail_on: str | Severity | None = "error"
-                 ) -> None:
+def write_report(kind: str, report: Mapping[str, Any], path: str | Path, fail_on: str | Severity | None = "error",
+                 times: Mapping[str, float] | None = None) -> None:
     """Write the report atomically (a reader never sees half a file); OSError when it cannot."""
     target = Path(path).expanduser()
-    data = render(kind, report, fail_on).encode("utf-8")
+    data = render(kind, report, fail_on, times).encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_bytes(data)

@@ -396,3 +396,28 @@ def test_fuzzed_har_structures_exit_0_1_or_2(log: object, tmp_path: Path) -> Non
     path = tmp_path / "fuzz.har"
     path.write_text(json.dumps({"log": log}))
     assert _check_exit(path) in (0, 1, 2)
+
+
+def test_html_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(FIXTURES / "clean-vod.har"), str(FIXTURES / "faulty-ad-outside-break.har")]
+    target = tmp_path / "out" / "report.html"
+    code, out, _ = run([*files, "--html", str(target)], capsys)
+    assert code == 1
+    page = target.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Capture files" in page and "clean-vod.har" in page
+    summary = page.index("Sessions (problems first)")
+    faulty = page.index("Faulty: ad outside break", summary)
+    assert faulty < page.index("Fixture VOD", summary)  # problem sessions first
+    assert '<details class="g error"' in page and "ad-outside-break" in page
+    assert "Request body of the first offending event" in page and "adStart" in page
+    code, _, err = run([files[0], "--html", "-"], capsys)
+    assert code == 2 and "--html needs a file name" in err
+
+
+def test_all_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(FIXTURES / "faulty-ts-seconds.har")
+    _, out, _ = run([path, "--all"], capsys)
+    assert "more rules" not in out
+    assert out.count("ts-units") == 1  # grouped: one line per rule
+    assert f"{path}: warning ts-units" in out

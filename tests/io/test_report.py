@@ -111,7 +111,7 @@ def test_junit() -> None:
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["one.har", "two.mitm"]
     cases = suites[0].findall("testcase")
-    assert len(cases) == 3  # two sessions + transport
+    assert len(cases) == 3  # two sessions + transport (one.har has a transport finding)
     assert suites[0].get("tests") == "3" and suites[0].get("failures") == "3"
     failures = cases[0].findall("failure")
     assert [f.get("type") for f in failures] == ["ad-outside-break", "ping-interval", "ping-interval"]
@@ -120,7 +120,8 @@ def test_junit() -> None:
     assert cases[1].find("failure") is None
     assert "<odd>" in cases[1].find("system-out").text  # escaped in the XML, intact when parsed
     assert cases[2].get("name").startswith("transport")
-    assert suites[1].get("tests") == "1" and suites[1].get("failures") == "0"
+    assert suites[1].get("tests") == "1" and suites[1].get("failures") == "0"  # "no session", skipped
+    assert suites[1].get("skipped") == "1"
     assert root.get("failures") == "3"
 
 
@@ -154,8 +155,9 @@ def test_text_summary_colour_only_when_asked() -> None:
     rep = rpt.build_report(_analyzer(), ["capture.har"])
     plain = rpt.to_text(rep, "error")
     assert "\x1b[" not in plain
-    assert "FAIL 2 sessions, 5 events: 1 errors, 2 warnings, 2 infos, 1 ignored events" in plain
-    assert "ad-outside-break (event 5)" in plain and "ignored by Adobe" in plain
+    assert "FAIL 2 sessions, 5 events: 1 error, 2 warnings, 2 infos, 1 ignored event" in plain
+    assert "capture.har: error ad-outside-break (event 5)" in plain and "ignored by Adobe" in plain
+    assert "capture.har: warning ping-interval (2 times, events 9 to 12)" in plain  # grouped by rule
     coloured = rpt.to_text(rep, "error", colour=True)
     assert "\x1b[31m" in coloured
     assert "long-gap" not in rpt.to_text(rep, "never", show_info=False)
@@ -163,6 +165,50 @@ def test_text_summary_colour_only_when_asked() -> None:
 
 
 def test_text_summary_truncates_long_lists() -> None:
-    many = FakeSession("d" * 64, [_f("ping-interval", Severity.WARNING, event=i) for i in range(40)])
+    many = FakeSession("d" * 64, [_f(f"rule-{i % 8}", Severity.WARNING, event=i) for i in range(40)])
     text = rpt.to_text(rpt.build_report(FakeAnalyzer([many])), max_per_session=5)
-    assert "… and 35 more" in text
+    assert "… and 3 more rules (15 findings); mcscope check --all lists them all" in text
+    assert text.count("warning rule-0 (5 times, events 0 to 32)") == 1
+    full = rpt.to_text(rpt.build_report(FakeAnalyzer([many])), max_per_session=None)
+    assert "more rules" not in full and "rule-7" in full
+
+
+def test_group_findings_orders_by_severity_then_first_appearance() -> None:
+    fs = [_f("b-warn", Severity.WARNING, event=1), _f("a-info", Severity.INFO, event=2),
+          _f("c-err", Severity.ERROR, event=7), _f("b-warn", Severity.WARNING, event=4),
+          _f("c-err", Severity.ERROR, event=3)]
+    groups = rpt.group_findings(fs)
+    assert [(g["rule"], g["count"]) for g in groups] == [("c-err", 2), ("b-warn", 2), ("a-info", 1)]
+    assert (groups[0]["first_event"], groups[0]["last_event"]) == (3, 7)
+    assert groups[0]["first"].event == 7  # the first reported; first_event is the lowest index
+    dicts = rpt.group_findings([f.to_dict() for f in fs])
+    assert [g["rule"] for g in dicts] == ["c-err", "b-warn", "a-info"]
+    assert rpt.group_where(dicts[1]) == "2 times, events 1 to 4"
+    assert rpt.group_where(dicts[2]) == "event 2"
+
+
+def test_text_summary_names_files_without_sessions() -> None:
+    rep = rpt.build_report({"one.har": _analyzer(), "empty.mitm": FakeAnalyzer([])})
+    text = rpt.to_text(rep)
+    assert "empty.mitm: no Media Collection session found" in text
+    finding_lines = [ln for ln in text.splitlines() if ln.startswith("    ")]
+    assert finding_lines and all(ln.strip().startswith("one.har: ") for ln in finding_lines)
+
+
+def test_junit_time_is_the_check_time_and_no_empty_transport_case() -> None:
+    quiet = FakeAnalyzer([FakeSession("e" * 64, [_f("long-gap", Severity.INFO)])])
+    rep = rpt.build_report({"a.har": quiet, "none.har": FakeAnalyzer([])})
+    root = ET.fromstring(rpt.to_junit(rep, "error", times={"a.har": 1.5, "none.har": 0.25}))
+    suites = root.findall("testsuite")
+    assert suites[0].get("time") == "1.500"
+    assert [c.get("name") for c in suites[0].findall("testcase")] == ["session " + "e" * 64 + " (Show eeee)"]
+    assert suites[0].find("testcase").get("time") == "1.500"  # not the 60 s of media
+    assert suites[1].get("skipped") == "1" and suites[1].find("testcase/skipped") is not None
+    assert root.get("time") == "1.750"
+
+
+def test_markdown_source_column_and_full_sids() -> None:
+    md = rpt.to_markdown(rpt.build_report({"one.har": _analyzer()}), "error")
+    assert "| Session | Source | Media |" in md
+    assert "| one.har | Show aaaa |" in md
+    assert "<details><summary>Full session ids</summary>" in md and f"- `{'a' * 64}`" in md
