@@ -127,9 +127,18 @@ _TABLE: tuple[tuple[str, str, str, str, str, str | None], ...] = (
     ('downloaded-not-closed', 'info', 'downloaded', 'batch without sessionComplete/sessionEnd', 'R91', None),
 )
 
+#: Rules mcscope defines itself, about a capture rather than about Adobe's API: not in rules.md (their ref is
+#: "mcscope"; tests/core/test_spec.py checks they stay out of rules.md and everything else stays in it).
+_MCSCOPE_TABLE: tuple[tuple[str, str, str, str, str, str | None], ...] = (
+    ('differs-from-reference', 'error', 'reference', 'mcscope check --expect: the session differs from its reference session beyond the tolerances (an event missing, extra, reordered or changed, other findings or metrics), or has no reference session', 'mcscope', None),
+)
+
+#: The ids of :data:`_MCSCOPE_TABLE`.
+MCSCOPE_DEFINED: frozenset[str] = frozenset(row[0] for row in _MCSCOPE_TABLE)
+
 RULES: dict[str, RuleInfo] = {
     rid: RuleInfo(rid, _S[sev], family, description, ref, consequence is not None, consequence)
-    for rid, sev, family, description, ref, consequence in _TABLE
+    for rid, sev, family, description, ref, consequence in _TABLE + _MCSCOPE_TABLE
 }
 
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(info.family for info in RULES.values()))
