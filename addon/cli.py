@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from mcscope import __version__
-from mcscope.commands import addonpath, check, gui, mockcollector, proxy, simulate
+from mcscope.commands import addonpath, check, diff, gui, mockcollector, proxy, simulate
 from mcscope.core.verdict import EXIT_USAGE
 
 #: The command modules, in the order they appear in ``--help``.
-COMMANDS: tuple[ModuleType, ...] = (check, proxy, simulate, mockcollector, addonpath, gui)
+COMMANDS: tuple[ModuleType, ...] = (check, diff, proxy, simulate, mockcollector, addonpath, gui)
 
 
 class _Parser(argparse.ArgumentParser):
