@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Literal
@@ -62,6 +63,16 @@ def sniff_format(head: bytes) -> Format | None:
 def detect_format(path: str | Path) -> Format:
     """Sniff a file's capture format; CaptureError for missing, unreadable, empty or unknown files."""
     p = Path(path)
+    try:  # a FIFO, socket or device would block the open or the read: only regular files are captures
+        st = p.stat()
+    except FileNotFoundError:
+        raise CaptureError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise CaptureError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise CaptureError(f"{p}: is a directory, not a capture file")
+    if not stat.S_ISREG(st.st_mode):
+        raise CaptureError(f"{p}: not a regular file (a pipe, socket or device), not a capture file")
     try:
         with p.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)

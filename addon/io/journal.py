@@ -8,6 +8,7 @@ the window read back: a header line ``{"type": "journal", ...}`` (repeated after
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 import time
@@ -76,7 +77,7 @@ def _decode_headers(value: Any) -> Headers:
 
 
 def exchange_to_record(ex: Exchange) -> dict[str, Any]:
-    """An Exchange as a JSON-safe journal record (``{"type": "exchange", ...}``).
+    r"""An Exchange as a JSON-safe journal record (``{"type": "exchange", ...}``).
 
     Record format (v1)::
 
@@ -87,6 +88,17 @@ def exchange_to_record(ex: Exchange) -> dict[str, Any]:
 
     Bodies are UTF-8 text, or base64 with ``body_encoding`` when not UTF-8, or null when not captured.
     ``response`` is null when there was no response. Unknown keys (e.g. "result") are ignored by readers.
+
+    Headers and the URL are bytes on the wire; mitmproxy gives them as str decoded from UTF-8 with
+    ``surrogateescape`` (a byte that is no UTF-8, e.g. Latin-1 ``\xe9``, becomes ``\udce9``). Such a str
+    cannot be written as UTF-8: :func:`encode_record` then writes the line with JSON ``\uXXXX`` escapes
+    (``"caf\udce9"``), which any JSON reader parses back to exactly that str, so
+    ``value.encode("utf-8", "surrogateescape")`` restores the very bytes.
+
+    A body the live proxy did not keep whole (bigger than ``mcscope_max_body``, decoding beyond
+    ``mcscope_max_decoded``, or shed when the writer's queue was full) is null, as not captured, with
+    ``"body_omitted": {"reason": ..., "size": wire bytes, "sha256": hex | null, "head": base64 of the
+    first bytes, ...}``; readers judge it as ``body-not-captured``.
     """
     request: dict[str, Any] = {"headers": [[k, v] for k, v in ex.request_headers]}
     request.update(_encode_body(ex.request_body))
@@ -144,6 +156,16 @@ def record_to_exchange(d: dict[str, Any]) -> Exchange:
         float(t_start), float(t_end) if t_end is not None else None, error if isinstance(error, str) else None,
         bool(d.get("live", False)), client if isinstance(client, str) else None,
     )
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    r"""One journal line (without the newline): compact UTF-8 JSON; lossless for surrogate-escaped bytes
+    in headers or the URL (written as ``\uXXXX`` escapes, see :func:`exchange_to_record`)."""
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: a non-UTF-8 byte of a header or the URL
+        return json.dumps(record, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 #: How every journal line starts (records and headers put "type" first), with or without spaces.

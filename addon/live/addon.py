@@ -31,7 +31,7 @@ from mcscope.core.verdict import EXIT_USAGE
 from mcscope.io.flows import flow_parts
 from mcscope.io.journal import journal_header
 from mcscope.live import match, options, viewers
-from mcscope.live.link import Link, LocalLink
+from mcscope.live.link import Link, LocalLink, open_writer
 from mcscope.live.mock import Mock
 from mcscope.live.reports import Outcome, ReportRequest
 from mcscope.live.viewers import StreamSpec
@@ -86,6 +86,8 @@ class McScope:
                     link.set_analyse(analyse)
         if "mcscope_stream_backlog" in updated and link is not None:
             link.set_backlog(opts.mcscope_stream_backlog)
+        if updated.intersection(options.LIMITS) and link is not None:
+            link.set_limits(options.limits(opts))
         if "mcscope_mock" in updated:
             self._mock_on = bool(opts.mcscope_mock)
             if self._mock_on and self._mock is None:
@@ -113,17 +115,15 @@ class McScope:
             listen=self._listen(), mock=self._mock_on,
         )
         stream = self._bind_stream(opts.mcscope_stream, opts.mcscope_stream_tcp)
+        journal, spool = open_writer(settings, options.limits(opts))  # journal first, in this process
         link: Link | None = None
         if use_worker and os.name == "posix" and _loop() is not None:
             try:
-                link = WorkerLink.start(settings, stream)
+                link = WorkerLink.start(settings, stream, journal, spool)
             except WorkerError as exc:
-                log.warning("mcscope: %s; journal, analysis and viewer stream run in the proxy process", exc)
-            else:
-                if stream is not None:
-                    stream[0].close()  # the analysis process serves it
+                log.warning("mcscope: %s; analysis and viewer stream run in the proxy process", exc)
         if link is None:
-            link = LocalLink.start(settings, stream)
+            link = LocalLink.start(settings, stream, journal, spool)
         self.link = link
         self.stream = stream[1] if stream is not None else None
         early, self._early = self._early, []
@@ -172,7 +172,7 @@ class McScope:
         if spec is None or not spec.tcp or spec.port is None or not data.server.address:
             return
         host, port, *_ = data.server.address
-        if port == spec.port and match.is_loopbackish(str(host)):
+        if port == spec.port and match.is_own_address(str(host)):
             data.server.error = "mcscope: the viewer stream cannot be reached through the proxy"
 
     def request(self, flow: http.HTTPFlow) -> None:

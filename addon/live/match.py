@@ -3,8 +3,11 @@ loopback test of the viewer-stream guard."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import ipaddress
 import re
+import socket
 from collections.abc import Sequence
 
 from mitmproxy import http
@@ -44,6 +47,41 @@ def wanted(flow: http.HTTPFlow, hosts: Sequence[str], pattern: re.Pattern[str] =
     if pattern.search(_bare_path(req.path)) is None:
         return False
     return not hosts or host_matches(req.pretty_host, hosts)
+
+
+@functools.cache
+def _own_names_and_addresses() -> frozenset[str]:
+    """This machine's host names and the addresses they resolve to (looked up once, at the first check)."""
+    names: set[str] = set()
+    with contextlib.suppress(OSError):
+        hostname = socket.gethostname().lower()
+        names |= {hostname, socket.getfqdn().lower()}
+        for info in socket.getaddrinfo(hostname, None):
+            names.add(str(info[4][0]).split("%", 1)[0].lower())
+    return frozenset(n for n in names if n)
+
+
+def is_own_address(host: str) -> bool:
+    """True when ``host`` names this machine: a loopback, unspecified or own address, ``localhost`` (and
+    ``*.localhost``), or this machine's own host name. Any other name is someone else's: the viewer
+    stream only listens on 127.0.0.1, so a proxied connection to another host's port is no threat."""
+    h = host.strip("[]").lower().rstrip(".")
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(h.split("%", 1)[0])
+    except ValueError:
+        try:  # the forms the resolver also takes: 127.1, 2130706433, 0x7f.0.0.1
+            ip = ipaddress.IPv4Address(socket.inet_aton(h))
+        except OSError:
+            return h in _own_names_and_addresses()
+    if ip.is_loopback or ip.is_unspecified:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        mapped = ip.ipv4_mapped
+        if mapped.is_loopback or mapped.is_unspecified:
+            return True
+    return str(ip) in _own_names_and_addresses()
 
 
 def is_loopbackish(host: str) -> bool:

@@ -17,6 +17,7 @@ from mitmproxy.addonmanager import Loader
 
 from mcscope.core.config import Config
 from mcscope.core.verdict import FAIL_LEVELS
+from mcscope.live import journalwriter
 from mcscope.live import stream as stream_mod
 from mcscope.live.journalwriter import default_journal_path
 
@@ -27,6 +28,8 @@ RULES = ("mcscope_ignore", "mcscope_severity", "mcscope_set")
 #: Options that decide whether the addon analyses at all.
 ANALYSIS = ("mcscope_analyse", *REPORTS.values())
 DEFAULT_BACKLOG = 50_000
+#: The journal writer's bounds.
+LIMITS = ("mcscope_max_body", "mcscope_max_decoded", "mcscope_max_pending")
 
 
 def declare(loader: Loader) -> None:
@@ -66,6 +69,22 @@ def declare(loader: Loader) -> None:
     loader.add_option("mcscope_worker", bool, True,
                       "Journal, analyse and serve viewers in a separate process, off the proxy's event "
                       "loop (off: all in the proxy process).")
+    loader.add_option(
+        "mcscope_max_body", int, journalwriter.DEFAULT_MAX_BODY,
+        "Largest body (bytes, after decoding) journalled whole; a bigger one is journalled truncated (its "
+        "first 64 KiB) with its full size and SHA-256, and judged body-not-captured.",
+    )
+    loader.add_option(
+        "mcscope_max_decoded", int, journalwriter.DEFAULT_MAX_DECODED,
+        "Decoding a body's Content-Encoding (gzip, deflate, br, zstd) stops after this many bytes (or "
+        "mcscope_max_body if smaller): the body then counts as too big. Decoding never runs on the "
+        "proxy's event loop.",
+    )
+    loader.add_option(
+        "mcscope_max_pending", int, journalwriter.DEFAULT_MAX_PENDING,
+        "Body bytes waiting for the journal writer at most; beyond, exchanges are journalled without "
+        "their bodies (counted and logged, judged body-not-captured).",
+    )
     loader.add_option("mcscope_analyse", bool, False,
                       "Analyse the capture in the addon even without a report file, for the exit code "
                       "(mcscope proxy sets it). The addon analyses when this is on or a report "
@@ -104,6 +123,15 @@ def validate(opts: Any, updated: set[str]) -> None:
         raise exceptions.OptionsError("mcscope_stream_queue must be at least 1")
     if "mcscope_stream_backlog" in updated and opts.mcscope_stream_backlog < 0:
         raise exceptions.OptionsError("mcscope_stream_backlog must be 0 or more")
+    for name in LIMITS:
+        if name in updated and getattr(opts, name) < 1:
+            raise exceptions.OptionsError(f"{name} must be at least 1 (bytes)")
+
+
+def limits(opts: Any) -> journalwriter.Limits:
+    """The journal writer's bounds from the options."""
+    return journalwriter.Limits(max_body=opts.mcscope_max_body, max_decoded=opts.mcscope_max_decoded,
+                                max_pending=opts.mcscope_max_pending)
 
 
 def analysis_wanted(opts: Any) -> bool:
@@ -170,3 +198,9 @@ class Settings:
     listen: str | None = None
     mock: bool = False
     pid: int = field(default_factory=os.getpid)
+    #: The file the pipeline reads behind the writer (the journal, or the spool when it is off).
+    source: str | None = None
+    #: Offset of this run's header in ``source``.
+    start: int = 0
+    #: How often the analysis process was restarted before this one.
+    restarts: int = 0

@@ -1,12 +1,17 @@
-"""One capture's processing, composed of its parts: journal first, then the backlog and the viewers, then
-(only when reports or an exit code are wanted) the analysis.
+"""One capture's processing behind the journal: the backlog and the viewers, then (only when reports or an
+exit code are wanted) the analysis.
+
+The journal is written first, by the proxy process (:mod:`mcscope.live.journalwriter`); the pipeline reads
+behind it (:class:`~mcscope.live.journalwriter.Tail` on ``settings.source``: the journal, or a private
+spool file when the journal is off), so a slow or restarted pipeline never delays or loses a record. A
+restarted pipeline reads the capture from its first record again: its analysis and backlog are whole.
 
 The very same :class:`Pipeline` runs in the proxy process (``mcscope_worker=false``, or when the analysis
 process cannot start, through :class:`~mcscope.live.link.LocalLink`) and in the analysis process
 (:mod:`mcscope.live.worker`); it never reads ``ctx.options``: its :class:`~mcscope.live.options.Settings`
 and the runtime changes (``set_*``) come from the addon.
 
-Every exchange is encoded once; the same bytes go to the journal, the backlog and every viewer. The stream
+Every exchange is encoded once, by the journal writer; the same bytes go to the backlog and every viewer. The stream
 carries exchanges (plus ``stats`` and ``log``): a window analyses them itself, so nothing here computes
 findings for a viewer.
 """
@@ -15,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
 import time
@@ -27,13 +31,12 @@ from mitmproxy.version import VERSION as MITMPROXY_VERSION
 
 from mcscope import __version__
 from mcscope.core.config import Config
-from mcscope.core.model import Exchange
-from mcscope.io.flows import exchange_from_parts
-from mcscope.io.journal import exchange_to_record
+from mcscope.core.fastjson import loads_line
+from mcscope.io.journal import record_to_exchange
 from mcscope.live import stream as stream_mod
 from mcscope.live.analysis import Analysis
 from mcscope.live.backlog import Backlog
-from mcscope.live.journalwriter import Journal, JournalError
+from mcscope.live.journalwriter import Tail
 from mcscope.live.options import Settings
 from mcscope.live.reports import Outcome, ReportRequest
 from mcscope.live.viewers import StreamSpec, Viewers
@@ -43,6 +46,7 @@ log = logging.getLogger(__name__)
 #: Viewers get a ``stats`` message at most this often.
 STATS_INTERVAL = 0.5
 _EXCHANGE_HEAD = b'{"type":"exchange","record":'
+_RECORD = b'{"type":"exchange"'
 
 
 class Pipeline:
@@ -50,7 +54,7 @@ class Pipeline:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.journal: Journal | None = None
+        self.tail: Tail | None = None
         self.backlog = Backlog(settings.backlog)
         self.viewers: Viewers | None = None
         self.analysis: Analysis | None = Analysis(settings.config) if settings.analyse else None
@@ -61,25 +65,37 @@ class Pipeline:
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def open(self) -> None:
-        """Open the journal (a journal that cannot be opened is a warning: the capture goes on)."""
+        """Start following the capture's journal (or spool) file."""
         with contextlib.suppress(RuntimeError):
             self._loop = asyncio.get_running_loop()
-        path = self.settings.journal
-        if path is None:
-            return
-        try:
-            self.journal = Journal(path, header=self.settings.journal_header, on_error=self._journal_failed)
-            log.info("mcscope journal: %s", path)
-        except JournalError as exc:
-            log.warning("mcscope: %s (capture continues without a journal)", exc)
+        source = self.settings.source
+        if source is not None and self.tail is None:
+            try:
+                self.tail = Tail(source, self.settings.start)
+            except OSError as exc:
+                log.warning("mcscope: cannot read the journal %s: %s", source, exc)
+
+    def poll(self) -> int:
+        """Feed the records written since the last poll; the number of lines read."""
+        if self.tail is None:
+            return 0
+        lines = self.tail.read()
+        if lines:
+            self.feed_lines(lines)
+        return len(lines)
+
+    def catch_up(self, end: int) -> None:
+        """Feed every record up to file offset ``end`` (the writer has finished)."""
+        if self.tail is not None:
+            self.feed_lines(self.tail.read_until(end))
 
     @property
     def journal_path(self) -> Path | None:
-        return self.journal.path if self.journal is not None else None
+        return self.settings.journal
 
     async def serve(self, sock: socket.socket, spec: StreamSpec) -> None:
         """Serve viewers on the bound socket and advertise it (a failure is a warning)."""
-        viewers = Viewers(spec, self.settings.client_queue, self._hello, self.backlog.snapshot)
+        viewers = Viewers(spec, self.settings.client_queue, self._hello, self._snapshot)
         try:
             await viewers.serve(sock)
         except (OSError, ValueError) as exc:
@@ -98,46 +114,32 @@ class Pipeline:
         return outcome
 
     def close(self) -> None:
-        """Stop serving (socket and discovery file removed), then write the rest of the journal."""
+        """Stop serving (socket and discovery file removed) and stop reading."""
         if self._closed:
             return
         self._closed = True
         if self.viewers is not None:
             self.viewers.close()
-        if self.journal is not None:
-            self.journal.close()
+        if self.tail is not None:
+            self.tail.close()
 
     # -- exchanges ----------------------------------------------------------------------------------
-    def feed_parts(self, batch: Iterable[tuple[Any, ...]]) -> None:
-        """Flows as ``mcscope.io.flows.flow_parts`` copied them in the proxy's hook."""
-        exchanges = []
-        for parts in batch:
-            try:
-                exchanges.append(exchange_from_parts(parts))
-            except Exception as exc:  # noqa: BLE001 - any input mitmproxy accepted must not break the capture
-                log.warning("mcscope: cannot read flow %s: %s", parts[0] if parts else "?", exc)
-        self.feed(exchanges)
-
-    def feed(self, exchanges: Iterable[Exchange]) -> None:
-        journal, backlog, analysis = self.journal, self.backlog, self.analysis
+    def feed_lines(self, lines: Iterable[bytes]) -> None:
+        """Journal lines (without the newline) as the writer wrote them; header lines are skipped."""
+        backlog, analysis = self.backlog, self.analysis
         viewers = self.viewers if self.viewers is not None and self.viewers.has_clients() else None
-        for ex in exchanges:
+        for line in lines:
+            if not line.startswith(_RECORD):
+                continue  # the header (repeated after a restart), blank lines
             self.exchanges += 1
-            try:
-                line = json.dumps(exchange_to_record(ex), separators=(",", ":"), ensure_ascii=False).encode()
-            except (TypeError, ValueError) as exc:  # pragma: no cover - the codec gives JSON-safe dicts
-                log.warning("mcscope: cannot serialise exchange %s: %s", ex.flow_id, exc)
-                continue
-            if journal is not None:
-                journal.append(line)  # first: the journal is the record of truth
             backlog.append(line)
             if viewers is not None:
                 viewers.publish(_EXCHANGE_HEAD + line + b"}\n")
             if analysis is not None:
                 try:
-                    analysis.feed(ex)
-                except Exception as exc:  # noqa: BLE001 - journal and stream must outlive any analysis bug
-                    log.warning("mcscope: analysis of %s failed: %s", ex.flow_id, exc)
+                    analysis.feed(record_to_exchange(loads_line(line)))
+                except Exception as exc:  # noqa: BLE001 - stream must outlive any analysis bug
+                    log.warning("mcscope: analysis of a journal record failed: %s", exc)
         self.publish_stats()
 
     # -- runtime changes ----------------------------------------------------------------------------
@@ -168,14 +170,25 @@ class Pipeline:
         return {
             "type": "hello", "v": stream_mod.PROTOCOL_VERSION, "mcscope": __version__,
             "mitmproxy": MITMPROXY_VERSION, "journal": str(journal) if journal else None,
-            "listen": self.settings.listen, "mock": self.settings.mock,
+            "listen": self.settings.listen, "mock": self.settings.mock, "restarts": self.settings.restarts,
         }
+
+    def _snapshot(self) -> bytes:
+        snap = self.backlog.snapshot()
+        if self.settings.restarts:  # a viewer attached to a restarted analysis process is told so
+            snap += stream_mod.encode({"type": "log", "level": "warning", "message": self._restart_note()})
+        return snap
+
+    def _restart_note(self) -> str:
+        return (f"the analysis process was restarted ({self.settings.restarts} time(s)); the journal is "
+                "complete and was read again from its start")
 
     def stats(self) -> dict[str, Any]:
         return {
             "type": "stats",
             "exchanges": self.exchanges,
-            "journal_records": self.journal.written if self.journal is not None else 0,
+            "journal_records": self.exchanges,
+            "restarts": self.settings.restarts,
             "retained": len(self.backlog),
             "dropped": self.backlog.dropped,
             "clients": self.viewers.clients if self.viewers is not None else 0,

@@ -149,6 +149,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _handshake(line: bytes) -> tuple[bytes | None, Any]:
+    """(token as UTF-8 bytes or None, version) of a client's first line; anything malformed (not JSON,
+    nested too deep, a token that is no encodable string) gives no token."""
+    try:
+        req = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, None
+    if not isinstance(req, dict):
+        return None, None
+    token, version = req.get("token"), req.get("v")
+    if not isinstance(token, str):
+        return None, version
+    try:
+        return token.encode("utf-8"), version
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800")
+        return None, version
+
+
 # -- server --------------------------------------------------------------------------------------------
 class _Client:
     """One authenticated viewer: a bounded queue of encoded lines and a sender task."""
@@ -346,16 +364,11 @@ class StreamServer:
         except (TimeoutError, ValueError, ConnectionError, OSError, asyncio.LimitOverrunError):
             await self._refuse(writer, "handshake")
             return
-        try:
-            req = json.loads(line)
-            token = req.get("token") if isinstance(req, dict) else None
-            version = req.get("v") if isinstance(req, dict) else None
-        except (ValueError, UnicodeDecodeError):
-            token, version = None, None
-        if not isinstance(token, str) or not hmac.compare_digest(token.encode("utf-8"), self._token):
+        token, version = _handshake(line)
+        if token is None or not hmac.compare_digest(token, self._token):
             await self._refuse(writer, "auth")
             return
-        if version != PROTOCOL_VERSION:
+        if type(version) is not int or version != PROTOCOL_VERSION:  # True == 1, but is no version
             await self._refuse(writer, "version")
             return
         if len(self._clients) >= MAX_CLIENTS:

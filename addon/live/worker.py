@@ -1,24 +1,28 @@
 """The analysis process: the capture's :class:`~mcscope.live.pipeline.Pipeline` off the proxy's loop.
 
-mitmproxy runs every hook of every addon on one event loop in one thread (engineering-notes §1.8), so the
-~100-200 µs that journalling, analysing and streaming one exchange costs would be taken from the proxy
-itself. With ``mcscope_worker`` on (the default), the addon's hooks only copy a flow's raw fields
-(``mcscope.io.flows.flow_parts``, about 1 µs) and hand them to :class:`WorkerLink`, which batches them
-(every :data:`SEND_INTERVAL`) into a pipe to a child process (``python -m mcscope.live.worker``) without
-ever blocking: writes are non-blocking and what the pipe does not take waits in memory for the loop to see
-the pipe writable again. The child runs the very pipeline the in-process mode runs
-(:class:`~mcscope.live.link.LocalLink`), with the same :class:`~mcscope.live.options.Settings`, on the
-viewer-stream socket the proxy process bound (so the proxy knows its port for the ``server_connect``
-guard).
+mitmproxy runs every hook of every addon on one event loop in one thread (engineering-notes §1.8). The
+journal is written first, in the proxy process, by the writer thread of :mod:`mcscope.live.journalwriter`
+(the record of truth, whatever happens to the analysis); with ``mcscope_worker`` on (the default) a child
+process (``python -m mcscope.live.worker``) reads behind it: it follows the journal file (or the private
+spool when the journal is off) and runs the backlog, the viewer stream and, when wanted, the analysis. So
+nothing but a few control frames goes from the proxy to the child, and a slow child costs the proxy no
+memory and no delay. The child serves the viewer-stream socket the proxy process bound (the proxy keeps
+its copy: it knows the port for the ``server_connect`` guard, and a restarted child serves it again).
+
+:class:`WorkerLink` (the proxy side) watches the child: if it dies (``kill -9``, a crash), the death is
+logged and a new child is started (at most :data:`MAX_RESTARTS` times per :data:`RESTART_WINDOW`); it reads
+the capture from its first record again, so its analysis, backlog and snapshot are whole, and tells the
+viewers that attach (hello ``restarts``, a ``log`` message). At the end the proxy finishes the journal,
+tells the child up to which offset to read, and gets the reports; if the child is dead then, a new one is
+started to produce them. The proxy removes whatever the child could not (discovery file, socket, spool).
 
 Frames, both ways: a 4-byte big-endian length and a pickle of ``(kind, payload)``. Parent -> child:
-``start`` (settings, stream spec, socket fd), ``x`` (a batch of flow parts), ``rules`` (a Config),
-``analyse``, ``backlog``, ``mock``, ``finish`` (a ReportRequest). Child -> parent: ``ready`` (journal and
-discovery paths), ``done`` (an Outcome).
+``start`` (settings, stream spec and socket fd), ``rules`` (a Config), ``analyse``, ``backlog``, ``mock``,
+``finish`` (a ReportRequest and the journal's final size). Child -> parent: ``ready`` (discovery path),
+``done`` (an Outcome).
 
-If the proxy dies (even ``kill -9``), the child reads end-of-file, keeps what it already journalled (the
-journal is flushed every 30 ms), closes the stream and exits. If the child cannot start, the addon runs the
-pipeline in-process.
+If the proxy dies (even ``kill -9``), the child reads end-of-file, closes the stream and exits; the journal
+holds everything the writer had written.
 """
 
 from __future__ import annotations
@@ -41,6 +45,10 @@ from typing import Any, BinaryIO
 
 from mcscope.core.config import Config
 from mcscope.core.verdict import EXIT_USAGE
+from mcscope.live import stream as stream_mod
+from mcscope.live import viewers
+from mcscope.live.journalwriter import Journal, Limits
+from mcscope.live.link import remove_spool
 from mcscope.live.options import Settings
 from mcscope.live.pipeline import Pipeline
 from mcscope.live.reports import Outcome, ReportRequest
@@ -48,12 +56,13 @@ from mcscope.live.viewers import StreamSpec
 
 log = logging.getLogger(__name__)
 
-#: The parent sends what accumulated at most this often (the journal guarantee is 100 ms end to end).
-SEND_INTERVAL = 0.02
-#: What the parent keeps in memory when the child does not read; beyond it, exchanges are dropped.
-MAX_BUFFER = 256 * 1024 * 1024
+#: Restarts of a dying analysis process allowed within RESTART_WINDOW seconds.
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
 READY_TIMEOUT = 15.0
 FINISH_TIMEOUT = 300.0
+#: The analysis process reads what the writer wrote this often.
+POLL_INTERVAL = 0.02
 #: The analysis process yields the CPU to the proxy (and to the players on the same machine).
 NICE = 10
 _LENGTH = struct.Struct("!I")
@@ -73,27 +82,64 @@ class WorkerError(Exception):
 
 
 class WorkerLink:
-    """Hands flows to the analysis process; every method but :meth:`finish` returns at once."""
+    """The journal writer in the proxy process plus the analysis process reading behind it, restarted when
+    it dies; every method but :meth:`finish` returns at once."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop) -> None:
-        self.proc = proc
+    def __init__(self, settings: Settings, stream: tuple[socket.socket, StreamSpec] | None, journal: Journal,
+                 spool: Path | None, loop: asyncio.AbstractEventLoop) -> None:
+        self.settings = settings
+        self.stream = stream
+        self.journal = journal
+        self._spool = spool
         self.loop = loop
+        self.proc: subprocess.Popen[bytes] | None = None
         self.ready: dict[str, Any] = {}
-        self.exchanges = 0  # flows handed over
-        self.dropped = 0
+        self.restarts = 0
+        self._deaths: list[float] = []
         self.failed: str | None = None
-        self._fd = proc.stdin.fileno() if proc.stdin is not None else -1
-        self._buf = bytearray()
-        self._outbox: list[tuple[Any, ...]] = []
-        self._scheduled = False
+        self._fd = -1
+        self._out = bytearray()  # to the child (control frames only)
+        self._in = bytearray()  # from the child
         self._watching = False
+        self._reading = False
+        self._finishing = False
 
     @classmethod
-    def start(cls, settings: Settings, stream: tuple[socket.socket, StreamSpec] | None = None) -> WorkerLink:
-        """Start ``python -m mcscope.live.worker``, wait until it serves (startup only); WorkerError if not.
+    def start(cls, settings: Settings, stream: tuple[socket.socket, StreamSpec] | None, journal: Journal,
+              spool: Path | None = None) -> WorkerLink:
+        """Start ``python -m mcscope.live.worker`` and wait until it serves (startup only); WorkerError if
+        not. ``stream``: the bound viewer socket; the link keeps it (a restarted child serves it again)."""
+        link = cls(settings, stream, journal, spool, asyncio.get_running_loop())
+        link._spawn()
+        assert link.proc is not None
+        try:
+            kind, payload = link._read_frame(READY_TIMEOUT)
+        except (OSError, WorkerError, EOFError, pickle.UnpicklingError) as exc:
+            link._kill()
+            raise WorkerError(f"the analysis process did not start ({exc})") from None
+        if kind != "ready":
+            link._kill()
+            raise WorkerError(f"the analysis process said {kind!r} instead of ready")
+        link.ready = payload
+        link._watch()
+        return link
 
-        ``stream``: the bound viewer socket, inherited by the child (the caller still owns its copy)."""
-        fds = (stream[0].fileno(),) if stream is not None else ()
+    @property
+    def exchanges(self) -> int:
+        return self.journal.appended
+
+    @property
+    def journal_path(self) -> Path | None:
+        return self.settings.journal
+
+    @property
+    def discovery_path(self) -> Path | None:
+        value = self.ready.get("discovery")
+        return Path(value) if value else None
+
+    # -- the child ----------------------------------------------------------------------------------
+    def _spawn(self) -> None:
+        fds = (self.stream[0].fileno(),) if self.stream is not None else ()
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "mcscope.live.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -101,153 +147,247 @@ class WorkerLink:
             )
         except OSError as exc:
             raise WorkerError(f"cannot start the analysis process: {exc}") from None
-        link = cls(proc, asyncio.get_running_loop())
-        spec = (stream[1], fds[0]) if stream is not None else None
+        self.proc = proc
+        assert proc.stdin is not None
+        self._fd = proc.stdin.fileno()
+        self._out.clear()
+        self._in.clear()
+        self.settings.restarts = self.restarts
+        spec = (self.stream[1], fds[0]) if self.stream is not None else None
         try:
-            link._write_all(frame("start", (settings, spec)))
-            kind, payload = link._read_frame(READY_TIMEOUT)
-        except (OSError, WorkerError, EOFError, pickle.UnpicklingError) as exc:
-            link.kill()
-            raise WorkerError(f"the analysis process did not start ({exc})") from None
-        if kind != "ready":
-            link.kill()
-            raise WorkerError(f"the analysis process said {kind!r} instead of ready")
-        link.ready = payload
-        os.set_blocking(link._fd, False)
-        return link
+            _write_all(self._fd, frame("start", (self.settings, spec)))
+        except OSError as exc:
+            self._kill()
+            raise WorkerError(f"cannot start the analysis process: {exc}") from None
+        os.set_blocking(self._fd, False)
 
-    @property
-    def journal_path(self) -> Path | None:
-        value = self.ready.get("journal")
-        return Path(value) if value else None
+    def _watch(self) -> None:
+        """Notice the child's end (its stdout reaches end of file) and its ready frame after a restart."""
+        if self.proc is not None and self.proc.stdout is not None and not self._reading:
+            self._reading = True
+            self.loop.add_reader(self.proc.stdout.fileno(), self._readable)
 
-    @property
-    def discovery_path(self) -> Path | None:
-        value = self.ready.get("discovery")
-        return Path(value) if value else None
+    def _unwatch(self) -> None:
+        with contextlib.suppress(OSError, ValueError, RuntimeError):  # fd or loop already closed
+            if self._reading and self.proc is not None and self.proc.stdout is not None:
+                self.loop.remove_reader(self.proc.stdout.fileno())
+            if self._watching:
+                self.loop.remove_writer(self._fd)
+        self._reading = self._watching = False
+
+    def _readable(self) -> None:
+        proc = self.proc
+        if proc is None or proc.stdout is None:
+            return
+        try:
+            data = os.read(proc.stdout.fileno(), 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._died()
+            return
+        self._in += data
+        while len(self._in) >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(self._in)
+            if len(self._in) < _LENGTH.size + size:
+                break
+            body = bytes(self._in[_LENGTH.size:_LENGTH.size + size])
+            del self._in[:_LENGTH.size + size]
+            with contextlib.suppress(Exception):
+                kind, payload = pickle.loads(body)
+                if kind == "ready":
+                    self.ready = payload
+
+    def _died(self) -> None:
+        """The child is gone: reap it, say so, start another (the journal never stopped)."""
+        proc = self.proc
+        self._unwatch()
+        self.proc = None
+        code = _reap(proc)
+        if self._finishing:
+            return
+        now = time.monotonic()
+        self._deaths = [t for t in self._deaths if now - t < RESTART_WINDOW] + [now]
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        if len(self._deaths) > MAX_RESTARTS:
+            self.failed = (f"the analysis process stopped ({how}) {len(self._deaths)} times within "
+                           f"{RESTART_WINDOW:.0f} s; not restarted until the end of the capture")
+            log.warning("mcscope: %s (the journal goes on; the reports are made at the end)", self.failed)
+            return
+        self.restarts += 1
+        log.warning("mcscope: the analysis process stopped (%s); restarting it (restart %d): the journal is "
+                    "complete, the new process reads it again from the start", how, self.restarts)
+        try:
+            self._spawn()
+        except WorkerError as exc:
+            self.failed = str(exc)
+            log.warning("mcscope: %s (the journal goes on)", exc)
+            return
+        self._watch()
 
     # -- sending ------------------------------------------------------------------------------------
     def submit(self, parts: tuple[Any, ...]) -> None:
-        """A flow as ``mcscope.io.flows.flow_parts`` gives it."""
-        self.exchanges += 1
-        self._outbox.append(parts)
-        if not self._scheduled:
-            self._scheduled = True
-            self.loop.call_later(SEND_INTERVAL, self.flush)
+        """A flow as ``mcscope.io.flows.flow_parts`` gives it: to the journal writer (never blocks)."""
+        self.journal.append_parts(parts)
+
+    def flush(self) -> None:
+        """Write everything queued (tests)."""
+        self.journal.drain()
 
     def set_rules(self, config: Config) -> None:
+        self.settings.config = config
         self.send("rules", config)
 
     def set_analyse(self, on: bool) -> None:
+        self.settings.analyse = on
         self.send("analyse", on)
 
     def set_backlog(self, size: int) -> None:
+        self.settings.backlog = size
         self.send("backlog", size)
 
     def set_mock(self, on: bool) -> None:
+        self.settings.mock = on
         self.send("mock", on)
 
+    def set_limits(self, limits: Limits) -> None:
+        self.journal.limits = limits
+
     def send(self, kind: str, payload: Any) -> None:
-        """A control message, after every flow submitted so far."""
-        self.flush()
-        self._queue(frame(kind, payload))
-
-    def flush(self) -> None:
-        self._scheduled = False
-        if self._outbox:
-            batch, self._outbox = self._outbox, []
-            self._queue(frame("x", batch))
-
-    def _queue(self, data: bytes) -> None:
-        if self.failed is not None:
+        """A control message (a restarted child gets the current settings in its start frame instead)."""
+        if self.proc is None:
             return
-        if len(self._buf) + len(data) > MAX_BUFFER:
-            self.dropped += 1
-            return
-        self._buf += data
+        self._out += frame(kind, payload)
         self._write()
 
     def _write(self) -> None:
         try:
-            while self._buf:
-                written = os.write(self._fd, self._buf)
-                del self._buf[:written]
+            while self._out:
+                written = os.write(self._fd, self._out)
+                del self._out[:written]
         except BlockingIOError:
             pass
-        except OSError as exc:  # BrokenPipeError: the analysis process is gone
-            self._fail(f"the analysis process stopped ({exc.strerror or exc})")
-            return
-        if self._buf and not self._watching:
+        except OSError:  # BrokenPipeError: the child is gone; _readable notices and restarts it
+            self._out.clear()
+        if self._out and not self._watching:
             self._watching = True
             self.loop.add_writer(self._fd, self._write)
-        elif not self._buf and self._watching:
+        elif not self._out and self._watching:
             self._watching = False
             self.loop.remove_writer(self._fd)
 
-    def _unwatch(self) -> None:
-        if self._watching:
-            self._watching = False
-            with contextlib.suppress(OSError, ValueError, RuntimeError):  # fd or loop already closed
-                self.loop.remove_writer(self._fd)
-
-    def _fail(self, message: str) -> None:
-        if self.failed is None:
-            self.failed = message
-            log.warning("mcscope: %s; no more journal, analysis or viewer stream in this run", message)
-        self._buf.clear()
-        self._unwatch()
-
     # -- end ----------------------------------------------------------------------------------------
     def finish(self, request: ReportRequest, timeout: float = FINISH_TIMEOUT) -> Outcome:
-        """Send everything, ask for the reports and wait for them (a shutdown hook may block)."""
-        self.flush()
+        """Finish the journal, have the child read all of it and write the reports (a shutdown hook may
+        block); a dead child is replaced first, once more if it dies meanwhile."""
+        self._finishing = True
         self._unwatch()
-        if self.failed is not None:
-            raise WorkerError(self.failed)
+        self.journal.close()
+        end = self.journal.size
+        problem = "no analysis process"
         try:
-            os.set_blocking(self._fd, True)
-            self._buf += frame("finish", request)
-            self._write_all(bytes(self._buf))
-            self._buf.clear()
-            kind, reply = self._read_frame(timeout)
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            raise WorkerError(f"the analysis process failed at the end ({exc})") from None
+            for _attempt in range(3):
+                try:
+                    if self.proc is None or self.proc.poll() is not None:
+                        _reap(self.proc)
+                        self.restarts += 1
+                        log.warning("mcscope: the analysis process is not running; starting one for the "
+                                    "reports (it reads the whole journal)")
+                        self._spawn()
+                        kind, payload = self._read_frame(READY_TIMEOUT)
+                        if kind == "ready":
+                            self.ready = payload
+                    assert self.proc is not None
+                    os.set_blocking(self._fd, True)
+                    _write_all(self._fd, bytes(self._out) + frame("finish", (request, end)))
+                    self._out.clear()
+                    while True:
+                        kind, reply = self._read_frame(timeout)
+                        if kind != "ready":
+                            break
+                    if kind == "done" and isinstance(reply, Outcome):
+                        return reply
+                    problem = f"the analysis process answered {kind!r}"
+                except (OSError, EOFError, WorkerError, pickle.UnpicklingError) as exc:
+                    problem = f"the analysis process failed at the end ({exc})"
+                log.warning("mcscope: %s; trying again with a new one", problem)
+                self._kill()
+                self.proc = None
+            raise WorkerError(problem)
         finally:
             self.close()
-        if kind != "done" or not isinstance(reply, Outcome):
-            raise WorkerError(f"the analysis process answered {kind!r}")
-        return reply
 
     def close(self, timeout: float = 10.0) -> None:
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        if self.proc.stdout is not None:
+        """Stop the child and remove what it leaves (socket, its directory, discovery file, spool)."""
+        self._unwatch()
+        proc = self.proc
+        if proc is not None:
             with contextlib.suppress(OSError):
-                self.proc.stdout.close()
-
-    def kill(self) -> None:
+                if proc.stdin is not None:
+                    proc.stdin.close()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._kill()
+            if proc.stdout is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdout.close()
+        if self.stream is not None:
+            viewers.release(*self.stream)
+            self.stream = None
         with contextlib.suppress(OSError):
-            self.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(5)
+            (stream_mod.streams_dir() / f"{self.settings.pid}.json").unlink()
+        remove_spool(self._spool)
 
-    def _write_all(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+    def _kill(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def _read_frame(self, timeout: float) -> tuple[str, Any]:
-        assert self.proc.stdout is not None
+        assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         head = read_exactly(fd, _LENGTH.size, timeout)
         (size,) = _LENGTH.unpack(head)
         return pickle.loads(read_exactly(fd, size, timeout))
+
+
+def _reap(proc: subprocess.Popen[bytes] | None) -> int | None:
+    """Wait for a child that has closed its end (no zombie); its return code."""
+    if proc is None:
+        return None
+    try:
+        code = proc.wait(2)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            proc.kill()
+        code = proc.wait()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+    return code
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BlockingIOError:
+            select.select([], [fd], [], 1.0)
+            continue
+        view = view[written:]
 
 
 def read_exactly(fd: int, size: int, timeout: float) -> bytes:
@@ -270,7 +410,6 @@ def read_exactly(fd: int, size: int, timeout: float) -> bytes:
 
 #: The frames that change the running pipeline (``finish`` and end of file end it).
 _HANDLERS: dict[str, Callable[[Pipeline, Any], None]] = {
-    "x": Pipeline.feed_parts,
     "rules": Pipeline.set_rules,
     "analyse": Pipeline.set_analyse,
     "backlog": Pipeline.set_backlog,
@@ -279,29 +418,30 @@ _HANDLERS: dict[str, Callable[[Pipeline, Any], None]] = {
 
 
 async def serve(settings: Settings, stream: tuple[StreamSpec, int] | None, out: BinaryIO) -> None:
-    """Run the pipeline on what the proxy process sends until ``finish`` or end of file."""
+    """Run the pipeline behind the journal until ``finish`` or end of file from the proxy."""
     pipeline = Pipeline(settings)
     pipeline.open()
     if stream is not None:
         spec, fd = stream
         await pipeline.serve(socket.socket(fileno=fd), spec)
-    journal = pipeline.journal_path
     discovery = pipeline.viewers.discovery_path if pipeline.viewers is not None else None
-    _send(out, "ready", {"journal": str(journal) if journal else None,
-                         "discovery": str(discovery) if discovery else None})
+    _send(out, "ready", {"discovery": str(discovery) if discovery else None})
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=2**30, loop=loop)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), sys.stdin.buffer)
+    follower = loop.create_task(_follow(pipeline))
     try:
         while True:
             try:
                 head = await reader.readexactly(_LENGTH.size)
                 kind, payload = pickle.loads(await reader.readexactly(_LENGTH.unpack(head)[0]))
             except (asyncio.IncompleteReadError, pickle.UnpicklingError, EOFError):
-                return  # the proxy is gone: keep the journal, write no reports
+                return  # the proxy is gone: write no reports
             if kind == "finish":
-                outcome = _finish(pipeline, payload)
-                pipeline.close()  # everything journalled and the stream gone before the proxy hears "done"
+                follower.cancel()
+                request, end = payload
+                outcome = _finish(pipeline, request, end)
+                pipeline.close()  # the stream gone before the proxy hears "done"
                 _send(out, "done", outcome)
                 return
             handler = _HANDLERS.get(kind)
@@ -313,11 +453,24 @@ async def serve(settings: Settings, stream: tuple[StreamSpec, int] | None, out: 
             except Exception as exc:  # noqa: BLE001 - the child's main loop: one bad frame must not end the capture
                 log.warning("mcscope: the analysis process could not handle %r: %s", kind, exc)
     finally:
+        follower.cancel()
         pipeline.close()
 
 
-def _finish(pipeline: Pipeline, request: ReportRequest) -> Outcome:
+async def _follow(pipeline: Pipeline) -> None:
+    """Read behind the writer: every POLL_INTERVAL, or at once while there is more to read."""
+    while True:
+        try:
+            n = pipeline.poll()
+        except Exception as exc:  # noqa: BLE001 - keep following
+            log.warning("mcscope: cannot read the journal: %s", exc)
+            n = 0
+        await asyncio.sleep(0 if n else POLL_INTERVAL)
+
+
+def _finish(pipeline: Pipeline, request: ReportRequest, end: int) -> Outcome:
     try:
+        pipeline.catch_up(end)
         return pipeline.finish(request)
     except Exception as exc:  # noqa: BLE001 - the child's main loop: the proxy must get an answer (exit code 2)
         log.warning("mcscope: cannot finish the analysis: %s", exc)

@@ -81,9 +81,9 @@ def pipeline(addon: McScope) -> Pipeline:
 
 def journal_records(addon: McScope) -> list[dict[str, Any]]:
     """Every line of an in-process addon's journal (header first), after writing it out."""
-    journal = pipeline(addon).journal
-    assert journal is not None
-    journal.close()
+    assert isinstance(addon.link, LocalLink)
+    journal = addon.link.journal
+    journal.drain()
     return [json.loads(line) for line in journal.path.read_text().splitlines()]
 
 

@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -205,11 +206,13 @@ def test_server_connect_guard_only_with_tcp_stream(addon_ctx) -> None:
     addon.server_connect(d)
     assert d.server.error is None  # no stream
     addon.stream = StreamSpec(tcp=True, socket_path=None, port=4567, own_dir=None, token="t", token_generated=False)
-    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2", "some.name"):
+    for host in ("127.0.0.1", "localhost", "::1", "127.0.0.2", "a.localhost", "127.1", "2130706433",
+                 "::ffff:127.0.0.1", "0.0.0.0", socket.gethostname()):
         d = data(host, 4567)
         addon.server_connect(d)
-        assert d.server.error and "viewer stream" in d.server.error
-    for host, port in (("127.0.0.1", 4568), ("8.8.8.8", 4567)):
+        assert d.server.error and "viewer stream" in d.server.error, host
+    # another machine's port of the same number is no threat: the stream listens on 127.0.0.1 only
+    for host, port in (("127.0.0.1", 4568), ("8.8.8.8", 4567), ("some.name", 4567), ("example.com", 4567)):
         d = data(host, port)
         addon.server_connect(d)
         assert d.server.error is None

@@ -1,4 +1,5 @@
-"""The capture pipeline on its own: journal first, backlog, viewers (exchanges only), analysis when wanted."""
+"""The capture pipeline on its own, behind the journal: backlog, viewers (exchanges only), analysis when
+wanted; it follows the journal file the writer writes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mcscope.io.flows import flow_parts, flow_to_exchange
-from mcscope.live import options, viewers
+from mcscope.io.flows import flow_parts
+from mcscope.live import journalwriter, options, viewers
 from mcscope.live.pipeline import Pipeline
 from mcscope.live.reports import ReportRequest
 from tests.live.helpers import STREAM_TYPES, message, private_dirs, session_flows, stream_client, wait_for
@@ -25,10 +26,23 @@ def _settings(tmp_path: Path, analyse: bool = False, **kw: object) -> options.Se
                             config=options.build_config([], [], []), analyse=analyse, **kw)  # type: ignore[arg-type]
 
 
-def test_journal_and_backlog_without_analysis(tmp_path: Path) -> None:
-    p = Pipeline(_settings(tmp_path))
+def _lines() -> list[bytes]:
+    """The journal lines of the session flows, as the writer writes them."""
+    return [b"".join(journalwriter.encode_parts(flow_parts(f), journalwriter.Limits()))[:-1]
+            for f in session_flows()]
+
+
+def test_follows_the_journal_without_analysis(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    journal = journalwriter.Journal(tmp_path / "j.ndjson", header=settings.journal_header)
+    settings.source, settings.start = str(journal.path), journal.start
+    p = Pipeline(settings)
     p.open()
-    p.feed_parts([flow_parts(f) for f in session_flows()])
+    for f in session_flows():
+        journal.append_parts(flow_parts(f))
+    journal.close()
+    while p.poll():
+        pass
     assert p.analysis is None and p.exchanges == 6 and len(p.backlog) == 6
     p.set_rules(options.build_config(["stall"], [], []))
     assert p.analysis is None  # rule changes re-analyse only when analysing
@@ -42,7 +56,7 @@ def test_journal_and_backlog_without_analysis(tmp_path: Path) -> None:
 def test_analysis_and_report(tmp_path: Path) -> None:
     p = Pipeline(_settings(tmp_path, analyse=True))
     p.open()
-    p.feed(flow_to_exchange(f) for f in session_flows())
+    p.feed_lines(_lines())
     assert p.analysis is not None and p.analysis.analyzer.exchanges_seen == 6
     out = p.finish(ReportRequest(outputs={"json": str(tmp_path / "r.json")}, sources=("x",)))
     p.close()
@@ -52,20 +66,19 @@ def test_analysis_and_report(tmp_path: Path) -> None:
 
 def test_backlog_size_counts_dropped(tmp_path: Path) -> None:
     p = Pipeline(_settings(tmp_path, backlog=2))
-    p.feed(flow_to_exchange(f) for f in session_flows())
+    p.feed_lines(_lines())
     assert len(p.backlog) == 2 and p.backlog.dropped == 4
     p.set_backlog(1)
     assert len(p.backlog) == 1
     stats = p.stats()
-    assert stats == {"type": "stats", "exchanges": 6, "journal_records": 0, "retained": 1, "dropped": 4,
-                     "clients": 0}
+    assert stats == {"type": "stats", "exchanges": 6, "journal_records": 6, "restarts": 0, "retained": 1,
+                     "dropped": 4, "clients": 0}
 
 
-def test_a_flow_that_cannot_be_read_is_skipped(tmp_path: Path) -> None:
-    p = Pipeline(_settings(tmp_path))
-    good = flow_parts(session_flows()[0])
-    p.feed_parts([("bad", None, None, None, False, None), good])
-    assert p.exchanges == 1
+def test_header_and_blank_lines_are_skipped(tmp_path: Path) -> None:
+    p = Pipeline(_settings(tmp_path, analyse=True))
+    p.feed_lines([b'{"type":"journal","v":1}', b"", _lines()[0], b'{"type":"exchange","flow":1}'])
+    assert p.exchanges == 2 and p.analysis is not None and p.analysis.analyzer.exchanges_seen == 1
 
 
 async def test_stream_carries_exchanges_and_stats_only(tmp_path: Path) -> None:
@@ -81,7 +94,7 @@ async def test_stream_carries_exchanges_and_stats_only(tmp_path: Path) -> None:
     assert hello["listen"] == "127.0.0.1:1" and hello["mock"] is False
     assert (await message(reader))["type"] == "snapshot"
     await wait_for(lambda: p.viewers is not None and p.viewers.has_clients())
-    p.feed(flow_to_exchange(f) for f in session_flows())
+    p.feed_lines(_lines())
     p.finish(ReportRequest())
     got = []
     while not got or got[-1]["type"] != "stats":

@@ -19,7 +19,8 @@ from mitmproxy.test import taddons, tflow, tutils
 from mcscope.io.flows import exchange_from_parts, flow_parts, flow_to_exchange
 from mcscope.live import addon as mitm
 from mcscope.live import options, worker
-from mcscope.live.link import LocalLink
+from mcscope.live.journalwriter import Limits
+from mcscope.live.link import LocalLink, open_writer
 from tests.live.helpers import (
     STREAM_TYPES,
     make_flow,
@@ -115,6 +116,8 @@ async def test_worker_serves_the_stream(tmp_path: Path) -> None:
         assert addon.discovery_path is not None and addon.discovery_path.name == f"{os.getpid()}.json"
         info = json.loads(addon.discovery_path.read_text())
         assert info["port"] == addon.stream.port and info["token"] == "tok"
+        addon.flush()
+        await asyncio.sleep(0.3)  # the analysis process reads behind the journal writer
         reader, writer = await stream_client(info)
         assert (await message(reader))["type"] == "hello"
         snap = await message(reader)
@@ -129,23 +132,26 @@ async def test_worker_serves_the_stream(tmp_path: Path) -> None:
         assert not addon.discovery_path.exists()
 
 
-async def test_worker_keeps_the_journal_when_the_proxy_dies(tmp_path: Path) -> None:
+async def test_worker_stops_when_the_proxy_dies_and_the_journal_is_whole(tmp_path: Path) -> None:
     addon = mitm.McScope()
     journal = tmp_path / "j.ndjson"
     with taddons.context(addon) as tctx:
-        tctx.configure(addon, mcscope_journal=str(journal))
+        tctx.configure(addon, mcscope_journal=str(journal), mcscope_analyse=True)
         addon.running()
         link = addon.link
         assert isinstance(link, worker.WorkerLink) and addon.discovery_path is not None
         for i in range(50):
             addon.response(make_flow(path=f"/api/v1/sessions/s{i}/events", body=_body("ping"), status=204))
         link.flush()
-        link.proc.stdin.close()  # what the analysis process sees when the proxy is killed
+        assert len(_journal(journal)) == 50  # written by the proxy process, whatever the analysis does
+        link._unwatch()  # (not restarted: this is what the analysis process sees when the proxy is killed)
+        link.proc.stdin.close()
         link.proc.wait(20)
-        assert len(_journal(journal)) == 50
         assert not addon.discovery_path.exists()
-        addon.done()  # the analysis process is gone: nothing to finish, exit code 2
-    assert addon.exit_code == 2
+        link.proc = None
+        addon.done()  # a new analysis process reads the whole journal for the reports
+    assert addon.report is not None and addon.report["summary"]["events"] == 50
+    assert addon.exit_code in (0, 1)
 
 
 async def test_worker_that_cannot_start_falls_back_to_in_process(tmp_path: Path,
@@ -167,20 +173,22 @@ async def test_worker_that_cannot_start_falls_back_to_in_process(tmp_path: Path,
 
 def test_link_never_blocks_when_the_worker_does_not_read(tmp_path: Path) -> None:
     async def main() -> None:
-        settings = options.Settings(journal=None, journal_header={}, config=options.build_config([], [], []),
-                                    backlog=10)
-        link = worker.WorkerLink.start(settings)
-        link.proc.send_signal(signal.SIGSTOP)  # a worker that reads nothing
+        settings = options.Settings(journal=tmp_path / "j.ndjson", journal_header={"type": "journal"},
+                                    config=options.build_config([], [], []), backlog=10)
+        journal, spool = open_writer(settings, Limits())
+        link = worker.WorkerLink.start(settings, None, journal, spool)
+        link.proc.send_signal(signal.SIGSTOP)  # an analysis process that reads nothing
         try:
             flow = make_flow(path="/api/v1/sessions/abc/events", body=b"x" * 20_000, status=204)
             t0 = time.monotonic()
             for _ in range(200):  # 4 MB: far more than a pipe holds
                 link.submit(flow_parts(flow))
-                link.flush()
-            assert time.monotonic() - t0 < 2
-            assert len(link._buf) > 0 and link.failed is None
+            assert time.monotonic() - t0 < 1
+            link.flush()
+            assert journal.written == 200 and link.failed is None  # journalled all the same
         finally:
             link.proc.send_signal(signal.SIGCONT)
-            link.kill()
+            link._kill()
+            link.close()
 
     asyncio.run(main())
