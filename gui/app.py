@@ -84,6 +84,21 @@ def make_app(argv: Sequence[str] = ()) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- run
+def not_captures(files: Sequence[str]) -> list[tuple[str, str]]:
+    """(path, why) of the files that are no capture the readers know (missing, a directory, another format).
+
+    The window skips them and loads the others (gui/dataset.py load_files); ``mcscope open`` names them."""
+    from mcscope.io.capture import CaptureError, detect_format
+
+    out = []
+    for path in files:
+        try:
+            detect_format(path)
+        except CaptureError as exc:
+            out.append((path, exc.message))
+    return out
+
+
 def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str | None = None,
         demo: bool = False, screenshot: str | None = None, attach: dict[str, Any] | None = None,
         capture: bool = True) -> int:
@@ -94,10 +109,12 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
-    for path in files:
-        if not os.path.exists(path):
-            print(f"mcscope: {path}: no such file", file=sys.stderr)
-            return EXIT_USAGE
+    skipped = not_captures(files)
+    for path, why in skipped:
+        print(f"mcscope: skipped {why}" if why.startswith(path) else f"mcscope: skipped {path}: {why}",
+              file=sys.stderr)
+    if files and len(skipped) == len(files):  # nothing to show: say so here rather than in an empty window
+        return EXIT_USAGE
     app = make_app()
     install_excepthook(_dialog)
     from mcscope.gui.window import MainWindow  # start-up time: see the module docstring

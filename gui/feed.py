@@ -1,7 +1,8 @@
 """Where the window's exchanges come from: the live stream (QLocalSocket) or capture files (a QThread).
 
-Both hand out the same thing — exchange records / :class:`mcscope.core.model.Exchange` objects — and the
-window feeds them into its own :class:`mcscope.core.session.Analyzer` (one code path for files and live).
+Both hand out the same thing — exchange records / :class:`mcscope.core.model.Exchange` objects — judged by
+the core's :class:`mcscope.core.session.Analyzer`: the stream's by the window's own, each file by one of
+its own (as ``mcscope check`` judges it).
 
 Stream protocol (NDJSON over a Unix socket, see addon/stream.py): the client writes
 ``{"v": 1, "token": ...}``; the server answers ``hello``, ``snapshot`` and then deltas, of which the GUI
@@ -13,20 +14,18 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from PySide6.QtNetwork import QLocalSocket
 
-from mcscope.core.model import Exchange
+from mcscope.core.config import Config
 from mcscope.core.session import Analyzer
-from mcscope.gui.dataset import HeaderPool
-from mcscope.io.capture import open_capture
+from mcscope.gui.dataset import LoadResult, load_files
+
+__all__ = ["FileLoader", "LoadResult", "StreamClient"]
 
 log = logging.getLogger(__name__)
 
@@ -182,18 +181,8 @@ class StreamClient(QObject):
 
 
 # -- files ----------------------------------------------------------------------------------------------
-@dataclass
-class LoadResult:
-    paths: list[str]
-    exchanges: list[Exchange] = field(default_factory=list)
-    analyzer: Analyzer | None = None
-    error: str | None = None
-    read_count: int = 0
-    seconds: float = 0.0
-
-
 class FileLoader(QThread):
-    """Reads capture files and feeds them into a fresh Analyzer off the GUI thread."""
+    """Judges capture files off the GUI thread, each on its own like ``mcscope check`` (dataset.load_files)."""
 
     #: exchanges read so far, progress in permille over all files (-1 = unknown)
     progress = Signal(int, int)
@@ -201,10 +190,12 @@ class FileLoader(QThread):
 
     PROGRESS_EVERY = 2000
 
-    def __init__(self, paths: list[str], make_analyzer: Callable[[], Analyzer], parent: QObject | None = None):
+    def __init__(self, paths: list[str], config: Config | Callable[[], Analyzer],
+                 parent: QObject | None = None) -> None:
+        """``config``: the analysis configuration, or (older callers) a factory of Analyzers using it."""
         super().__init__(parent)
         self.paths = [str(p) for p in paths]
-        self._make_analyzer = make_analyzer
+        self._config = config
         self._cancel = False
 
     def cancel(self) -> None:
@@ -224,63 +215,13 @@ class FileLoader(QThread):
                 gc.enable()
 
     def _run(self, t0: float) -> None:
-        result = LoadResult(paths=self.paths)
-        sizes = [_size(p) for p in self.paths]
-        total = sum(sizes) or 1
-        before = 0
-        done = 0
         try:
-            analyzer = self._make_analyzer()
-            result.analyzer = analyzer
-            pool = HeaderPool()
-            for path, size in zip(self.paths, sizes, strict=True):
-                try:
-                    if not os.path.exists(path):
-                        raise FileNotFoundError("no such file")
-                    cap = open_capture(path)
-                    for ex in cap:
-                        if self._cancel:
-                            result.error = "cancelled"
-                            break
-                        result.exchanges.append(pool.share(ex))
-                        analyzer.feed(ex)
-                        done += 1
-                        if done % self.PROGRESS_EVERY == 0:
-                            pos = cap.position
-                            self.progress.emit(done, int(1000 * (before + pos) / total))
-                except Exception as exc:
-                    # Boundary: a damaged or foreign file may fail its reader in any way (mitmproxy's own
-                    # parser included). Keep what was read so far and name the file in the error.
-                    result.error = _describe_read_error(path, exc)
-                    break
-                before += size
-                if self._cancel:
-                    break
-            if result.error is None:
-                analyzer.finish()
+            config = self._config if isinstance(self._config, Config) else self._config().config
+            result = load_files(self.paths, config, progress=self.progress.emit, cancelled=lambda: self._cancel,
+                                every=self.PROGRESS_EVERY)
         except Exception as exc:  # Boundary: the worker thread's top; an exception must reach the window
             log.exception("loading %s failed", self.paths)
-            result.error = f"{type(exc).__name__}: {exc}"
-        result.read_count = len(result.exchanges)
+            result = LoadResult(paths=[], requested=self.paths, error=f"{type(exc).__name__}: {exc}")
         result.seconds = time.perf_counter() - t0
-        self.progress.emit(done, 1000)
+        self.progress.emit(result.read_count, 1000)
         self.loaded.emit(result)
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _describe_read_error(path: str, exc: Exception) -> str:
-    name = Path(path).name
-    msg = str(exc) or type(exc).__name__
-    for prefix in (f"{path}: ", f"{name}: "):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix):]
-    read = getattr(exc, "read_count", None)
-    if read is not None:
-        return f"{name}: {msg} ({read} exchange{'s' if read != 1 else ''} read before the problem)"
-    return f"{name}: {msg}"

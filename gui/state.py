@@ -24,24 +24,18 @@ class ViewState:
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self.current_key: str | None = None
-        self._flows: dict[str, Exchange] | None = None
 
     def set_dataset(self, ds: Dataset) -> Session | None:
         """Replace the dataset; returns the session to show (the selected one, if the new dataset has it)."""
         self.dataset = ds
-        self._flows = None
         return ds.session(self.current_key) if self.current_key else None
 
     def current_session(self) -> Session | None:
         return self.dataset.session(self.current_key) if self.current_key else None
 
     def exchange_of(self, event: Event) -> Exchange | None:
-        """The HTTP exchange that carried ``event`` (index rebuilt when exchanges were added)."""
-        if not event.flow:
-            return None
-        if self._flows is None or len(self._flows) < len(self.dataset.exchanges):
-            self._flows = {ex.flow_id: ex for ex in self.dataset.exchanges}
-        return self._flows.get(event.flow)
+        """The HTTP exchange that carried ``event`` of the selected session (from that session's own file)."""
+        return self.dataset.exchange_of(event, self.current_key)
 
     def first_problem_session(self) -> Session | None:
         """The first session with an error, else the first with a warning, else the first session."""

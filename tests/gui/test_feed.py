@@ -161,7 +161,7 @@ def test_file_loader_reports_what_it_read_from_a_truncated_file(qtbot: QtBot, tm
     result = _load(qtbot, [str(bad)])
     assert result.error is not None
     assert "cut.mitm" in result.error
-    assert "read before the problem" in result.error
+    assert "exchanges read before that" in result.error
     assert result.read_count == len(result.exchanges) > 0
 
 
