@@ -133,3 +133,88 @@ def parse_tunables(raw: dict[str, str]) -> dict[str, float]:
         except ValueError:
             continue
     return out
+
+
+class HtmlDialog(QDialog):
+    """A read-only page (rule explanation, keyboard shortcuts, about) with a Close button."""
+
+    def __init__(self, title: str, page: str, parent: QWidget | None = None, size: tuple[int, int] = (560, 420)
+                 ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(*size)
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setHtml(page)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser)
+        lay.addWidget(buttons)
+
+
+def shortcuts_html(actions: list[tuple[str, str]]) -> str:
+    """(what, key) rows plus the timeline's own keys."""
+    rows = [(what, key) for what, key in actions if key]
+    rows += [("Timeline: zoom in / out", "+ / − or the wheel"), ("Timeline: fit everything", "0 or double-click"),
+             ("Timeline: pan", "← / → or drag"),
+             ("All sessions: scroll the rows", "the wheel (Ctrl+wheel zooms)")]
+    body = "".join(f"<tr><td>{html.escape(w)}</td><td><b>{html.escape(k)}</b></td></tr>" for w, k in rows)
+    return f"<h3>Keyboard shortcuts</h3><table cellpadding=3>{body}</table>"
+
+
+def rule_catalogue_html(query: str = "") -> str:
+    """Every rule of the catalogue (matching ``query``), errors first."""
+    from mcscope.core.rules.catalogue import RULES
+
+    q = query.strip().lower()
+    rows = []
+    for info in sorted(RULES.values(), key=lambda r: (-int(r.severity), r.family, r.id)):
+        text = f"{info.id} {info.family} {info.description} {info.consequence or ''}".lower()
+        if q and q not in text:
+            continue
+        rows.append(
+            f'<tr><td><a name="{html.escape(info.id)}"></a><code>{html.escape(info.id)}</code></td>'
+            f"<td>{html.escape(info.severity.label)}</td><td>{html.escape(info.family)}</td>"
+            f"<td>{html.escape(str(info.description).replace('*', ''))}"
+            + (f"<br><i>Adobe: {html.escape(info.consequence)}</i>" if info.consequence else "")
+            + (" <b>(Adobe ignores it)</b>" if info.ignored else "") + f"</td><td>{html.escape(info.ref)}</td></tr>"
+        )
+    return ("<table cellpadding=3 cellspacing=0 border=1><tr><th>Rule</th><th>Severity</th><th>Family</th>"
+            "<th>What it checks</th><th>Ref</th></tr>" + "".join(rows) + "</table>")
+
+
+class RuleCatalogueDialog(QDialog):
+    """The rule catalogue with a search field; ``rule`` scrolls to and explains one rule."""
+
+    def __init__(self, rule: str | None = None, parent: QWidget | None = None, explanation: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Rule catalogue")
+        self.resize(900, 600)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search rules (id, family, words)")
+        self.search.setClearButtonEnabled(True)
+        self.explanation = QLabel(explanation, self)
+        self.explanation.setWordWrap(True)
+        self.explanation.setTextFormat(Qt.TextFormat.RichText)
+        self.explanation.setVisible(bool(explanation))
+        self.browser = QTextBrowser(self)
+        self.browser.setHtml(rule_catalogue_html())
+        self.search.textChanged.connect(lambda t: self.browser.setHtml(rule_catalogue_html(t)))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.explanation)
+        lay.addWidget(self.search)
+        lay.addWidget(self.browser, 1)
+        lay.addWidget(buttons)
+        if rule:
+            self.browser.scrollToAnchor(rule)
+
+
+def about_html(version: str) -> str:
+    return (f"<h3>mcscope {html.escape(version)}</h3><p>A debugging proxy and validator for Adobe's Media "
+            "Collection API: it shows what a player sends, what the collector answers and what Adobe will "
+            "count, and flags what Adobe ignores or drops.</p><p>Command line: <code>mcscope check FILE</code> "
+            "(terminal summary, <code>--json</code>, <code>--junit</code>, <code>--markdown</code>, "
+            "<code>--html</code>), <code>mcscope proxy</code>.</p>")

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -41,11 +42,13 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPointF,
+    QRectF,
     QSortFilterProxyModel,
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QIcon, QPainter, QPen, QPixmap
 
 from mcscope.gui import style
 from mcscope.gui.timeline.data import format_duration, session_title
@@ -108,8 +111,15 @@ class _Batched[Row](QAbstractTableModel):
     def columnCount(self, parent: Index = ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.HEADERS)
 
+    #: compact header text per column (the full name is the header's tooltip)
+    SHORT: dict[int, str] = {}
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == DISPLAY and 0 <= section < len(self.HEADERS):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == DISPLAY:
+            return self.SHORT.get(section, self.HEADERS[section])
+        if role == Qt.ItemDataRole.ToolTipRole:
             return self.HEADERS[section]
         return None
 
@@ -157,11 +167,15 @@ class SessionListModel(_Batched["Session"]):
     """One row per session, newest first; live-updating status, counts and badges."""
 
     (COL_STATUS, COL_MEDIA, COL_PLAYER, COL_START, COL_DURATION, COL_EVENTS, COL_ERRORS, COL_WARNINGS,
-     COL_IGNORED) = range(9)
-    HEADERS = ("Status", "Media", "Player", "Started", "Duration", "Events", "Errors", "Warnings", "Ignored")
+     COL_IGNORED, COL_SOURCE) = range(10)
+    HEADERS = ("Status", "Media", "Player", "Started", "Duration", "Events", "Errors", "Warnings",
+               "Events ignored by Adobe", "File")
+    SHORT = {COL_STATUS: "", COL_ERRORS: "✖", COL_WARNINGS: "▲", COL_IGNORED: "▧"}
 
     def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
         super().__init__(parent, flush_ms)
+        #: session -> the capture file it was read from ("" when live or unknown)
+        self.source_of: Callable[[Session], str] | None = None
         self._items: list[Session] = []  # oldest first; row r shows _items[-1 - r]
         self._pos: dict[str, int] = {}
         self._counts: dict[int, _Counts] = {}
@@ -302,14 +316,17 @@ class SessionListModel(_Batched["Session"]):
                 return style.qcolor(style.SEVERITY_BG["warning"])
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == self.COL_STATUS:
-            return style.qcolor(style.STATUS_COLOR.get(status, "#757575"))
+            return status_icon(status)
         if role == Qt.ItemDataRole.FontRole and col == self.COL_STATUS and status == "open":
             f = QFont()
             f.setBold(True)
             return f
-        if role == Qt.ItemDataRole.TextAlignmentRole and col >= self.COL_DURATION:
+        if role == Qt.ItemDataRole.TextAlignmentRole and self.COL_DURATION <= col <= self.COL_IGNORED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
+
+    def source(self, s: Session) -> str:
+        return (self.source_of(s) if self.source_of is not None else "") or ""
 
     def _display(self, s: Session, col: int, status: str, sort: bool) -> Any:
         media = s.media
@@ -317,9 +334,7 @@ class SessionListModel(_Batched["Session"]):
         if col == self.COL_STATUS:
             return style.STATUS_TEXT.get(status, status)
         if col == self.COL_MEDIA:
-            title = session_title(s)
-            mid = media.get("id")
-            return title if not mid or str(mid) == title else f"{title} ({mid})"
+            return session_title(s)  # the media id is in the tooltip and found by the search
         if col == self.COL_PLAYER:
             return str(media.get("playerName") or "")
         if col == self.COL_START:
@@ -338,14 +353,102 @@ class SessionListModel(_Batched["Session"]):
             return c.warning
         if col == self.COL_IGNORED:
             return c.ignored
+        if col == self.COL_SOURCE:
+            src = self.source(s)
+            return Path(src).name if src else ""
         return None
 
     def _tooltip(self, s: Session, c: _Counts, status: str) -> str:
-        lines = [session_title(s), f"session {self._key(s)} — {style.STATUS_TEXT.get(status, status)}",
-                 f"{c.error} errors, {c.warning} warnings, {c.info} infos"]
+        mid = s.media.get("id")
+        lines = [session_title(s) + (f" (media id {mid})" if mid and str(mid) != session_title(s) else ""),
+                 f"session {self._key(s)} — {style.STATUS_TEXT.get(status, status)}: "
+                 f"{style.STATUS_HELP.get(status, '')}".rstrip(": "),
+                 f"{_n(c.error, 'error')}, {_n(c.warning, 'warning')}, {_n(c.info, 'info')}"]
+        src = self.source(s)
+        if src:
+            lines.append(f"from {src}")
         if c.ignored:
-            lines.append(f"{c.ignored} events ignored by Adobe")
+            lines.append(f"{_n(c.ignored, 'event')} ignored by Adobe")
         return "\n".join(lines)
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+_ICON_SHAPES = {"open": "dot", "completed": "check", "ended": "square", "timed-out": "clock", "gone": "cross",
+                "rejected": "slash"}
+
+
+def status_icon(status: str) -> QIcon:
+    """A 12 px icon for a status: its colour AND its own shape (dot, check, square, clock, cross, slash)."""
+    key = (status, style.STATUS_COLOR.get(status, "#757575"))
+    icon = _ICONS.get(key)
+    if icon is not None:
+        return icon
+    pix = QPixmap(14, 14)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = style.qcolor(key[1])
+    pen = QPen(color)
+    pen.setWidthF(2.2)
+    p.setPen(pen)
+    shape = _ICON_SHAPES.get(status, "dot")
+    if shape == "dot":
+        p.setBrush(color)
+        p.drawEllipse(QPointF(7, 7), 5, 5)
+    elif shape == "check":
+        p.drawPolyline([QPointF(2, 7.5), QPointF(5.5, 11), QPointF(12, 3)])
+    elif shape == "square":
+        p.setBrush(color)
+        p.drawRect(QRectF(2.5, 2.5, 9, 9))
+    elif shape == "clock":
+        p.drawEllipse(QPointF(7, 7), 5, 5)
+        p.drawLine(QPointF(7, 7), QPointF(7, 3.5))
+        p.drawLine(QPointF(7, 7), QPointF(9.5, 8.5))
+    elif shape == "cross":
+        p.drawLine(QPointF(3, 3), QPointF(11, 11))
+        p.drawLine(QPointF(11, 3), QPointF(3, 11))
+    else:  # slash: a circle struck through
+        p.drawEllipse(QPointF(7, 7), 5, 5)
+        p.drawLine(QPointF(3.5, 10.5), QPointF(10.5, 3.5))
+    p.end()
+    icon = _ICONS[key] = QIcon(pix)
+    return icon
+
+
+_ICONS: dict[tuple[str, str], QIcon] = {}
+
+
+def session_search_text(s: Session, source: str = "") -> str:
+    """Lower-case text the session search matches: media, ids, client, file, rule ids, every parameter value
+    of every event (ad, chapter and media ids, player names ...)."""
+    parts: list[str] = [str(v) for v in s.media.values()]
+    parts += [str(s.key), str(s.sid or ""), str(s.client or ""), source, str(s.status)]
+    parts += sorted({f.rule for f in s.findings})
+    values: set[str] = set()
+    for e in s.events:
+        if e.event_type:
+            values.add(str(e.event_type))
+        body = e.body
+        if isinstance(body, dict):
+            _collect_values(body, values)
+    parts += sorted(values)
+    return "\n".join(parts).lower()
+
+
+def _collect_values(obj: Any, out: set[str], depth: int = 0) -> None:
+    if depth > 6 or len(out) > 20_000:
+        return
+    if isinstance(obj, dict):
+        for v in obj.values():
+            _collect_values(v, out, depth + 1)
+    elif isinstance(obj, list):
+        for v in obj[:200]:
+            _collect_values(v, out, depth + 1)
+    elif obj is not None and not isinstance(obj, bool):
+        out.add(str(obj))
 
 
 class SessionFilterProxy(QSortFilterProxyModel):
@@ -357,6 +460,7 @@ class SessionFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._problems_only = False
         self._text = ""
+        self._hay: dict[int, tuple[tuple[int, int, str], str]] = {}
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(True)  # statuses and counts change live; the list is small
 
@@ -383,11 +487,15 @@ class SessionFilterProxy(QSortFilterProxyModel):
             if not (c.error or c.warning or c.ignored or s.status in self.PROBLEM_STATUSES):
                 return False
         if self._text:
-            hay = " ".join(str(v) for v in s.media.values())
-            hay = f"{hay} {s.key} {s.sid} {s.client}".lower()
-            if self._text not in hay:
-                return False
+            return all(word in self._haystack(s, model) for word in self._text.split())
         return True
+
+    def _haystack(self, s: Session, model: SessionListModel) -> str:
+        sig = (len(s.events), len(s.findings), s.status)
+        cached = self._hay.get(id(s))
+        if cached is None or cached[0] != sig:
+            cached = self._hay[id(s)] = (sig, session_search_text(s, model.source(s)))
+        return cached[1]
 
 
 # --------------------------------------------------------------------------------------- events
@@ -630,6 +738,7 @@ class EventFilterProxy(QSortFilterProxyModel):
         self._min_sev = 0
         self._rule = ""
         self._ignored_only = False
+        self._problems_only = False
         self._cache: list[bool] = []  # accepted flag per source row, for the current filter
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)  # big tables: never re-sort/re-filter on every insert
@@ -655,12 +764,23 @@ class EventFilterProxy(QSortFilterProxyModel):
         self._ignored_only = bool(on)
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def set_problems_only(self, on: bool) -> None:
+        """Only events with a warning or an error, or that Adobe ignores."""
+        self.beginFilterChange()
+        self._problems_only = bool(on)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def problems_only(self) -> bool:
+        return self._problems_only
+
     def is_active(self) -> bool:
-        return bool(self._text or self._min_sev or self._rule or self._ignored_only)
+        return bool(self._text or self._min_sev or self._rule or self._ignored_only or self._problems_only)
 
     def accepts(self, e: Event) -> bool:
         findings = e.findings
         if self._ignored_only and not e.ignored:
+            return False
+        if self._problems_only and not (e.ignored or _worst(findings) >= 2):
             return False
         if self._min_sev and _worst(findings) < self._min_sev:
             return False

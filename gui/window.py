@@ -9,7 +9,10 @@ connected to the mitmdump child supervised by :class:`mcscope.gui.proxyproc.Prox
 
 from __future__ import annotations
 
+import html
 import logging
+import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,14 +22,28 @@ from PySide6.QtCore import (
     QIODevice,
     QItemSelectionModel,
     QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
     QSettings,
     Qt,
     QTimer,
+    QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -35,9 +52,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QTextBrowser,
     QToolBar,
@@ -46,9 +66,10 @@ from PySide6.QtWidgets import (
 )
 
 from mcscope.core.config import Config
+from mcscope.core.model import Exchange
 from mcscope.core.session import Analyzer, Session
 from mcscope.core.state import Event
-from mcscope.gui import details, dialogs, exporting
+from mcscope.gui import details, dialogs, exporting, style
 from mcscope.gui.banner import Banner
 from mcscope.gui.dataset import Dataset
 from mcscope.gui.feed import FileLoader, LoadResult, StreamClient
@@ -86,16 +107,18 @@ SEVERITY_CHOICES: list[tuple[str, str, int, bool]] = [
 
 
 _S = SessionListModel
-SESSION_HIDDEN_COLUMNS = (_S.COL_PLAYER, _S.COL_START)
+SESSION_HIDDEN_COLUMNS = (_S.COL_PLAYER, _S.COL_START, _S.COL_EVENTS)
 #: visual order of the session columns (problem counts first: they are what people scan for)
-SESSION_COLUMN_ORDER = (_S.COL_STATUS, _S.COL_MEDIA, _S.COL_ERRORS, _S.COL_WARNINGS, _S.COL_DURATION,
-                        _S.COL_EVENTS, _S.COL_IGNORED)
-SESSION_COLUMN_WIDTHS = {_S.COL_STATUS: 96, _S.COL_MEDIA: 140, _S.COL_DURATION: 58, _S.COL_EVENTS: 50,
-                         _S.COL_ERRORS: 44, _S.COL_WARNINGS: 62, _S.COL_IGNORED: 56}
+SESSION_COLUMN_ORDER = (_S.COL_STATUS, _S.COL_MEDIA, _S.COL_ERRORS, _S.COL_WARNINGS, _S.COL_IGNORED,
+                        _S.COL_DURATION, _S.COL_SOURCE, _S.COL_EVENTS)
+#: sample contents that size a column (its header counts too); the media column takes what is left
+SESSION_COLUMN_SAMPLES = {_S.COL_STATUS: ("",), _S.COL_DURATION: ("1:23:45",),
+                          _S.COL_EVENTS: ("12,345",), _S.COL_ERRORS: ("999",), _S.COL_WARNINGS: ("999",),
+                          _S.COL_IGNORED: ("999",)}
 _E = EventTableModel
 EVENT_HIDDEN_COLUMNS = (_E.COL_WALL,)
 EVENT_COLUMN_WIDTHS = {_E.COL_INDEX: 44, _E.COL_TIME: 68, _E.COL_TYPE: 120, _E.COL_PLAYHEAD: 72,
-                       _E.COL_PARAMS: 190, _E.COL_HTTP: 44}
+                       _E.COL_PARAMS: 170, _E.COL_HTTP: 44}
 
 
 class MainWindow(QMainWindow):
@@ -115,6 +138,7 @@ class MainWindow(QMainWindow):
         self.capture = CaptureState()
         self._loader: FileLoader | None = None
         self._dirty = False
+        self._run_port: int | None = None  # a port chosen on the busy-port banner: this run only
         self.demo: Demo | None = None
 
         self.proxy = proxy or ProxyProcess(self)
@@ -144,6 +168,7 @@ class MainWindow(QMainWindow):
         self._rate_timer.timeout.connect(self._update_rate)
         self._rate_timer.start()
         self._update_status()
+        self._follow_colour_scheme()
 
     # ---------------------------------------------------------------- state, for callers and tests
     @property
@@ -180,21 +205,33 @@ class MainWindow(QMainWindow):
         self.sessions_view.setAlternatingRowColors(True)
         self.sessions_view.setWordWrap(False)
         self.sessions_view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        for col in SESSION_HIDDEN_COLUMNS:
+        self.sessions_view.setItemDelegateForColumn(SessionListModel.COL_STATUS, IconOnlyDelegate(self.sessions_view))
+        for col in (*SESSION_HIDDEN_COLUMNS, _S.COL_SOURCE):
             self.sessions_view.setColumnHidden(col, True)
-        for col, width in SESSION_COLUMN_WIDTHS.items():
-            self.sessions_view.setColumnWidth(col, width)
         header = self.sessions_view.horizontalHeader()
         for visual, col in enumerate(SESSION_COLUMN_ORDER):
             header.moveSection(header.visualIndex(col), visual)
-        self.sessions_view.horizontalHeader().setStretchLastSection(False)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(_S.COL_MEDIA, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(24)
+        self.sessions_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._size_session_columns()
         self.sessions_view.selectionModel().currentRowChanged.connect(self._on_session_row)
+        self.session_model.source_of = self._source_of
         self.session_search = QLineEdit(self)
-        self.session_search.setPlaceholderText("Search sessions (media, player, id)")
+        self.session_search.setPlaceholderText("Search all sessions: media, ad or chapter id, sid, rule, any value")
+        self.session_search.setToolTip("Matches media names and ids, session ids (any part), rule ids, the file "
+                                       "and every parameter value of every event; several words must all match")
         self.session_search.setClearButtonEnabled(True)
-        self.session_search.textChanged.connect(self.session_proxy.set_text)
+        self.session_search.textChanged.connect(self._on_session_filter)
         self.problems_only = QCheckBox("Only sessions with problems", self)
-        self.problems_only.toggled.connect(self.session_proxy.set_problems_only)
+        self.problems_only.toggled.connect(self._on_session_filter)
+        self.session_proxy.layoutChanged.connect(self._sync_overview_order)
+        self.session_proxy.rowsInserted.connect(self._sync_overview_order)
+        self.session_proxy.modelReset.connect(self._sync_overview_order)
+        self.sessions_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.sessions_view.customContextMenuRequested.connect(self._session_menu)
         sessions_box = QWidget(self)
         s_lay = QVBoxLayout(sessions_box)
         s_lay.setContentsMargins(0, 0, 0, 0)
@@ -223,6 +260,8 @@ class MainWindow(QMainWindow):
         for col, width in EVENT_COLUMN_WIDTHS.items():
             self.events_view.setColumnWidth(col, width)
         self.events_view.selectionModel().currentRowChanged.connect(self._on_event_row)
+        self.events_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.events_view.customContextMenuRequested.connect(self._event_menu)
 
         self.filter_text = QLineEdit(self)
         self.filter_text.setPlaceholderText("Filter events (text, rule, event type)…  Ctrl+F")
@@ -235,23 +274,37 @@ class MainWindow(QMainWindow):
         self.filter_rule = QComboBox(self)
         self.filter_rule.addItem("Any rule", "")
         self.filter_rule.currentIndexChanged.connect(lambda i: self._apply_filters())
+        self.filter_problems = QCheckBox("Only problems", self)
+        self.filter_problems.setToolTip("Only events with a warning or an error, or that Adobe ignores")
+        self.filter_problems.toggled.connect(lambda on: self._apply_filters())
         self.filter_count = QLabel(self)
+        self.filter_note = QLabel(self)
+        self.filter_note.setTextFormat(Qt.TextFormat.RichText)
+        self.filter_note.linkActivated.connect(lambda _link: self._reveal_hidden_event())
+        self.filter_note.hide()
+        self._hidden_event: int | None = None
 
         filters = QHBoxLayout()
         filters.setContentsMargins(0, 0, 0, 0)
         filters.addWidget(self.filter_text, 3)
         filters.addWidget(self.filter_severity, 1)
         filters.addWidget(self.filter_rule, 1)
+        filters.addWidget(self.filter_problems)
         filters.addWidget(self.filter_count)
         events_box = QWidget(self)
         ev_lay = QVBoxLayout(events_box)
         ev_lay.setContentsMargins(0, 0, 0, 0)
         ev_lay.addLayout(filters)
+        ev_lay.addWidget(self.filter_note)
         ev_lay.addWidget(self.events_view)
 
         self.details = QTextBrowser(self)
-        self.details.setOpenExternalLinks(True)
+        self.details.setOpenLinks(False)
+        self.details.anchorClicked.connect(self._on_details_link)
+        self.details.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.details.customContextMenuRequested.connect(self._details_menu)
         self.details.setHtml(self._welcome_html())
+        self._expanded: dict[str, set[str]] = {}  # session key -> rule groups unfolded in the details
 
         self.centre_split = QSplitter(Qt.Orientation.Vertical, self)
         self.centre_split.addWidget(self.timeline)
@@ -266,7 +319,7 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 4)
         self.main_split.setStretchFactor(2, 2)
-        self.main_split.setSizes([372, 690, 338])
+        self.main_split.setSizes([460, 615, 325])
 
         central = QWidget(self)
         lay = QVBoxLayout(central)
@@ -284,10 +337,19 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(220)
         self.progress.setRange(0, 1000)
         self.progress.hide()
+        self.export_note = QLabel(self)
+        self.export_note.setTextFormat(Qt.TextFormat.RichText)
+        self.export_note.linkActivated.connect(self._open_export_folder)
+        self.export_note.hide()
+        self._export_note_timer = QTimer(self)
+        self._export_note_timer.setSingleShot(True)
+        self._export_note_timer.timeout.connect(self.export_note.hide)
+        self.last_export = ""
         self.setup_button = QPushButton("Set up a device…", self)
         self.setup_button.setFlat(True)
         self.setup_button.clicked.connect(self.show_device_setup)
         sb.addWidget(self.status_journal, 1)
+        sb.addWidget(self.export_note)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.status_capture)
         sb.addPermanentWidget(self.status_rate)
@@ -320,11 +382,21 @@ class MainWindow(QMainWindow):
         self.act_overview = self._action("All sessions", self.show_overview, "Ctrl+0",
                                          "Timeline of all sessions")
         self.act_quit = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_next = self._action("Next problem", lambda: self.goto_problem(+1), "F8",
+                                     "Next event with a warning, an error or ignored by Adobe (then the next session)")
+        self.act_prev = self._action("Previous problem", lambda: self.goto_problem(-1), "Shift+F8",
+                                     "Previous problem event (then the previous session)")
+        self.act_problems = self._action("Only problems", self.toggle_event_problems, "Ctrl+Shift+P",
+                                         "Show only the events with problems")
+        self.act_shortcuts = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
+        self.act_rules = self._action("Rule catalogue", lambda: self.show_rules(None))
+        self.act_about = self._action("About mcscope", self.show_about)
 
         tb = QToolBar("Main", self)
         tb.setObjectName("main-toolbar")
         tb.setMovable(False)
-        for act in (self.act_capture, self.act_open, self.act_export, self.act_overview):
+        for act in (self.act_capture, self.act_open, self.act_export, self.act_overview, self.act_prev,
+                    self.act_next):
             tb.addAction(act)
         tb.addSeparator()
         tb.addAction(self.act_device)
@@ -346,6 +418,14 @@ class MainWindow(QMainWindow):
         m_view = menu.addMenu("&View")
         m_view.addAction(self.act_overview)
         m_view.addAction(self.act_filter)
+        m_view.addSeparator()
+        for act in (self.act_next, self.act_prev, self.act_problems):
+            m_view.addAction(act)
+        m_help = menu.addMenu("&Help")
+        for act in (self.act_shortcuts, self.act_rules, self.act_device):
+            m_help.addAction(act)
+        m_help.addSeparator()
+        m_help.addAction(self.act_about)
 
     @staticmethod
     def _welcome_html() -> str:
@@ -353,7 +433,8 @@ class MainWindow(QMainWindow):
             "<h3>mcscope</h3><p>Start capture (F5) and point a player at the proxy, or open a capture "
             "(Ctrl+O, or drop a .har / .mitm / journal file here).</p>"
             "<p>Select a session on the left to see its timeline and events; click an event for its "
-            "request, response and findings.</p>"
+            "request, response and findings. F8 / Shift+F8 jump to the next / previous problem; F1 lists "
+            "every shortcut.</p>"
         )
 
     # ================================================================ settings
@@ -364,7 +445,10 @@ class MainWindow(QMainWindow):
         return self.settings.config()
 
     def save_settings(self) -> None:
-        self.settings.save(self, self._splits(), self.proxy.config.host, self.proxy.config.port)
+        port = self.proxy.config.port
+        if self._run_port is not None and port == self._run_port:
+            port = self.settings.proxy_address()[1]  # a port taken for this run only is not the default
+        self.settings.save(self, self._splits(), self.proxy.config.host, port)
 
     def settings_dialog(self) -> None:
         dlg = dialogs.SettingsDialog(self.proxy.config.host, self.proxy.config.port, self.settings.ignored_rules(),
@@ -373,6 +457,7 @@ class MainWindow(QMainWindow):
             self.apply_settings(*dlg.values())
 
     def apply_settings(self, host: str, port: int, ignored: list[str], tunables: dict[str, str]) -> None:
+        self._run_port = None
         self.proxy.config.host = host
         self.proxy.config.port = port
         self.settings.store_analysis(ignored, tunables)
@@ -383,11 +468,60 @@ class MainWindow(QMainWindow):
     # ================================================================ data -> views
     def _set_dataset(self, ds: Dataset) -> None:
         session = self.view.set_dataset(ds)
+        self._expanded.clear()
         self.session_model.set_sessions(ds.sessions)
-        self.timeline.setSessions(ds.sessions)
+        self._size_session_columns()
+        self._sync_overview_order()
         self._refresh_rules()
         self._show_session(session)
         self._update_status()
+
+    # ---------------------------------------------------------------- session list
+    def _source_of(self, session: Session) -> str:
+        """The capture file a session was read from ("" when live or unknown)."""
+        part_of = getattr(self.dataset.analyzer, "part_of", None)
+        if callable(part_of):
+            part = part_of(session.key)
+            if part is not None:
+                return str(getattr(part, "source", "") or "")
+        sources = self.dataset.sources
+        return str(sources[0]) if len(sources) == 1 and not self.dataset.live else ""
+
+    def _size_session_columns(self) -> None:
+        """Columns sized to their content (the media column takes the rest: no horizontal scrolling)."""
+        view = self.sessions_view
+        fm = view.fontMetrics()
+        hfm = view.horizontalHeader().fontMetrics()
+        model = self.session_model
+        for col, samples in SESSION_COLUMN_SAMPLES.items():
+            head = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
+            width = max([fm.horizontalAdvance(t) for t in samples] + [hfm.horizontalAdvance(head) + 4]) + 14
+            if col == _S.COL_STATUS:
+                width = 30  # the status icon (its word is the tooltip; the shape tells it apart too)
+            view.setColumnWidth(col, width)
+        several = len({str(p) for p in self.dataset.sources}) > 1
+        view.setColumnHidden(_S.COL_SOURCE, not several)
+        if several:
+            names = [Path(str(p)).name for p in self.dataset.sources]
+            view.setColumnWidth(_S.COL_SOURCE, min(100, max(fm.horizontalAdvance(n) for n in names) + 14))
+
+    def listed_sessions(self) -> list[Session]:
+        """The sessions as the list shows them (its order and filters)."""
+        out = []
+        for row in range(self.session_proxy.rowCount()):
+            s = self.session_model.session_at(self.session_proxy.mapToSource(self.session_proxy.index(row, 0)).row())
+            if s is not None:
+                out.append(s)
+        return out
+
+    def _sync_overview_order(self, *args: object) -> None:
+        """The "All sessions" overview shows the list's sessions in the list's order."""
+        self.timeline.setSessions(self.listed_sessions())
+
+    def _on_session_filter(self, *args: object) -> None:
+        self.session_proxy.set_text(self.session_search.text())
+        self.session_proxy.set_problems_only(self.problems_only.isChecked())
+        self._sync_overview_order()
 
     def current_session(self) -> Session | None:
         return self.view.current_session()
@@ -398,8 +532,13 @@ class MainWindow(QMainWindow):
         row = self.session_model.row_of(key) if key else -1
         index = self.session_proxy.mapFromSource(self.session_model.index(row, 0)) if row >= 0 else QModelIndex()
         if row >= 0 and not index.isValid():  # hidden by the session filters
+            for w in (self.session_search, self.problems_only):
+                w.blockSignals(True)
             self.session_search.clear()
             self.problems_only.setChecked(False)
+            for w in (self.session_search, self.problems_only):
+                w.blockSignals(False)
+            self._on_session_filter()
             index = self.session_proxy.mapFromSource(self.session_model.index(row, 0))
         if index.isValid():
             self.sessions_view.selectionModel().setCurrentIndex(
@@ -431,11 +570,16 @@ class MainWindow(QMainWindow):
         self.event_model.set_session(session)
         self.timeline.setSession(session)
         self._refresh_rules()
+        self._hide_filter_note()
+        self._show_session_details(session)
+        self._update_filter_count()
+
+    def _show_session_details(self, session: Session | None) -> None:
         if session is not None:
-            self.details.setHtml(details.session_html(session))
+            expanded = self._expanded.get(session.key, set())
+            self.details.setHtml(details.session_html(session, expanded, self._source_of(session)))
         else:
             self.details.setHtml(self._welcome_html())
-        self._update_filter_count()
 
     def _on_event_row(self, current: QModelIndex, previous: QModelIndex) -> None:
         if not current.isValid():
@@ -453,12 +597,27 @@ class MainWindow(QMainWindow):
         extra = details.metrics_html(session.metrics()) if session is not None else ""
         self.details.setHtml(details.event_html(event, ex) + extra)
 
-    def select_event(self, index: int) -> bool:
-        """Select event ``index`` of the shown session in the table (clearing a filter that hides it)."""
+    def select_event(self, index: int, keep_filters: bool = False) -> bool:
+        """Select event ``index`` of the shown session in the table. A filter that hides it is cleared,
+        unless ``keep_filters``: then the event is shown (details, timeline) and a note offers to reveal it."""
         row = self.event_model.row_of_event(index)
         if row < 0:
             return False
         proxy_index = self.event_filter.mapFromSource(self.event_model.index(row, 0))
+        if not proxy_index.isValid() and keep_filters:
+            event = self.event_model.event_at(row)
+            if event is None:
+                return False
+            self.events_view.selectionModel().clearCurrentIndex()
+            self.events_view.clearSelection()
+            self.timeline.selectEvent(index)
+            self._show_event(event)
+            self._hidden_event = index
+            self.filter_note.setText(f"Event #{index} is hidden by the filter. <a href='show'>Show it</a> "
+                                     "(clears the filter)")
+            self.filter_note.show()
+            return True
+        self._hide_filter_note()
         if not proxy_index.isValid():
             self.clear_filters()
             proxy_index = self.event_filter.mapFromSource(self.event_model.index(row, 0))
@@ -474,10 +633,61 @@ class MainWindow(QMainWindow):
             return None
         return self.event_model.event_at(self.event_filter.mapToSource(idx).row())
 
+    def _hide_filter_note(self) -> None:
+        self._hidden_event = None
+        self.filter_note.hide()
+
+    def _reveal_hidden_event(self) -> None:
+        if self._hidden_event is not None:
+            self.select_event(self._hidden_event)
+
     def _on_timeline_event(self, session_key: str, index: int) -> None:
         if session_key and session_key != self.view.current_key:
             self.select_session(session_key)
-        self.select_event(index)
+        self.select_event(index, keep_filters=True)  # a plain click never clears the events filter
+
+    # ---------------------------------------------------------------- next / previous problem
+    @staticmethod
+    def is_problem(event: Event) -> bool:
+        return bool(event.ignored) or max((int(f.severity) for f in event.findings), default=0) >= 2
+
+    def goto_problem(self, step: int) -> bool:
+        """Select the next (``step`` 1) or previous (-1) problem event, moving on to the next session in the
+        list's order with one. False (and a status message) when there is none."""
+        session = self.current_session()
+        if session is not None:
+            current = self.selected_event()
+            start = current.index if current is not None else (-1 if step > 0 else len(session.events))
+            hit = self._problem_after(session, start, step)
+            if hit is not None:
+                self.select_event(hit)
+                return True
+        listed = self.listed_sessions()
+        pos = listed.index(session) if session in listed else (-1 if step > 0 else len(listed))
+        i = pos + step
+        while 0 <= i < len(listed):
+            other = listed[i]
+            hit = self._problem_after(other, -1 if step > 0 else len(other.events), step)
+            if hit is not None or other.status in SessionFilterProxy.PROBLEM_STATUSES:
+                self.select_session(other.key)
+                if hit is not None:
+                    self.select_event(hit)
+                return True
+            i += step
+        self.statusBar().showMessage("No further problem " + ("after" if step > 0 else "before") + " this one", 5000)
+        return False
+
+    def _problem_after(self, session: Session, start: int, step: int) -> int | None:
+        events = session.events
+        i = start + step
+        while 0 <= i < len(events):
+            if self.is_problem(events[i]):
+                return events[i].index
+            i += step
+        return None
+
+    def toggle_event_problems(self) -> None:
+        self.filter_problems.setChecked(not self.filter_problems.isChecked())
 
     def _on_timeline_session(self, session_key: str) -> None:
         self.select_session(session_key)
@@ -488,12 +698,14 @@ class MainWindow(QMainWindow):
         self.filter_text.selectAll()
 
     def clear_filters(self) -> None:
-        for w in (self.filter_text, self.filter_severity, self.filter_rule):
+        widgets = (self.filter_text, self.filter_severity, self.filter_rule, self.filter_problems)
+        for w in widgets:
             w.blockSignals(True)
         self.filter_text.clear()
         self.filter_severity.setCurrentIndex(0)
         self.filter_rule.setCurrentIndex(0)
-        for w in (self.filter_text, self.filter_severity, self.filter_rule):
+        self.filter_problems.setChecked(False)
+        for w in widgets:
             w.blockSignals(False)
         self._apply_filters()
 
@@ -504,6 +716,11 @@ class MainWindow(QMainWindow):
         self.event_filter.set_min_severity(min_sev)
         self.event_filter.set_ignored_only(ignored_only)
         self.event_filter.set_rule(str(self.filter_rule.currentData() or ""))
+        self.event_filter.set_problems_only(self.filter_problems.isChecked())
+        if self._hidden_event is not None and self.event_model.row_of_event(self._hidden_event) >= 0:
+            row = self.event_model.row_of_event(self._hidden_event)
+            if self.event_filter.mapFromSource(self.event_model.index(row, 0)).isValid():
+                self._hide_filter_note()
         self._update_filter_count()
 
     def _update_filter_count(self) -> None:
@@ -644,16 +861,27 @@ class MainWindow(QMainWindow):
     def _port_busy(self, port: int) -> None:
         suggestion = free_port(self.proxy.config.host) if self.proxy.config.host else 0
 
-        def use_other() -> None:
+        saved = self.settings.proxy_address()[1]
+
+        def use_other() -> None:  # for this run only: the saved port stays the default
             self.proxy.config.port = suggestion
+            self._run_port = suggestion
+            if self.start_capture():
+                self.banner.show_message(
+                    "info", f"Capturing on port {suggestion} for this run; the saved port stays {saved}.",
+                    actions=[(f"Make {suggestion} the default", remember)])
+
+        def remember() -> None:
+            self._run_port = None
             self.save_settings()
-            self.start_capture()
+            self.banner.dismiss()
+            self.statusBar().showMessage(f"Port {suggestion} is now the default", 5000)
 
         self.banner.show_message(
             "error",
             f"Port {port} is already in use by another program, so the proxy cannot listen on "
             f"{self.proxy.config.host}:{port}.",
-            actions=[(f"Use port {suggestion}", use_other), ("Settings…", self.settings_dialog)],
+            actions=[(f"Use port {suggestion} this time", use_other), ("Settings…", self.settings_dialog)],
         )
         self._update_status()
 
@@ -702,7 +930,7 @@ class MainWindow(QMainWindow):
         sessions = self.dataset.sessions
         self.session_model.sync(sessions)
         self.session_model.flush()
-        self.timeline.setSessions(sessions)
+        self._sync_overview_order()
         self.timeline.refresh()
         self.event_model.refresh()
         self._refresh_rules()
@@ -783,7 +1011,7 @@ class MainWindow(QMainWindow):
     def save_journal(self, path: str) -> int:
         return exporting.write_journal(list(self.dataset.exchanges), path)
 
-    def _guarded(self, what: str, fn: Callable[[], object]) -> None:
+    def _guarded(self, what: str, fn: Callable[[], object], path: str = "") -> None:
         try:
             fn()
         except Exception as exc:
@@ -792,30 +1020,194 @@ class MainWindow(QMainWindow):
             log.exception("%s failed", what)
             self.message(self, f"{what} failed", f"{type(exc).__name__}: {exc}")
         else:
-            self.statusBar().showMessage(f"{what}: done", 5000)
+            if path:
+                self.exported(what, path)
+            else:
+                self.statusBar().showMessage(f"{what}: done", 5000)
+
+    def exported(self, what: str, path: str) -> None:
+        """Say in the status bar where an export went, with a link that opens its folder."""
+        self.last_export = str(Path(path).resolve())
+        folder = Path(self.last_export).parent
+        self.export_note.setText(f"{html.escape(what)}: saved to <b>{html.escape(self.last_export)}</b> · "
+                                 f"<a href='{QUrl.fromLocalFile(str(folder)).toString()}'>Open folder</a>")
+        self.export_note.setToolTip(self.last_export)
+        self.export_note.show()
+        self._export_note_timer.start(30_000)
+
+    def _open_export_folder(self, link: str) -> None:
+        QDesktopServices.openUrl(QUrl(link))
 
     def export_html_dialog(self) -> None:
         path = self._save_path("Export HTML report", "mcscope-report.html", "HTML (*.html)")
         if path:
-            self._guarded("Export HTML report", lambda: self.export_html(path))
+            self._guarded("Export HTML report", lambda: self.export_html(path), path)
 
     def export_json_dialog(self) -> None:
         path = self._save_path("Export JSON report", "mcscope-report.json", "JSON (*.json)")
         if path:
-            self._guarded("Export JSON report", lambda: self.export_json(path))
+            self._guarded("Export JSON report", lambda: self.export_json(path), path)
 
     def export_png_dialog(self) -> None:
         path = self._save_path("Save timeline", "mcscope-timeline.png", "PNG image (*.png)")
         if path:
-            self._guarded("Save timeline", lambda: self.export_png(path))
+            self._guarded("Save timeline", lambda: self.export_png(path), path)
 
     def save_journal_dialog(self) -> None:
         path = self._save_path("Save journal", "mcscope-journal.ndjson", "mcscope journal (*.ndjson)")
         if path:
-            self._guarded("Save journal", lambda: self.save_journal(path))
+            self._guarded("Save journal", lambda: self.save_journal(path), path)
 
     def show_device_setup(self) -> None:
         dialogs.DeviceSetupDialog(self.proxy.config.host, self.proxy.config.port, self).exec()
+
+    # ================================================================ details links, menus, help
+    def _on_details_link(self, url: QUrl) -> None:
+        scheme, _, rest = url.toString().partition(":")
+        session = self.current_session()
+        if scheme == "group" and session is not None:
+            groups = self._expanded.setdefault(session.key, set())
+            groups.symmetric_difference_update({rest})
+            bar = self.details.verticalScrollBar()
+            pos = bar.value()
+            self._show_session_details(session)
+            bar.setValue(pos)
+        elif scheme == "event" and rest.isdigit():
+            self.select_event(int(rest))
+        elif scheme == "rule":
+            self.show_rules(rest)
+        elif scheme in ("http", "https", "file"):
+            QDesktopServices.openUrl(url)
+
+    def _copy(self, text: str, what: str) -> None:
+        QApplication.clipboard().setText(text)
+        self.statusBar().showMessage(f"Copied {what}", 3000)
+
+    def _session_menu(self, pos: QPoint) -> None:
+        index = self.sessions_view.indexAt(pos)
+        if not index.isValid():
+            return
+        session = self.session_model.session_at(self.session_proxy.mapToSource(index).row())
+        if session is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Copy session id", lambda: self._copy(session.sid or session.key, "the session id"))
+        mid = session.media.get("id")
+        if mid:
+            menu.addAction("Copy media id", lambda: self._copy(str(mid), "the media id"))
+        if session.findings:
+            text = "\n".join(details.group_text(session.findings, r) for r in dict.fromkeys(
+                f.rule for f in session.findings))
+            menu.addAction("Copy findings as text", lambda: self._copy(text, "the findings"))
+        menu.addSeparator()
+        menu.addAction(self.act_next)
+        menu.exec(self.sessions_view.viewport().mapToGlobal(pos))
+
+    def event_menu(self, event: Event) -> QMenu:
+        """The right-click menu of an event (also used by tests)."""
+        menu = QMenu(self)
+        ex = self.view.exchange_of(event)
+        act = menu.addAction("Copy as cURL", lambda: self._copy(curl_command(ex), "the cURL command"))
+        act.setEnabled(ex is not None)
+        body = ex.request_body if ex is not None else None
+        act = menu.addAction("Copy request body",
+                             lambda: self._copy((body or b"").decode("utf-8", "replace"), "the request body"))
+        act.setEnabled(bool(body))
+        session = self.current_session()
+        sid = event.sid or (session.sid if session is not None else None)
+        act = menu.addAction("Copy session id", lambda: self._copy(str(sid), "the session id"))
+        act.setEnabled(bool(sid))
+        if event.findings:
+            text = "\n".join(details.finding_text(f) for f in event.findings)
+            menu.addAction("Copy findings as text", lambda: self._copy(text, "the findings"))
+            menu.addSeparator()
+            for rule in dict.fromkeys(f.rule for f in event.findings):
+                menu.addAction(f"Explain {rule}…", lambda r=rule: self.show_rules(r))
+                menu.addAction(f"Only events with {rule}", lambda r=rule: self._filter_rule(r))
+        return menu
+
+    def _event_menu(self, pos: QPoint) -> None:
+        index = self.events_view.indexAt(pos)
+        if not index.isValid():
+            return
+        event = self.event_model.event_at(self.event_filter.mapToSource(index).row())
+        if event is not None:
+            self.event_menu(event).exec(self.events_view.viewport().mapToGlobal(pos))
+
+    def _filter_rule(self, rule: str) -> None:
+        i = self.filter_rule.findData(rule)
+        if i >= 0:
+            self.filter_rule.setCurrentIndex(i)
+
+    def _details_menu(self, pos: QPoint) -> None:
+        menu = self.details.createStandardContextMenu(pos)
+        anchor = self.details.anchorAt(pos)
+        scheme, _, rest = anchor.partition(":")
+        session = self.current_session()
+        if scheme in ("rule", "group") and rest:
+            menu.addSeparator()
+            findings = session.findings if session is not None else []
+            shown = self.selected_event()
+            if shown is not None and any(f.rule == rest for f in shown.findings):
+                findings = shown.findings
+            text = details.group_text(findings, rest)
+            act = menu.addAction("Copy finding as text", lambda: self._copy(text, "the finding"))
+            act.setEnabled(bool(text))
+            menu.addAction(f"Explain {rest}…", lambda: self.show_rules(rest))
+            menu.addAction(f"Only events with {rest}", lambda: self._filter_rule(rest))
+        menu.exec(self.details.viewport().mapToGlobal(pos))
+
+    def show_rules(self, rule: str | None) -> None:
+        explanation = details.rule_html(rule) if rule else ""
+        dialogs.RuleCatalogueDialog(rule, self, explanation).exec()
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        acts = (self.act_capture, self.act_open, self.act_save_journal, self.act_export, self.act_export_json,
+                self.act_export_png, self.act_overview, self.act_filter, self.act_next, self.act_prev,
+                self.act_problems, self.act_settings, self.act_shortcuts, self.act_quit)
+        return [(a.text(), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)) for a in acts]
+
+    def show_shortcuts(self) -> None:
+        dialogs.HtmlDialog("Keyboard shortcuts", dialogs.shortcuts_html(self.shortcut_rows()), self).exec()
+
+    def show_about(self) -> None:
+        from mcscope import __version__
+
+        dialogs.HtmlDialog("About mcscope", dialogs.about_html(__version__), self, (460, 260)).exec()
+
+    # ---------------------------------------------------------------- colour scheme
+    def _follow_colour_scheme(self) -> None:
+        hints = QGuiApplication.styleHints()
+        try:
+            hints.colorSchemeChanged.connect(lambda _scheme: self.apply_colour_scheme())
+        except (AttributeError, RuntimeError):
+            pass
+        self.apply_colour_scheme()
+
+    def apply_colour_scheme(self, dark: bool | None = None) -> None:
+        """Light or dark colours for the timeline, the badges and the details (default: the system's)."""
+        if dark is None:
+            forced = os.environ.get("MCSCOPE_COLOR_SCHEME", "").lower()
+            if forced in ("dark", "light"):
+                dark = forced == "dark"
+            else:
+                dark = QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+        if dark == style.dark:
+            return
+        style.apply_scheme(dark)
+        app = QApplication.instance()
+        if dark and isinstance(app, QApplication) and app.palette().color(QPalette.ColorRole.Window).lightness() > 128:
+            app.setPalette(dark_palette())  # the system did not switch the widgets: do it here
+        elif not dark and isinstance(app, QApplication):
+            app.setPalette(app.style().standardPalette())
+        self.session_model.layoutChanged.emit()
+        self.event_model.layoutChanged.emit()
+        self.timeline.refresh()
+        event = self.selected_event()
+        if event is not None:
+            self._show_event(event)
+        else:
+            self._show_session_details(self.current_session())
 
     # ================================================================ shutdown
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
@@ -836,3 +1228,44 @@ class MainWindow(QMainWindow):
             self.demo.stop()
         self.feed.close()
         self.proxy.shutdown()
+
+
+def dark_palette() -> QPalette:
+    """A dark widget palette for platforms whose style does not follow the system scheme by itself."""
+    pal = QPalette()
+    c = QColor
+    roles = QPalette.ColorRole
+    for role, value in ((roles.Window, "#2b2d30"), (roles.WindowText, "#e6e6e6"), (roles.Base, "#1e2023"),
+                        (roles.AlternateBase, "#25282c"), (roles.Text, "#e6e6e6"), (roles.Button, "#33363a"),
+                        (roles.ButtonText, "#e6e6e6"), (roles.Highlight, "#2f65ca"),
+                        (roles.HighlightedText, "#ffffff"), (roles.ToolTipBase, "#eceff1"),
+                        (roles.ToolTipText, "#111111"), (roles.Link, "#7fb2ff"), (roles.PlaceholderText, "#8a8a8a")):
+        pal.setColor(role, c(value))
+    return pal
+
+
+def curl_command(ex: Exchange | None) -> str:
+    """The exchange's request as a cURL command line (POSIX shell quoting)."""
+    if ex is None:
+        return ""
+    parts = ["curl", "-X", ex.method or "POST", shlex.quote(ex.url)]
+    for k, v in ex.request_headers:
+        if k.lower() in ("content-length", "host", "connection", "accept-encoding"):
+            continue
+        parts += ["-H", shlex.quote(f"{k}: {v}")]
+    body = ex.request_body
+    if body:
+        parts += ["--data-raw", shlex.quote(body.decode("utf-8", "replace"))]
+    return " ".join(parts)
+
+
+class IconOnlyDelegate(QStyledItemDelegate):
+    """Draws a cell's icon without its text (the status column: the word is in the tooltip)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex  # noqa: N802
+                        ) -> None:
+        super().initStyleOption(option, index)
+        option.text = ""
+        option.displayAlignment = Qt.AlignmentFlag.AlignCenter
+        option.decorationPosition = QStyleOptionViewItem.Position.Top
+        option.decorationAlignment = Qt.AlignmentFlag.AlignCenter

@@ -19,7 +19,7 @@ from mcscope.gui.timeline.data import (
     session_title,
     worst_severity,
 )
-from mcscope.gui.timeline.primitives import GUTTER, Canvas, LegendItem, hatch
+from mcscope.gui.timeline.primitives import GUTTER, Canvas, LegendItem, hatch, status_shape
 
 if TYPE_CHECKING:
     from mcscope.core.session import Session
@@ -28,14 +28,20 @@ log = logging.getLogger(__name__)
 
 ROW_MAX = 26
 ROW_MIN = 16
+FOOTER_H = 16
 BAR_ALPHA = 110
 OVERVIEW_LANES = frozenset({"content-ignored-ad", "ignored", "ad", "finding"})
-OVERVIEW_LEGEND: tuple[LegendItem, ...] = (
-    *((style.STATUS_TEXT[k].capitalize(), "tint", v) for k, v in style.STATUS_COLOR.items()),
-    ("Errors", "border", style.SEVERITY_MARK["error"]),
-    ("Warnings", "border", style.SEVERITY_MARK["warning"]),
-    ("Ignored by Adobe", "hatch", style.IGNORED_HATCH),
-)
+def overview_legend() -> tuple[LegendItem, ...]:
+    """The overview's legend in the current colour scheme: each status with its shape, then the marks."""
+    return (
+        *((style.STATUS_TEXT[k].capitalize(), f"status-{k}", v) for k, v in style.STATUS_COLOR.items()),
+        ("Errors", "border", style.SEVERITY_MARK["error"]),
+        ("Warnings", "border", style.SEVERITY_MARK["warning"]),
+        ("Ignored by Adobe", "hatch", style.IGNORED_HATCH),
+    )
+
+
+OVERVIEW_LEGEND = overview_legend()  # light colours; paint with overview_legend()
 
 
 @dataclass
@@ -61,20 +67,39 @@ class OverviewData:
     rows: list[OverviewRow] = field(default_factory=list)
     t_min: float = 0.0
     t_max: float = 1000.0
+    first: int = 0  # index of the top row in view (the rows scroll when they do not all fit)
 
     def row_height(self, plot: QRect) -> float:
         if not self.rows:
             return ROW_MAX
-        return max(ROW_MIN, min(ROW_MAX, plot.height() / len(self.rows)))
+        return max(ROW_MIN, min(ROW_MAX, (plot.height() - FOOTER_H) / len(self.rows)))
 
     def visible_rows(self, plot: QRect) -> int:
-        return min(len(self.rows), int(plot.height() // self.row_height(plot)))
+        """Rows that fit (a footer line is kept free for the scroll note)."""
+        return min(len(self.rows), max(1, int((plot.height() - FOOTER_H) // self.row_height(plot))))
+
+    def overflows(self, plot: QRect) -> bool:
+        return self.visible_rows(plot) < len(self.rows)
+
+    def shown(self, plot: QRect) -> range:
+        n = self.visible_rows(plot)
+        self.first = max(0, min(self.first, len(self.rows) - n))
+        return range(self.first, self.first + n)
+
+    def shown_range(self, plot: QRect) -> tuple[float, float]:
+        """Time range (relative to ``t0``) of the rows in view: the axis fits what is shown."""
+        idx = self.shown(plot)
+        if not self.rows or not len(idx):
+            return self.t_min, self.t_max
+        lo = min(self.rows[i].start for i in idx) - self.t0
+        hi = max(self.rows[i].end for i in idx) - self.t0
+        return lo, max(hi, lo + 1000.0)
 
     def row_at(self, y: float, plot: QRect) -> int | None:
         if y < plot.top():
             return None
         i = int((y - plot.top()) // self.row_height(plot))
-        return i if 0 <= i < self.visible_rows(plot) else None
+        return self.first + i if 0 <= i < self.visible_rows(plot) else None
 
     def tooltip(self, i: int) -> str:
         r = self.rows[i]
@@ -155,7 +180,7 @@ def _row(session: Session, prev: OverviewRow | None) -> OverviewRow | None:
 
 
 def build_overview(sessions: list[Session], previous: OverviewData | None = None) -> OverviewData:
-    """Rows (newest session first) for ``sessions``; unchanged sessions reuse their previous row."""
+    """Rows for ``sessions`` in their order; unchanged sessions reuse their previous row."""
     cache = {r.sig[0]: r for r in previous.rows} if previous else {}
     rows = []
     for s in sessions:
@@ -168,12 +193,14 @@ def build_overview(sessions: list[Session], previous: OverviewData | None = None
             row = None
         if row is not None:
             rows.append(row)
-    rows.sort(key=lambda r: r.start, reverse=True)
+    # the rows keep the order they are given in: the session list's (newest first unless sorted)
     if not rows:
         return OverviewData()
     t0 = min(r.start for r in rows)
     t_max = max(r.end for r in rows) - t0
-    return OverviewData(t0=t0, rows=rows, t_min=0.0, t_max=max(t_max, 1000.0))
+    keys = [r.key for r in rows]
+    first = previous.first if previous is not None and [r.key for r in previous.rows] == keys else 0
+    return OverviewData(t0=t0, rows=rows, t_min=0.0, t_max=max(t_max, 1000.0), first=first)
 
 
 def paint_overview(pt: Canvas, ov: OverviewData | None, hover_x: float | None) -> None:
@@ -182,11 +209,12 @@ def paint_overview(pt: Canvas, ov: OverviewData | None, hover_x: float | None) -
     pt.background()
     if ov is None or not ov.rows:
         pt.axis(0.0, None, plot.bottom())
-        pt.legend(OVERVIEW_LEGEND)
+        pt.legend(overview_legend())
         pt.message("no sessions yet — open a capture or start the proxy")
         return
     rh = ov.row_height(plot)
-    nvis = ov.visible_rows(plot)
+    shown = ov.shown(plot)
+    nvis = len(shown)
     bottom = int(plot.top() + rh * nvis)
     bold = QFont(p.font())
     bold.setBold(True)
@@ -196,14 +224,12 @@ def paint_overview(pt: Canvas, ov: OverviewData | None, hover_x: float | None) -
         if i % 2:
             p.fillRect(QRectF(0, y, pt.full.width(), rh), style.qcolor(style.LANE_ALT))
     pt.axis(ov.t0, hover_x, bottom, caption="since first session")
-    for i in range(nvis):
-        row = ov.rows[i]
+    for i, r in enumerate(shown):
+        row = ov.rows[r]
         y = plot.top() + i * rh
         status_color = style.STATUS_COLOR.get(row.status, "#757575")
-        # gutter: status dot + title
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(style.qcolor(status_color))
-        p.drawEllipse(QPointF(12, y + rh / 2), 4.5, 4.5)
+        # gutter: status shape (the session list's icon) + title
+        status_shape(p, row.status, QPointF(12, y + rh / 2), 4.5, status_color)
         p.setFont(bold if row.status == "open" else plain)
         p.setPen(style.qcolor(style.TEXT))
         title = fm.elidedText(row.title, Qt.TextElideMode.ElideRight, GUTTER - 30)
@@ -250,6 +276,7 @@ def paint_overview(pt: Canvas, ov: OverviewData | None, hover_x: float | None) -
         p.restore()
     if nvis < len(ov.rows):
         p.setPen(style.qcolor(style.TEXT_MUTED))
-        p.drawText(QRectF(plot.left(), bottom, plot.width(), 16), Qt.AlignmentFlag.AlignLeft,
-                   f"+ {len(ov.rows) - nvis} older sessions not shown (select one in the list)")
-    pt.legend(OVERVIEW_LEGEND)
+        p.drawText(QRectF(8, bottom, pt.full.width() - 16, FOOTER_H), Qt.AlignmentFlag.AlignLeft,
+                   f"sessions {shown.start + 1}–{shown.stop} of {len(ov.rows)} · the wheel or Page Up/Down "
+                   "scrolls them (Ctrl+wheel zooms); the axis fits the sessions in view")
+    pt.legend(overview_legend())

@@ -22,7 +22,7 @@ from mcscope.gui.timeline.data import (
     format_rel,
     format_wall,
 )
-from mcscope.gui.timeline.primitives import AXIS_H, GUTTER, Canvas, LegendItem, hatch
+from mcscope.gui.timeline.primitives import AXIS_H, GUTTER, Canvas, LegendItem, hatch, severity_mark
 
 if TYPE_CHECKING:
     from mcscope.core.state import Event
@@ -49,17 +49,38 @@ LANES: tuple[LaneSpec, ...] = (
     LaneSpec("state", "Player states", 20),
     LaneSpec("ping", "Pings", 20, ("ping-gap",)),
     LaneSpec("bitrate", "Bitrate", 22),
-    LaneSpec("error", "Errors", 18),
-    LaneSpec("finding", "Findings", 20),
+    LaneSpec("error", "Player errors", 18),
+    LaneSpec("finding", "Rule findings", 22),
     LaneSpec("playhead", "Playhead", 72),
-    LaneSpec("ignored", "Dropped events", 20),
+    LaneSpec("ignored", "Dropped by Adobe", 20),
 )
+#: lanes always shown (the others collapse when the session has nothing for them)
+ALWAYS_SHOWN = frozenset({"playback", "playhead"})
+#: what each lane holds (the tooltip of its name)
+LANE_HELP: dict[str, str] = {
+    "playback": "what the player reported: playing, paused, buffering, stalled (hatched: ad time Adobe counts "
+                "as content)",
+    "adbreak": "ad breaks (adBreakStart … adBreakComplete)",
+    "ad": "ads (adStart … adComplete / adSkip); hatched: ignored by Adobe",
+    "chapter": "chapters (chapterStart … chapterComplete / chapterSkip)",
+    "state": "player states (stateStart … stateEnd), one row per state",
+    "ping": "ping events (ticks) and gaps between pings longer than the ping interval (orange)",
+    "bitrate": "bitrate reported by the player (bitrateChange and QoE data)",
+    "error": "error events the player sent (media.qoe.errorID)",
+    "finding": "what mcscope's rules found; the mark's height tells its severity: tall with a head = error, "
+               "medium = warning, short = info",
+    "playhead": "the playhead each event reported (scaled to the visible time range)",
+    "ignored": "events Adobe drops: sent after the session ended, timed out or was closed; they count for "
+               "nothing",
+}
 
 STATE_COLORS = ("#26a69a", "#8d6e63", "#5c6bc0", "#ec407a", "#7cb342", "#ffa726")
 DRAW_PRIORITY = {"playing": 1, "ended": 1, "paused": 2, "buffering": 3, "stalled": 4}
 SEV_ORDER = {"info": 0, "warning": 1, "error": 2}
 
-SESSION_LEGEND: tuple[LegendItem, ...] = (
+def session_legend() -> tuple[LegendItem, ...]:
+    """The session view's legend, in the current colour scheme."""
+    return (
     ("Playing", "fill", style.PLAYBACK["playing"]),
     ("Paused", "fill", style.PLAYBACK["paused"]),
     ("Buffering", "fill", style.PLAYBACK["buffering"]),
@@ -72,20 +93,27 @@ SESSION_LEGEND: tuple[LegendItem, ...] = (
     ("Ping", "tick", style.PING),
     ("Ping gap", "fill", style.PING_GAP),
     ("Bitrate", "fill", style.BITRATE),
-    ("Error", "tick", style.SEVERITY_MARK["error"]),
-    ("Warning", "tick", style.SEVERITY_MARK["warning"]),
-    ("Info", "tick", style.SEVERITY_MARK["info"]),
+    ("Error", "sev-error", style.SEVERITY_MARK["error"]),
+    ("Warning", "sev-warning", style.SEVERITY_MARK["warning"]),
+    ("Info", "sev-info", style.SEVERITY_MARK["info"]),
     ("Playhead", "line", style.PLAYHEAD_LINE),
-    ("Dropped (after end/timeout)", "fill", style.DROPPED_GREY),
-)
+    ("Dropped by Adobe (after end or timeout)", "fill", style.DROPPED_GREY),
+    )
+
+
+SESSION_LEGEND = session_legend()  # light colours; paint with session_legend()
 def _text_box(p: QPainter, fm: QFontMetrics, x: float, y: float, h: float, text: str, color: str,
-              max_w: float, bg: str | None = "#ffffff") -> None:
-    """Text vertically centred in [y, y+h] starting at x, elided to ``max_w``, on an optional box."""
+              max_w: float, bg: str | None = "label") -> None:
+    """Text vertically centred in [y, y+h] starting at x, on an optional box. Too long for ``max_w``: a
+    shorter form (:data:`SHORT_LABELS`) or the text cut at a word; nothing rather than a stub like "ad c…"
+    (hovering the mark shows the whole text)."""
     if max_w < 16:
         return
-    text = fm.elidedText(text, Qt.TextElideMode.ElideRight, int(max_w) - 6)
+    text = fit_label(fm, text, max_w - 6)
     if not text:
         return
+    if bg == "label":
+        bg = style.LABEL_BG
     w = fm.horizontalAdvance(text) + 6
     th = min(h, fm.height() + 1)
     box = QRectF(x, y + (h - th) / 2, w, th)
@@ -93,6 +121,33 @@ def _text_box(p: QPainter, fm: QFontMetrics, x: float, y: float, h: float, text:
         p.fillRect(box, style.qcolor(bg, 225))
     p.setPen(style.qcolor(color))
     p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+#: shorter forms of long labels, tried in order when the long one does not fit
+SHORT_LABELS: dict[str, tuple[str, ...]] = {
+    "ad counted as content": ("ad as content", "ad"),
+    IGNORED_AD_TEXT: ("ignored: counted as content", "ignored", "ign."),
+}
+
+
+def fit_label(fm: QFontMetrics, text: str, width: float) -> str:
+    """``text`` if it fits ``width``, else its first shorter form that fits, else its longest prefix that
+    ends at a word and leaves 4 characters or more (with "…"), else ""."""
+    if fm.horizontalAdvance(text) <= width:
+        return text
+    for short in SHORT_LABELS.get(text, ()):
+        if fm.horizontalAdvance(short) <= width:
+            return short
+    words = text.split(" ")
+    for n in range(len(words) - 1, 0, -1):
+        cut = " ".join(words[:n]).rstrip(" :—-,") + "…"
+        if len(cut) >= 5 and fm.horizontalAdvance(cut) <= width:
+            return cut
+    if len(words) == 1:
+        cut = fm.elidedText(text, Qt.TextElideMode.ElideRight, int(width))
+        if len(cut) >= 5:
+            return cut
+    return ""
 
 
 def _kind_color(lane: str, kind: str, i: int) -> str:
@@ -124,7 +179,9 @@ def _kind_color(lane: str, kind: str, i: int) -> str:
 def _text_on(bg: QColor) -> str:
     """Dark text on light fills, white on dark ones."""
     lum = 0.299 * bg.red() + 0.587 * bg.green() + 0.114 * bg.blue()
-    return style.TEXT if lum > 150 or bg.alpha() < 160 else "#ffffff"
+    if bg.alpha() < 160:
+        return style.TEXT
+    return "#212121" if lum > 150 else "#ffffff"
 
 
 class Painter(Canvas):
@@ -147,10 +204,10 @@ class Painter(Canvas):
                        spec.title)
         p.setFont(self._plain_font(title_font))
         self.axis(cols.t0 if cols else 0.0, hover_x, lanes_bottom)
-        p.setPen(QPen(style.qcolor("#cfd8dc")))
+        p.setPen(QPen(style.qcolor(style.RULE)))
         p.drawLine(GUTTER - 2, AXIS_H, GUTTER - 2, lanes_bottom)
         if cols is None or not cols.lanes:
-            self.legend(SESSION_LEGEND)
+            self.legend(session_legend())
             self.message("no events in this session yet")
             return
         p.save()
@@ -167,7 +224,7 @@ class Painter(Canvas):
             p.drawLine(QPointF(x, AXIS_H), QPointF(x, lanes_bottom))
         p.restore()
         self._playhead_scale(cols, layout)
-        self.legend(SESSION_LEGEND)
+        self.legend(session_legend())
 
     @staticmethod
     def _plain_font(font: QFont) -> QFont:
@@ -193,8 +250,10 @@ class Painter(Canvas):
             self._ticks(cols.lane("ping"), "ping", y + 4, h - 8, width=1.0)
         elif key == "bitrate":
             self._intervals(cols.lane("bitrate"), "bitrate", y + 2, h - 4, value_max=cols.bitrate_max)
-        elif key in ("error", "finding"):
+        elif key == "error":
             self._ticks(cols.lane(key), key, y + 3, h - 6, width=3.0)
+        elif key == "finding":
+            self._severity_marks(cols.lane(key), y + 2, h - 4)
         elif key == "playhead":
             self._playhead(cols, y + 4, h - 8)
         elif key == "ignored":
@@ -203,6 +262,7 @@ class Painter(Canvas):
             if len(lane) and cols.dropped_reason:
                 reason = str(cols.dropped_reason)
                 text = reason if reason.lower().startswith("dropped") else f"dropped: {reason}"
+                text += f" — Adobe discards {'this event' if len(lane) == 1 else f'these {len(lane)} events'}"
                 x = max(self.x(float(lane.start[0])) + 6, self.left + 2)
                 tw = self.fm.horizontalAdvance(text) + 12
                 if self.plot.right() - x < tw:  # no room after the first drop: right-align before it
@@ -333,6 +393,35 @@ class Painter(Canvas):
             off = width / 2
             p.drawRects([QRectF(float(c) - off + 0.5, top, width, hh) for c in cols[kinds == k].tolist()])
 
+    def _severity_marks(self, lane: LaneColumns, y: float, h: float) -> None:
+        """Finding marks: one per pixel column and severity, worst drawn last; shape and colour both tell
+        the severity (see :func:`~.primitives.severity_mark`)."""
+        if not len(lane):
+            return
+        i0, i1 = lane.visible(self.x0, self.x1)
+        if i1 <= i0:
+            return
+        px = np.floor(self.xs(lane.start[i0:i1]))
+        cols, kinds = column_dedup(px, lane.kind[i0:i1], len(lane.kinds))
+        for k in sorted(np.unique(kinds).tolist(), key=lambda k: SEV_ORDER.get(lane.kinds[k], -1)):
+            kind = lane.kinds[k]
+            color = _kind_color("finding", kind, 0)
+            for c in cols[kinds == k].tolist():
+                severity_mark(self.p, kind, float(c) + 0.5, y, h, color)
+
+    def playhead_range(self, cols: SessionColumns) -> tuple[float, float]:
+        """Lowest and highest playhead in the visible time range (so the lane rescales when zoomed)."""
+        lane = cols.lane("playhead")
+        if not len(lane):
+            return cols.playhead_range
+        i0, i1 = lane.visible(self.x0, self.x1)
+        v = lane.value[max(0, i0 - 1):min(len(lane), i1 + 1)]
+        v = v[np.isfinite(v)]
+        if not len(v):
+            return cols.playhead_range
+        lo, hi = float(v.min()), float(v.max())
+        return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
+
     def _playhead(self, cols: SessionColumns, y: float, h: float) -> None:
         lane = cols.lane("playhead")
         if not len(lane):
@@ -347,7 +436,7 @@ class Painter(Canvas):
         t, v = t[ok], v[ok]
         if not len(t):
             return
-        lo, hi = cols.playhead_range
+        lo, hi = self.playhead_range(cols)
         ys = y + h - (v - lo) / (hi - lo) * h
         px = np.clip(np.floor(self.xs(t)), self.plot.left() - 5, self.plot.right() + 5)
         pen = QPen(style.qcolor(style.PLAYHEAD_LINE))
@@ -381,7 +470,7 @@ class Painter(Canvas):
         for spec, y, h in layout:
             if spec.key != "playhead" or not len(cols.lane("playhead")):
                 continue
-            lo, hi = cols.playhead_range
+            lo, hi = self.playhead_range(cols)
             self.p.setPen(style.qcolor(style.TEXT_MUTED))
             r = QRectF(8, y + 2, GUTTER - 14, h - 4)
             self.p.drawText(r, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight, f"{hi:g} s")
@@ -436,4 +525,4 @@ def tooltip_for_segment(lane: str, seg: Segment, t0: float, events: list[Event])
     return "\n".join(lines)
 
 
-__all__ = ["LANES", "SESSION_LEGEND", "STATE_ROW_H", "LaneSpec", "Painter", "tooltip_for_segment"]
+__all__ = ["ALWAYS_SHOWN", "LANES", "LANE_HELP", "SESSION_LEGEND", "fit_label", "session_legend", "STATE_ROW_H", "LaneSpec", "Painter", "tooltip_for_segment"]

@@ -11,16 +11,17 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QFontMetrics, QPainter, QPen, QPolygonF
 
 from mcscope.gui import style
 from mcscope.gui.timeline.data import format_rel, format_wall, nice_step
 
-GUTTER = 150
+GUTTER = 128
 AXIS_H = 24
 RIGHT_PAD = 10
 
-#: one legend item: (label, swatch kind, colour); kinds: fill | tint | hatch | tick | border | line
+#: one legend item: (label, swatch kind, colour); kinds: fill | tint | hatch | tick | border | line |
+#: sev-error | sev-warning | sev-info (the finding marks' shapes) | status-<id> (a status' shape)
 LegendItem = tuple[str, str, str]
 
 
@@ -75,6 +76,56 @@ def hatch(p: QPainter, rect: QRectF, color: str = style.IGNORED_HATCH,
         p.drawRect(rect.adjusted(0.75, 0.75, -0.75, -0.75))
 
 
+SEV_HEIGHT = {"error": 1.0, "warning": 0.62, "info": 0.36}
+
+
+def severity_mark(p: QPainter, severity: str, x: float, top: float, h: float, color: str) -> None:
+    """A finding mark whose shape says its severity as well as its colour: errors a full-height bar with
+    a triangle head, warnings a shorter bar, infos a short stub (all standing on the lane's floor)."""
+    frac = SEV_HEIGHT.get(severity, 0.36)
+    hh = h * frac
+    y = top + h - hh
+    p.save()
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(style.qcolor(color))
+    p.drawRect(QRectF(x - 1.5, y, 3.0, hh))
+    if severity == "error":
+        p.drawPolygon(QPolygonF([QPointF(x - 4.5, top), QPointF(x + 4.5, top), QPointF(x, top + 5.5)]))
+    p.restore()
+
+
+def status_shape(p: QPainter, status: str, c: QPointF, r: float, color: str) -> None:
+    """The shape of a session status (the same as the session list's icons): dot, check, square, clock,
+    cross, struck-through circle."""
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    col = style.qcolor(color)
+    pen = QPen(col)
+    pen.setWidthF(2.0)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    x, y = c.x(), c.y()
+    if status == "completed":
+        p.drawPolyline(QPolygonF([QPointF(x - r, y), QPointF(x - r * 0.3, y + r * 0.7), QPointF(x + r, y - r)]))
+    elif status == "ended":
+        p.fillRect(QRectF(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7), col)
+    elif status == "timed-out":
+        p.drawEllipse(c, r, r)
+        p.drawLine(c, QPointF(x, y - r * 0.7))
+        p.drawLine(c, QPointF(x + r * 0.5, y + r * 0.3))
+    elif status == "gone":
+        p.drawLine(QPointF(x - r, y - r), QPointF(x + r, y + r))
+        p.drawLine(QPointF(x + r, y - r), QPointF(x - r, y + r))
+    elif status == "rejected":
+        p.drawEllipse(c, r, r)
+        p.drawLine(QPointF(x - r * 0.7, y + r * 0.7), QPointF(x + r * 0.7, y - r * 0.7))
+    else:  # open
+        p.setBrush(col)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.drawEllipse(c, r, r)
+    p.restore()
+
+
 class Canvas:
     """One paint pass. ``x0``/``x1`` is the visible range (ms relative to the origin)."""
 
@@ -121,7 +172,7 @@ class Canvas:
                        format_rel(t, step))
             t += step
             n += 1
-        p.setPen(QPen(style.qcolor("#bdbdbd")))
+        p.setPen(QPen(style.qcolor(style.RULE)))
         p.drawLine(QPointF(plot.left(), AXIS_H - 1), QPointF(plot.right(), AXIS_H - 1))
         p.setPen(style.qcolor(style.TEXT_MUTED))
         p.drawText(QRectF(6, 2, GUTTER - 10, AXIS_H - 6), Qt.AlignmentFlag.AlignVCenter, caption)
@@ -131,8 +182,8 @@ class Canvas:
             w = fm.horizontalAdvance(text) + 12
             bx = min(max(hover_x - w / 2, plot.left()), plot.right() - w)
             box = QRectF(bx, 1, w, AXIS_H - 3)
-            p.fillRect(box, style.qcolor("#263238"))
-            p.setPen(style.qcolor("#ffffff"))
+            p.fillRect(box, style.qcolor(style.TIP_BG))
+            p.setPen(style.qcolor(style.TIP_FG))
             p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
             pen = QPen(style.qcolor(style.HOVER))
             pen.setWidthF(1.0)
@@ -142,7 +193,7 @@ class Canvas:
     def legend(self, items: tuple[LegendItem, ...]) -> None:
         p, fm = self.p, self.fm
         top = self.full.bottom() - legend_height(self.full.width(), fm, items) + 6
-        p.setPen(QPen(style.qcolor("#cfd8dc")))
+        p.setPen(QPen(style.qcolor(style.RULE)))
         p.drawLine(0, top - 4, self.full.right(), top - 4)
         rh = fm.height() + 4
         for x, row, label, kind, color in _legend_flow(self.full.width(), fm, items):
@@ -156,8 +207,12 @@ class Canvas:
                 hatch(p, sw, color)
             elif kind == "tick":
                 p.fillRect(QRectF(sw.center().x() - 1.5, sw.top() - 1, 3, sw.height() + 2), style.qcolor(color))
+            elif kind.startswith("sev-"):
+                severity_mark(p, kind[4:], sw.center().x(), sw.top() - 1, sw.height() + 2, color)
+            elif kind.startswith("status-"):
+                status_shape(p, kind[7:], sw.center(), 5.0, color)
             elif kind == "border":
-                p.fillRect(sw, style.qcolor("#eceff1"))
+                p.fillRect(sw, style.qcolor(style.SWATCH_BG))
                 pen = QPen(style.qcolor(color))
                 pen.setWidthF(2.0)
                 p.setPen(pen)
@@ -177,4 +232,5 @@ class Canvas:
         self.p.drawText(self.plot, Qt.AlignmentFlag.AlignCenter, text)
 
 
-__all__ = ["AXIS_H", "GUTTER", "RIGHT_PAD", "Canvas", "LegendItem", "hatch", "legend_height"]
+__all__ = ["AXIS_H", "GUTTER", "RIGHT_PAD", "Canvas", "LegendItem", "hatch", "legend_height", "severity_mark",
+           "status_shape"]

@@ -40,13 +40,15 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from mcscope.gui import style
 from mcscope.gui.timeline.data import SessionColumns, build_session_columns, event_index
-from mcscope.gui.timeline.overview import OVERVIEW_LEGEND, OverviewData, build_overview, paint_overview
+from mcscope.gui.timeline.overview import OverviewData, build_overview, overview_legend, paint_overview
 from mcscope.gui.timeline.paint import (
+    ALWAYS_SHOWN,
+    LANE_HELP,
     LANES,
-    SESSION_LEGEND,
     STATE_ROW_H,
     LaneSpec,
     Painter,
+    session_legend,
     tooltip_for_segment,
 )
 from mcscope.gui.timeline.primitives import AXIS_H, GUTTER, RIGHT_PAD, LegendItem, legend_height
@@ -64,6 +66,7 @@ log = logging.getLogger(__name__)
 MIN_SPAN_MS = 5.0
 ZOOM_STEP = 1.25
 FRAME_MS = 16
+LANES_PLAYHEAD_MIN = 60
 REBUILD_FACTOR = 8  # a column rebuild costing c s is not repeated within 8c s (live huge sessions)
 FIT_PAD = 0.04  # share of the data range left free either side when fitting
 
@@ -245,6 +248,24 @@ class TimelineWidget(QWidget):
         """Tooltip text for a widget position (what hovering shows), or None."""
         return self._tooltip(pos)
 
+    def tooltipPos(self, pos: QPoint, tip: str) -> QPoint:  # noqa: N802
+        """Where a tooltip for ``pos`` goes (widget coordinates): below and right of the cursor, never over
+        the time axis; when it would run off the screen's bottom it moves beside the cursor instead of above."""
+        fm = self.fontMetrics()
+        lines = tip.splitlines() or [""]
+        w = max(fm.horizontalAdvance(line) for line in lines) + 16
+        h = fm.lineSpacing() * len(lines) + 10
+        x, y = pos.x() + 14, max(pos.y() + 18, AXIS_H + 2)
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            g = self.mapToGlobal(QPoint(x, y))
+            if g.y() + h > screen.bottom():
+                y = max(AXIS_H + 2, self.mapFromGlobal(QPoint(0, screen.bottom() - h)).y())
+                x = pos.x() + 24  # beside the cursor, not over the mark
+            if g.x() + w > screen.right():
+                x = max(0, pos.x() - 24 - w)
+        return QPoint(x, y)
+
     def eventAt(self, pos: QPoint) -> int | None:  # noqa: N802
         """Index of the event whose mark is at ``pos`` (session mode), or None."""
         hit = self._hit(pos)
@@ -252,7 +273,7 @@ class TimelineWidget(QWidget):
 
     # ----------------------------------------------------------------- internals
     def _legend(self) -> tuple[LegendItem, ...]:
-        return OVERVIEW_LEGEND if self._session is None else SESSION_LEGEND
+        return overview_legend() if self._session is None else session_legend()
 
     def _schedule(self) -> None:
         if not self._repaint.isActive():
@@ -294,7 +315,7 @@ class TimelineWidget(QWidget):
     def _data_range(self) -> tuple[float, float]:
         if self._session is None:
             ov = self._overview
-            return (ov.t_min, ov.t_max) if ov else (0.0, 1000.0)
+            return ov.shown_range(self.plotRect()) if ov else (0.0, 1000.0)
         cols = self._cols
         return (cols.t_min, cols.t_max) if cols else (0.0, 1000.0)
 
@@ -317,15 +338,36 @@ class TimelineWidget(QWidget):
         n_states = len(self._cols.state_rows) if self._cols is not None else 0
         heights = {s.key: s.height for s in LANES}
         heights["state"] = max(heights["state"], STATE_ROW_H * n_states + 4)
-        fixed = sum(h for k, h in heights.items() if k != "playhead")
-        heights["playhead"] = int(min(180, max(heights["playhead"], r.height() - fixed)))
+        shown = self._shown_lanes()
+        fixed = sum(heights[sp.key] for sp in shown if sp.key != "playhead")
+        heights["playhead"] = int(max(LANES_PLAYHEAD_MIN, r.height() - fixed))
         out: list[tuple[LaneSpec, int, int]] = []
         y = r.top()
-        for spec in LANES:
+        for spec in shown:
             h = heights[spec.key]
             out.append((spec, y, h))
             y += h
         return out
+
+    def _shown_lanes(self) -> list[LaneSpec]:
+        """The lanes with something to show (an empty lane collapses: no ad lanes without ads)."""
+        cols = self._cols
+        if cols is None or not cols.lanes:
+            return list(LANES)
+        out = []
+        for spec in LANES:
+            if spec.key in ALWAYS_SHOWN:
+                out.append(spec)
+            elif spec.key == "state":
+                if cols.state_rows:
+                    out.append(spec)
+            elif any(len(cols.lane(k)) for k in (spec.key, *spec.extra)):
+                out.append(spec)
+        return out
+
+    def laneNames(self) -> list[str]:  # noqa: N802
+        """Titles of the lanes shown, top to bottom (session mode)."""
+        return [spec.title for spec, _y, _h in self._lane_layout()]
 
     # ----------------------------------------------------------------- painting
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
@@ -385,6 +427,11 @@ class TimelineWidget(QWidget):
         return None
 
     def _tooltip(self, pos: QPoint) -> str | None:
+        if self._session is not None and pos.x() < GUTTER:
+            for spec, y, h in self._lane_layout():
+                if y <= pos.y() < y + h:
+                    return f"{spec.title}: {LANE_HELP.get(spec.key, '')}".rstrip(": ")
+            return None
         if self._session is None:
             ov = self._overview
             row = ov.row_at(pos.y(), self.plotRect()) if ov else None
@@ -400,9 +447,27 @@ class TimelineWidget(QWidget):
     # ----------------------------------------------------------------- events
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         dy = event.angleDelta().y() or event.angleDelta().x()
-        if dy:
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if dy and self._session is None and not ctrl and self._overview is not None \
+                and self._overview.overflows(self.plotRect()):
+            self.scrollRows(-int(dy / 120.0 * 3) or (-1 if dy > 0 else 1))  # the overview's rows scroll
+        elif dy:
             self.zoom(ZOOM_STEP ** (dy / 120.0), event.position().x())
         event.accept()
+
+    def scrollRows(self, rows: int) -> None:  # noqa: N802
+        """Scroll the overview's session rows (positive: down); the axis refits to the rows in view."""
+        ov = self._overview
+        if ov is None:
+            return
+        top = max(0, min(ov.first + rows, max(0, len(ov.rows) - ov.visible_rows(self.plotRect()))))
+        if top != ov.first:
+            ov.first = top
+            if self._auto_fit:
+                lo, hi = self._data_range()
+                pad = (hi - lo) * FIT_PAD
+                self._x0, self._x1 = lo - pad, hi + pad
+            self._schedule()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
@@ -429,7 +494,7 @@ class TimelineWidget(QWidget):
             if tip != self._last_tip:
                 self._last_tip = tip
                 if tip:
-                    QToolTip.showText(event.globalPosition().toPoint(), tip, self)
+                    QToolTip.showText(self.mapToGlobal(self.tooltipPos(pos, tip)), tip, self)
                 else:
                     QToolTip.hideText()
         except Exception:
@@ -482,6 +547,9 @@ class TimelineWidget(QWidget):
             self.pan(-0.1)
         elif key == Qt.Key.Key_Right:
             self.pan(0.1)
+        elif key in (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp) and self._session is None:
+            n = self._overview.visible_rows(self.plotRect()) if self._overview else 1
+            self.scrollRows(n if key == Qt.Key.Key_PageDown else -n)
         else:
             super().keyPressEvent(event)
             return

@@ -115,7 +115,9 @@ def test_session_columns_and_badges() -> None:
     assert m.index(row, 0).data(OBJECT_ROLE) is i
     clean = m.row_of(c.key)
     assert m.index(clean, SessionListModel.COL_ERRORS).data(Qt.ItemDataRole.BackgroundRole) is None
-    assert m.headerData(0, Qt.Orientation.Horizontal) == "Status"
+    assert m.headerData(0, Qt.Orientation.Horizontal) == ""  # an icon column: the shape says the status
+    assert m.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole) == "Status"
+    assert m.headerData(SessionListModel.COL_ERRORS, Qt.Orientation.Horizontal) == "✖"
 
 
 def test_session_filter_problems_and_text() -> None:
@@ -304,3 +306,38 @@ def test_live_feed_through_real_analyzer(fixtures_dir: Any, qtbot: Any) -> None:
     events.set_session(bad)
     ign = next(e.index for e in bad.events if e.ignored)
     assert events.index(events.row_of_event(ign), 0).data(Qt.ItemDataRole.FontRole).strikeOut()
+
+
+def test_session_search_matches_any_value_and_rule_ids() -> None:
+    from mcscope.gui.models import SessionFilterProxy
+
+    m = SessionListModel()
+    c, i = clean_session("c"), ignored_ad_session("i")
+    m.set_sessions([c, i])
+    proxy = SessionFilterProxy()
+    proxy.setSourceModel(m)
+    rule = i.findings[0].rule
+    proxy.set_text(rule)
+    assert proxy.rowCount() == 1 and proxy.index(0, 0).data(OBJECT_ROLE) is i
+    proxy.set_text(i.key[-7:-1])  # a fragment of the session id
+    assert i in [proxy.index(r, 0).data(OBJECT_ROLE) for r in range(proxy.rowCount())]
+    ad_ids = {str(e.params.get("media.ad.id")) for e in i.events if e.params.get("media.ad.id")}
+    if ad_ids:
+        proxy.set_text(sorted(ad_ids)[0])
+        assert proxy.rowCount() >= 1
+    proxy.set_text("no-such-value-anywhere")
+    assert proxy.rowCount() == 0
+
+
+def test_event_filter_only_problems() -> None:
+    from mcscope.gui.models import EventFilterProxy, EventTableModel
+
+    s = ignored_ad_session("p")
+    model = EventTableModel()
+    model.set_session(s)
+    proxy = EventFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_problems_only(True)
+    shown = [proxy.index(r, 0).data(OBJECT_ROLE) for r in range(proxy.rowCount())]
+    assert shown and all(e.ignored or max(int(f.severity) for f in e.findings) >= 2 for e in shown)
+    assert proxy.rowCount() < model.rowCount()

@@ -251,9 +251,15 @@ def test_busy_port_offers_another(qtbot: QtBot, window: MainWindow) -> None:
         assert window.banner.isVisible()
         assert "already in use" in window.banner.label.text()
         other = next(b for b in window.banner._buttons if b.text().startswith("Use port"))
+        saved = window.settings.proxy_address()[1]
         other.click()
         qtbot.waitUntil(lambda: window.feed.is_connected(), timeout=10000)
         assert window.proxy.config.port != s.getsockname()[1]
+        window.save_settings()
+        assert window.settings.proxy_address()[1] == saved  # this run only: not the saved default
+        keep = next(b for b in window.banner._buttons if b.text().startswith("Make"))
+        keep.click()
+        assert window.settings.proxy_address()[1] == window.proxy.config.port
     window.stop_capture()
 
 
@@ -310,3 +316,75 @@ def test_end_to_end_real_mitmdump_players_and_mock_collector(qtbot: QtBot, setti
             assert "ad-outside-break" in win.details.toHtml()
     finally:
         win.shutdown()
+
+
+def test_grouped_findings_expand_and_link_to_events(qtbot: QtBot, window: MainWindow) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    page = window.details.toHtml()
+    assert "ad-outside-break" in page and "×2" in page and page.count("adStart outside") == 1
+    window._on_details_link(QUrl("group:ad-outside-break"))
+    assert "adComplete outside" in window.details.toHtml()  # expanded: every occurrence
+    window._on_details_link(QUrl("event:7"))
+    assert window.selected_event() is not None and window.selected_event().index == 7
+
+
+def test_next_previous_problem_across_events_and_sessions(qtbot: QtBot, window: MainWindow) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har",
+                         FIXTURES / "faulty-events-after-end.har", FIXTURES / "clean-vod.har")
+    listed = window.listed_sessions()
+    window.select_session(listed[0].key)
+    seen = []
+    while window.goto_problem(+1):
+        ev = window.selected_event()
+        seen.append((window.current_session().key, ev.index if ev else None))
+        assert len(seen) < 50
+    keys = [k for k, _ in seen]
+    assert len(set(keys)) == 2 and keys == sorted(keys, key=[s.key for s in listed].index)
+    assert all(window.is_problem(window.dataset.session(k).events[i]) for k, i in seen)
+    assert window.goto_problem(-1)
+    assert (window.current_session().key, window.selected_event().index) == seen[-2]
+
+
+def test_timeline_click_keeps_the_events_filter(qtbot: QtBot, window: MainWindow) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    window.filter_problems.setChecked(True)
+    assert window.event_filter.rowCount() == 2
+    window._on_timeline_event(window.current_session().key, 1)  # a plain event, hidden by the filter
+    assert window.filter_problems.isChecked() and window.event_filter.rowCount() == 2
+    assert not window.filter_note.isHidden() and "#1" in window.filter_note.text()
+    assert "#1 play" in window.details.toPlainText()
+
+
+def test_session_columns_overview_order_and_source(qtbot: QtBot, window: MainWindow) -> None:
+    files = [FIXTURES / "faulty-ad-outside-break.har", FIXTURES / "clean-vod.har"]
+    assert open_and_wait(qtbot, window, *files)
+    view = window.sessions_view
+    assert not view.isColumnHidden(window.session_model.COL_SOURCE)
+    assert view.horizontalScrollBar().maximum() == 0 or not view.horizontalScrollBar().isVisible()
+    assert [s.key for s in window.timeline._sessions] == [s.key for s in window.listed_sessions()]
+    window.problems_only.setChecked(True)
+    assert [s.key for s in window.timeline._sessions] == [s.key for s in window.listed_sessions()]
+    assert len(window.timeline._sessions) == 1
+
+
+def test_event_menu_copies_curl_and_body(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    event = window.current_session().events[3]
+    menu = window.event_menu(event)
+    titles = [a.text() for a in menu.actions() if a.text()]
+    assert titles[:3] == ["Copy as cURL", "Copy request body", "Copy session id"]
+    assert "Explain ad-outside-break…" in titles
+    next(a for a in menu.actions() if a.text() == "Copy as cURL").trigger()
+    text = QApplication.clipboard().text()
+    assert text.startswith("curl -X POST ") and "adStart" in text
+    assert {m.title() for m in window.menuBar().findChildren(type(menu))} >= {"&Help"}
+
+
+def test_export_says_where_the_file_went(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har")
+    target = tmp_path / "r.html"
+    window._guarded("Export HTML report", lambda: window.export_html(str(target)), str(target))
+    assert target.exists() and not window.export_note.isHidden()
+    assert str(target) in window.export_note.text() and "Open folder" in window.export_note.text()
