@@ -64,6 +64,8 @@ def list_scenarios() -> str:
         rules = (
             ", ".join(sorted(sc.expected_rules)) if sc.expected_rules else "clean (no errors, no warnings)"
         )
+        if sc.timeout_rules:
+            rules += f" (+ {', '.join(sorted(sc.timeout_rules))} once the capture outlives the idle timeout)"
         lines.append(f"{sc.name:<{width}}  {rules}")
         lines.append(f"{'':<{width}}  {sc.description}")
     return "\n".join(lines)

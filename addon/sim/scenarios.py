@@ -1,8 +1,9 @@
 """The scenarios of ``mcscope simulate``: clean playbacks and faulty ones.
 
 Clean scenarios follow the spec to the letter (mcapi.md): they must produce no error and no warning.
-Each faulty scenario lists the rule ids (rules.md) it must trigger; everything else in it is as clean
-as the fault allows (a fault may drag consequences along: ts in seconds also makes ts collide). Virtual lengths are realistic (minutes) but the number of
+Each faulty scenario lists every rule id (rules.md) it triggers at warning level or above, the fault's
+consequences included (events after a 410 are event-after-gone, a session without pings also misses the
+first ping); nothing else in it rises to a warning. Virtual lengths are realistic (minutes) but the number of
 requests stays small, so ``--speed 0`` plays any of them in milliseconds against a local collector.
 """
 
@@ -213,7 +214,7 @@ def missing_pings(p: Player) -> None:
     p.complete()
 
 
-@scenario("no-pings", "no-pings")
+@scenario("no-pings", "no-pings", "ping-first-late", "ping-interval")
 def no_pings(p: Player) -> None:
     """A 2-minute clip sent without a single ping."""
     _vod(p, "fault-no-pings", "No pings", 120)
@@ -235,7 +236,7 @@ def ts_seconds(p: Player) -> None:
     p.complete()
 
 
-@scenario("playhead-ms", "playhead-units")
+@scenario("playhead-ms", "playhead-units", "playhead-beyond-length")
 def playhead_ms(p: Player) -> None:
     """playerTime.playhead sent in milliseconds instead of seconds."""
     p.playhead_factor = 1000.0
@@ -245,7 +246,7 @@ def playhead_ms(p: Player) -> None:
     p.complete()
 
 
-@scenario("event-after-end", "event-after-end")
+@scenario("event-after-end", "event-after-end", "session-gone", "event-after-gone")
 def event_after_end(p: Player) -> None:
     """The player keeps sending play and pings after sessionEnd (the collector answers 410, data lost)."""
     _vod(p, "fault-after-end", "Events after end", 300)
@@ -256,7 +257,7 @@ def event_after_end(p: Player) -> None:
     p.content(30)
 
 
-@scenario("idle-timeout", "session-timeout-idle")
+@scenario("idle-timeout", "session-timeout-idle", "session-gone", "event-after-gone")
 def idle_timeout(p: Player) -> None:
     """The app goes to the background for 11 minutes without pausing or pinging, then resumes on the same
     sid: the collector closed the session after 10 minutes and drops everything after the gap."""
@@ -273,7 +274,7 @@ def idle_timeout(p: Player) -> None:
     p.complete()
 
 
-@scenario("paused-too-long", "session-timeout-playhead")
+@scenario("paused-too-long", "session-timeout-playhead", "session-gone", "event-after-gone")
 def paused_too_long(p: Player) -> None:
     """Paused for 31 minutes with pings: the playhead does not move for 30 minutes, so the collector
     closes the session; the play after the pause is dropped."""
@@ -339,7 +340,7 @@ def bad_envelope(p: Player) -> None:
     p.complete()
 
 
-@scenario("abandoned", "session-not-closed")
+@scenario("abandoned", "session-not-closed", timeout_rules=("no-content-play",))
 def abandoned(p: Player) -> None:
     """The viewer closes the tab during the pre-roll: no play, no sessionComplete, no sessionEnd. Judged at
     the end of its own capture this is session-not-closed; once the capture runs past the idle timeout the
@@ -423,7 +424,7 @@ def ts_duplicate(p: Player) -> None:
     p.complete()
 
 
-@scenario("unknown-sid", "session-gone", "no-session-start")
+@scenario("unknown-sid", "session-gone", "no-session-start", "event-after-gone")
 def unknown_sid(p: Player) -> None:
     """A player reuses a sid the collector does not know (from an old session): every event gets 404."""
     stale = "0123456789abcdef" * 4
@@ -437,7 +438,7 @@ def unknown_sid(p: Player) -> None:
     p.emit("sessionEnd", sid=stale)
 
 
-@scenario("downloaded-bad", "downloaded-format")
+@scenario("downloaded-bad", "downloaded-format", "http-rejected")
 def downloaded_bad(p: Player) -> None:
     """A downloaded batch whose first event is play instead of sessionStart: the whole batch is rejected."""
     offline = Player(p.t0_ms - 200_000, p.index)
@@ -449,7 +450,7 @@ def downloaded_bad(p: Player) -> None:
     p.add([bodies[1], bodies[0], *bodies[2:]], endpoint="downloaded")
 
 
-@scenario("legacy-downloaded", "downloaded-legacy")
+@scenario("legacy-downloaded", "downloaded-legacy", "http-rejected")
 def legacy_downloaded(p: Player) -> None:
     """A downloaded batch posted to /api/v1/sessions without media.downloaded true (400)."""
     offline = Player(p.t0_ms - 200_000, p.index)

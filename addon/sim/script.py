@@ -308,12 +308,16 @@ class Player:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named scripted playback. ``expected_rules`` (rule ids of rules.md) is empty for clean ones."""
+    """A named scripted playback. ``expected_rules`` (rule ids of rules.md) is empty for clean ones.
+
+    ``expected_rules`` are what the scenario yields judged at the end of its own capture; ``timeout_rules``
+    what a capture that runs on past the idle timeout adds (a session left open then times out)."""
 
     name: str
     script: Callable[[Player], None]
     description: str
     expected_rules: frozenset[str] = field(default_factory=frozenset)
+    timeout_rules: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def clean(self) -> bool:
@@ -334,13 +338,13 @@ SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(
-    name: str, *expected_rules: str
+    name: str, *expected_rules: str, timeout_rules: tuple[str, ...] = ()
 ) -> Callable[[Callable[[Player], None]], Callable[[Player], None]]:
     """Register a scenario; its docstring is the description, ``expected_rules`` the rule ids it triggers."""
 
     def register(func: Callable[[Player], None]) -> Callable[[Player], None]:
         doc = " ".join((func.__doc__ or name).split())
-        SCENARIOS[name] = Scenario(name, func, doc, frozenset(expected_rules))
+        SCENARIOS[name] = Scenario(name, func, doc, frozenset(expected_rules), frozenset(timeout_rules))
         func.expected_rules = frozenset(expected_rules)  # type: ignore[attr-defined]
         return func
 

@@ -38,6 +38,8 @@ __all__ = [
     "PlayerResult",
     "select_scenarios",
     "anchor_t0",
+    "worst_skew",
+    "clock_misfits",
     "expected_statuses",
     "simulate_offline",
     "run_players",
@@ -80,6 +82,37 @@ def anchor_t0(start_ms: int, duration_s: float, speed: float) -> int:
     else:
         drift = duration_s * (1.0 - 1.0 / speed)
     return int(start_ms - drift * 1000 / 2)
+
+
+#: seconds a player may fall behind its schedule (answers, a busy machine) on top of the computed skew
+SKEW_MARGIN_S = 30.0
+
+
+def worst_skew(scenario: Scenario, speed: float, start_ms: int = 1_767_225_600_000) -> float:
+    """The largest |ts - time sent| in seconds of the scenario's live events, played at ``speed`` with the
+    anchoring of :func:`run_players` (what rule clock-skew compares on a live capture).
+
+    Downloaded batches are not compared (their ts are from the past by design), nor ts that are not epoch
+    milliseconds (a faulty scenario's ts-units)."""
+    duration = scenario.duration()
+    t0 = anchor_t0(start_ms, duration, speed)
+    worst = 0.0
+    for step in scenario.steps(t0):
+        if step.endpoint == "downloaded" or not isinstance(step.body, dict):
+            continue
+        pt = step.body.get("playerTime")
+        ts = pt.get("ts") if isinstance(pt, dict) else None
+        if isinstance(pt, dict) and isinstance(ts, int) and not isinstance(ts, bool) and 1e12 <= ts <= 1e14:
+            sent_ms = start_ms + (step.at / speed * 1000 if speed > 0 else 0.0)
+            worst = max(worst, abs(ts - sent_ms) / 1000)
+    return worst
+
+
+def clock_misfits(scenarios: Iterable[Scenario], speed: float, window_s: float,
+                  margin_s: float = SKEW_MARGIN_S) -> list[Scenario]:
+    """The scenarios whose ts cannot stay within ``window_s`` of the real clock at ``speed``: a virtual
+    half hour played in half a minute is that far ahead of (or behind) any clock, whatever the anchor."""
+    return [sc for sc in scenarios if worst_skew(sc, speed) + margin_s > window_s]
 
 
 def _path(prefix: str, step: Step, sid: str | None) -> str:

@@ -54,9 +54,13 @@ def test_clean_scenario_other_players_too(sc: Any) -> None:
     ],
     ids=lambda s: s.name,
 )
-def test_faulty_scenario_triggers_its_rules(sc: Any) -> None:
-    rules = {f.rule for f in analyze(simulate_offline(sc))}
+def test_faulty_scenario_triggers_exactly_its_rules(sc: Any) -> None:
+    """Every declared rule fires, and nothing undeclared rises to a warning (what --list promises)."""
+    findings = analyze(simulate_offline(sc))
+    rules = {f.rule for f in findings}
     assert sc.expected_rules <= rules, f"missing {sorted(sc.expected_rules - rules)}; got {sorted(rules)}"
+    undeclared = {f.rule for f in findings if f.severity >= Severity.WARNING} - sc.expected_rules
+    assert not undeclared, f"undeclared warnings or errors: {sorted(undeclared)}"
 
 
 @pytest.mark.parametrize("name", sorted(CAUSE_HIDDEN_BY_410))
