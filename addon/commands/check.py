@@ -79,9 +79,11 @@ def print_rules(out: IO[str]) -> None:
     from mcscope.core.rules.catalogue import RULES
 
     width = max(len(r) for r in RULES)
+    out.write(f"{'rule':<{width}}  {'rest':<7}  {'edge':<7}  description\n")
     for info in RULES.values():
         flag = " (ignored)" if info.ignored else ""
-        out.write(f"{info.id:<{width}}  {info.severity.label:<7}  {info.description}{flag}\n")
+        rest, edge = (sev.label if sev else "-" for sev in (info.severity_for("rest"), info.severity_for("edge")))
+        out.write(f"{info.id:<{width}}  {rest:<7}  {edge:<7}  {info.description}{flag}\n")
 
 
 class _Progress:

@@ -88,6 +88,7 @@ class Finding:
     ts: int | None = None
     ignored: bool = False
     consequence: str | None = None
+    protocol: str = "rest"  # "edge" for a Media Edge API exchange's transport finding (a session's: its session's)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -9,15 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mcscope.core import edge_spec, metrics
 from mcscope.core import exchange as xch
-from mcscope.core import metrics
 from mcscope.core import status as st
 from mcscope.core.config import Config
+from mcscope.core.edge_ingest import EdgeIngest
 from mcscope.core.model import Exchange, Finding, Severity
 from mcscope.core.rules import (
     ads,
     chapters,
     downloaded,
+    edge_envelope,
     envelope,
     lifecycle,
     pings,
@@ -32,7 +34,7 @@ from mcscope.core.rules.clients import ClientTracker
 from mcscope.core.state import Event, SessionState
 from mcscope.core.timeline import Segment
 
-__all__ = ["Analyzer", "Delta", "Event", "Segment", "Session"]
+__all__ = ["Analyzer", "Delta", "EdgeSession", "Event", "Segment", "Session"]
 
 EMPTY_SID_KEY = "(empty sid)"
 DROPPED = "dropped"  # Event.context of an event the collector refused or dropped before judging it
@@ -43,6 +45,10 @@ class Session(SessionState):
 
     #: the collector answered 4xx to the request that opens the session (sessionStart, downloaded batch)
     rejected = False
+    #: the protocol seam: "rest" or "edge", and the per-protocol envelope and sessionStart-content checks
+    protocol = "rest"
+    _check_envelope = staticmethod(envelope.check)
+    _check_start = staticmethod(sessionstart.check)
 
     def process(self, ev: Event, live: bool = False, accepted: bool = True) -> None:
         """Judge one event. ``accepted=False``: the collector refused it, so it changes no state."""
@@ -59,10 +65,10 @@ class Session(SessionState):
         if self.first_received is None:
             self.first_received = ev.received
         self.last_received = ev.received
-        envelope.check(self, ev, live)
+        self._check_envelope(self, ev, live)
         et = ev.event_type
         if et == "sessionStart":
-            sessionstart.check(self, ev, not ev.downloaded)
+            self._check_start(self, ev, not ev.downloaded)
             if accepted and ev.index == 0:
                 self._start(ev)
         if not accepted:
@@ -199,6 +205,23 @@ def _refused(ex: Exchange) -> bool:
     return ex.error is None and status is not None and 400 <= status < 500
 
 
+class EdgeSession(Session):
+    """A Media Edge API session (media-edge.md): the same state machine, timeline and metrics on the events'
+    REST-shaped reading; envelope and sessionStart content judged on the XDM body (rules/edge_envelope.py), whose
+    findings replace the REST readings of :data:`edge_envelope.XDM_JUDGED`; Edge default severities."""
+
+    protocol = edge_spec.PROTOCOL
+    _check_envelope = staticmethod(edge_envelope.check)
+    _check_start = staticmethod(lambda s, ev, realtime: None)  # part of edge_envelope.check
+    edge_hint: str | None = None  # the location hint every call of the session must use
+
+    def emit(self, rule: str, message: str, event: Event | None = None, severity: Severity | None = None,
+             ignored: bool = False) -> Finding | None:
+        if rule in edge_envelope.XDM_JUDGED:
+            return None  # the shared family's REST reading; edge_envelope judges the XDM body
+        return edge_envelope.emit(self, rule, message, event, severity, ignored)
+
+
 @dataclass(slots=True)
 class Delta:
     kind: str  # "event" | "session" | "finding"
@@ -222,6 +245,10 @@ class Analyzer:
         self._capture_start: float | None = None
         self._latest_t: int | None = None
         self._finished = False
+        self._edge = EdgeIngest(self.config, self._new_edge_session, self.transport_findings_append, Delta)
+
+    def transport_findings_append(self, finding: Finding) -> None:
+        self.transport_findings.append(finding)
 
     def session(self, key: str) -> Session | None:
         return self._by_key.get(key)
@@ -268,7 +295,7 @@ class Analyzer:
         self.exchanges_seen += 1
         parsed = xch.parse_exchange(ex)
         if parsed.endpoint is None:
-            return []
+            return self._feed_edge(ex) if edge_spec.maybe_edge_url(ex.url) else []
         if self._capture_start is None or ex.timestamp_start < self._capture_start:
             self._capture_start = ex.timestamp_start
         deltas: list[Delta] = []
@@ -285,6 +312,33 @@ class Analyzer:
                 latest = ev.t
         self._latest_t = latest
         return deltas
+
+    def _feed_edge(self, ex: Exchange) -> list[Delta]:
+        """A Media Edge API call (edge_ingest.py); [] when it carries no media traffic."""
+        deltas: list[Delta] = []
+        if not self._edge.feed(ex, deltas):
+            return []
+        if self._capture_start is None or ex.timestamp_start < self._capture_start:
+            self._capture_start = ex.timestamp_start
+        latest = self._latest_t
+        for d in deltas:
+            ev = d.event
+            if ev is not None and (latest is None or ev.t > latest):
+                latest = ev.t
+        self._latest_t = latest
+        return deltas
+
+    def _new_edge_session(self, key: str, sid: str | None, deltas: list[Delta], downloaded: bool) -> EdgeSession:
+        """A new Edge session, registered by key (the ingest keeps Edge session ids apart from REST sids)."""
+        base, n = key, 1
+        while key in self._by_key:
+            n += 1
+            key = f"{base}~{n}"
+        s = EdgeSession(key, sid, self.config, downloaded=downloaded)
+        self.sessions.append(s)
+        self._by_key[key] = s
+        deltas.append(Delta("session", s))
+        return s
 
     def _new_session(self, key: str, sid: str | None, deltas: list[Delta], downloaded: bool = False) -> Session:
         base, n = key, 1

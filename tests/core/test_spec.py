@@ -11,7 +11,7 @@ import pytest
 from mcscope.core import spec
 from mcscope.core.config import TUNABLES, Config, ConfigError, parse_tunable
 from mcscope.core.model import Severity
-from mcscope.core.rules.catalogue import FAMILIES, MCSCOPE_DEFINED, RULES
+from mcscope.core.rules.catalogue import EDGE_ONLY, EDGE_RULES, FAMILIES, MCSCOPE_DEFINED, RULES
 
 RULES_MD = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "rules.md"
 ROW_RE = re.compile(r"^\|\s*`([a-z0-9-]+)`\s*\|([^|]*)\|(.*)\|([^|]*)\|\s*$")
@@ -71,7 +71,7 @@ def test_every_rule_of_rules_md_is_in_the_catalogue():
 
 def test_every_catalogue_rule_is_in_rules_md():
     """Every rule is rules.md's, except the few mcscope defines itself (MCSCOPE_DEFINED), named explicitly."""
-    extra = sorted(set(RULES) - set(_rows()) - MCSCOPE_DEFINED)
+    extra = sorted(set(RULES) - set(_rows()) - MCSCOPE_DEFINED - EDGE_ONLY)
     assert extra == [], f"catalogue ids not in rules.md: {extra}"
 
 
@@ -196,3 +196,109 @@ def test_spec_tables_are_consistent():
                                           "media.qoe.framesPerSecond", "media.qoe.timeToStart"}
     assert spec.LOCATION_RE.pattern == "^/api/[^/]+/sessions/([^/]+)$"
 
+
+
+# --- rules.md §13: the Media Edge API tables of media-edge.md §3 ------------------------------------------------
+EDGE_MD = RULES_MD.parent / "media-edge.md"
+EDGE_SUBSECTION_FAMILY = {1: "transport", 2: "envelope", 3: "session-start"}
+
+
+def _edge_md_section() -> str:
+    if not EDGE_MD.is_file():
+        pytest.skip(f"{EDGE_MD} not found (expected shared/ beside the repository)")
+    text = EDGE_MD.read_text(encoding="utf-8")
+    return text.split("## 3. Proposed validation rules for Media Edge", 1)[1].split("\n## 4.", 1)[0]
+
+
+def _edge_rows() -> dict[str, tuple[int, str, bool, str, str]]:
+    """rule id -> (subsection, severity or "as REST" or "—", ignored, condition, ref) of media-edge.md §3; a row
+    naming several ids gives each the row's values."""
+    rows: dict[str, tuple[int, str, bool, str, str]] = {}
+    sub = 0
+    for line in _edge_md_section().splitlines():
+        m = re.match(r"^### 3\.(\d)", line)
+        if m:
+            sub = int(m.group(1))
+            continue
+        if not line.startswith("| `"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        assert len(cells) == 4, f"media-edge.md §3 row not understood: {line}"
+        ids = re.findall(r"`([a-z0-9-]+)`", cells[0].split("(")[0])
+        level, *marks = (p.strip() for p in cells[1].split(","))
+        assert level in (*LEVELS, "as REST", "—") and set(marks) <= {"ignored"}, f"{ids}: severity {cells[1]!r}"
+        for rid in ids:
+            assert rid not in rows, f"{rid} listed twice in media-edge.md §3"
+            rows[rid] = (sub, level, "ignored" in marks, cells[2], cells[3])
+    return rows
+
+
+def _edge_lists() -> tuple[set[str], set[str]]:
+    """(the §3.4 "Reuse unchanged" ids, the "Not applicable on Edge" ids)."""
+    section = _edge_md_section()
+    reuse = section.split("Reuse unchanged", 1)[1].split("Reused with an Edge-specific condition", 1)[0]
+    not_applicable = section.split("Not applicable on Edge", 1)[1]
+    ids = set(re.findall(r"`([a-z0-9-]+)`", not_applicable))  # also names body keys and the rule that replaces them
+    return set(re.findall(r"`([a-z0-9-]+)`", reuse)), {r for r in ids if r in RULES and not r.startswith("edge-")}
+
+
+def test_edge_tables_are_parsed():
+    rows = _edge_rows()
+    assert rows["edge-content-type"][:3] == (1, "error", False)
+    assert rows["edge-path-event-mismatch"][:3] == (1, "error", True)
+    assert rows["param-type"][1] == "error" and rows["show-type"][1] == "—"
+    reuse, not_applicable = _edge_lists()
+    assert "stall" in reuse and "ts-units" in not_applicable
+
+
+def test_edge_rules_are_the_catalogues():
+    rows = _edge_rows()
+    reuse, not_applicable = _edge_lists()
+    edge_ids = {rid for rid in rows if rid.startswith("edge-")}
+    assert sorted(edge_ids ^ EDGE_ONLY) == [], "edge-* ids: media-edge.md §3 vs the catalogue"
+    applied = {rid for rid, row in rows.items() if row[1] != "—"} | reuse
+    extra = {"body-not-captured"}  # mcscope's own (the proxy kept no body), judged on both protocols
+    assert sorted(EDGE_RULES - applied - extra) == [], "judged on Edge, not in media-edge.md §3"
+    assert sorted(applied - EDGE_RULES) == [], "media-edge.md §3 rules the catalogue does not judge on Edge"
+    assert not EDGE_RULES & not_applicable
+    for rid in (*not_applicable, *(r for r, row in rows.items() if row[1] == "—")):
+        assert RULES[rid].edge_severity is None and RULES[rid].severity_for("edge") is None, rid
+
+
+def test_edge_severities_match():
+    rows = _edge_rows()
+    reuse, _ = _edge_lists()
+    wrong = []
+    for rid, (_, level, ignored, _cond, _ref) in rows.items():
+        info = RULES[rid]
+        if level == "—":
+            continue
+        want = info.severity if level == "as REST" else Severity.parse(level)
+        if info.edge_severity != want:
+            wrong.append(f"{rid}: catalogue {info.edge_severity}, media-edge.md {level}")
+        if ignored != info.ignored:
+            wrong.append(f"{rid}: ignored {info.ignored}, media-edge.md {ignored}")
+    for rid in reuse:
+        if RULES[rid].edge_severity != RULES[rid].severity:
+            wrong.append(f"{rid}: reused unchanged, yet Edge {RULES[rid].edge_severity} vs REST {RULES[rid].severity}")
+    assert wrong == []
+    assert RULES["param-type"].severity_for("rest") == Severity.WARNING  # the Decisions section's example
+    assert RULES["param-type"].severity_for("edge") == Severity.ERROR
+    assert RULES["edge-content-type"].severity_for("rest") is None
+
+
+def test_edge_only_rules_match_their_rows():
+    rows = _edge_rows()
+    wrong = []
+    for rid in EDGE_ONLY:
+        sub, _, _, cond, ref = rows[rid]
+        info = RULES[rid]
+        if info.description != cond.replace("`", "").replace("**", ""):
+            wrong.append(f"{rid} description")
+        if info.ref != ref.replace("`", ""):
+            wrong.append(f"{rid} ref")
+        if sub in EDGE_SUBSECTION_FAMILY and info.family != EDGE_SUBSECTION_FAMILY[sub]:
+            wrong.append(f"{rid} family {info.family}, §3.{sub}")
+        if info.rest or bool(info.consequence) != info.ignored:
+            wrong.append(f"{rid} rest/consequence")
+    assert wrong == []

@@ -5,7 +5,7 @@ Rule ids are a public interface (reports, JUnit, ``--ignore``, the GUI): never c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mcscope.core.model import Severity
 
@@ -19,6 +19,14 @@ class RuleInfo:
     ref: str
     ignored: bool = False
     consequence: str | None = None
+    edge_severity: Severity | None = None  # the Media Edge API default (media-edge.md §3); None: not applied on Edge
+    rest: bool = True  # False: an edge-* rule, judged on Media Edge API traffic only
+
+    def severity_for(self, protocol: str) -> Severity | None:
+        """The default severity on ``protocol`` ("rest" or "edge"); None where the rule does not apply there."""
+        if protocol == "edge":
+            return self.edge_severity
+        return self.severity if self.rest else None
 
 
 _S = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
@@ -142,3 +150,83 @@ RULES: dict[str, RuleInfo] = {
 }
 
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(info.family for info in RULES.values()))
+
+# --- Media Edge API (rules.md §13 = media-edge.md §3) ----------------------------------------------------------
+# The edge-* rules: (id, Edge severity, family, condition, ref, consequence when ignored).
+_EDGE_TABLE: tuple[tuple[str, str, str, str, str, str | None], ...] = (
+    ('edge-content-type', 'error', 'transport', 'Content-Type not application/json, text/plain, application/x-jackson-smile, text/javascript (→ 415). Do **not** apply REST content-type (Web SDK legitimately sends text/plain)', '`[DCA-TS]` `[ALLOY-FETCH]`', None),
+    ('edge-config-id-missing', 'error', 'transport', 'no configId query parameter (→ EXEG-0002-400); also surface 0003-400/0004-422 answers', '`[OAS]` `[DCA-TS]`', None),
+    ('edge-unknown-endpoint', 'error', 'transport', '/va/v1/{x} with x not one of the 18 + downloaded', '`[OAS]`', None),
+    ('edge-path-event-mismatch', 'error', 'transport', 'path segment ≠ xdm.eventType minus media. (incl. doc typo media.adBreakSkip)', '`[CJA-TS]` `[OAS]`', 'dropped: the Edge answers 400 when the path and the payload eventType differ'),
+    ('edge-request-too-large', 'error', 'transport', 'body > 64 KB (→ 0112-413)', '`[DCA-GR]` `[DCA-TS]`', None),
+    ('edge-events-count', 'info', 'transport', 'a /va/v1 request whose events[] length ≠ 1', '`[ALLOY-NET]` comment; UNCONFIRMED', None),
+    ('edge-session-start-failed', 'error', 'transport', 'sessionStart answered 207 with errors[] of type va-edge-0400-400 (no session; SDKs abort, every later event of that player is lost)', '`[OAS]` `[EMA-RTS]` `[ROKU]`', 'dropped: the Edge refused the sessionStart (207 va-edge-0400-400); no session exists'),
+    ('edge-upstream-warning', 'warning', 'transport', '207 with other errors[]/warnings[] (e.g. EXEG-0201-503, 0204-200); Adobe: continue processing the session', '`[DCA-TS]` `[CJA-TS]`', None),
+    ('edge-session-handle-missing', 'error', 'transport', '200 sessionStart (or media interact) response without a media-analytics:new-session handle or with an empty sessionId (datastream lacks Media Analytics)', '`[DCA-SESS]` `[ROKU]`', None),
+    ('edge-rate-limited', 'warning', 'transport', '429 (show Retry-After)', '`[DCA-TS]`', None),
+    ('edge-location-hint-changed', 'warning', 'transport', 'within one session, events sent under a different /ee/{hint}/ (or none) than the hint returned/used at sessionStart', '`[DCA-IDX]` `[DCA-LH]`', None),
+    ('edge-consent-ignored', 'warning', 'transport', 'response carries EXEG-0301-200 "request was ignored due to lack of user consent"', '`[DCA-TS]`', None),
+    ('edge-media-collection-missing', 'error', 'envelope', 'xdm.mediaCollection missing / not an object', '`[OAS]`', 'dropped: the Edge answers 400 without mediaCollection'),
+    ('edge-session-id-missing', 'error', 'envelope', 'event other than sessionStart/downloaded without mediaCollection.sessionID', '`[OAS]` `[DCA-*]`', 'dropped: an event without a sessionID belongs to no session'),
+    ('edge-session-id-key', 'error', 'envelope', 'id sent as sessionId, sessionDetails.ID, or at xdm root instead of mediaCollection.sessionID', '`[DCA-SESS]` `[XDM-SD]`', None),
+    ('edge-session-id-format', 'warning', 'envelope', 'sessionID not 64 lowercase hex (back end hint InvalidApiSidLength=63)', '`[OAS]`', None),
+    ('edge-request-id-as-session-id', 'error', 'envelope', 'sessionID equals a requestId seen in an earlier response', '`[DCA-SESS]`', None),
+    ('edge-session-id-on-start', 'warning', 'envelope', 'sessionID on sessionStart or inside mediaDownloadedEvents ("Do not generate or include a session ID")', '`[DCA-DL]`', None),
+    ('edge-enum-value', 'error', 'envelope', 'streamType ∉ {video, audio}; errorDetails.source ∉ {player, external}; authenticatedState ∉ {ambiguous, authenticated, loggedOut}', '`[XDM-SD]` `[XDM-ERR]` `[OAS]`', None),
+    ('edge-custom-metadata-path', 'info', 'envelope', 'name not a tenant path (_tenant.…): kept in Analytics, lost in AEP unless schema/mapping exists', '`[DCA-IDX]` `[MA-CM]`', None),
+    ('edge-time-to-start-units', 'info', 'envelope', 'show timeToStart with both readings (s per XDM/OpenAPI, ms per variable page)', '`[XDM-QOE]` `[MA-TTS]`', None),
+    ('edge-media-via-interact', 'info', 'transport', 'non-sessionStart media.* events inside /v1/interact (Web sendEvent style)', '`[MA-PING]` `[EP-SME]` UNCONFIRMED', None),
+)
+
+# Rules of rules.md §1-§12 that keep their meaning on Edge -> their Edge default severity (media-edge.md §3
+# tables; the §3.4 "reuse unchanged" list and "as REST" rows keep the REST severity). A rule not listed here
+# does not apply to Edge traffic (media-edge.md §3 "Not applicable on Edge", and show-type / error-without-id).
+_EDGE_SEVERITIES: dict[str, str] = {
+    # §3.1 transport
+    'http-method': 'error', 'body-not-json': 'error', 'body-not-object': 'error', 'http-rejected': 'error',
+    'session-gone': 'error', 'event-after-gone': 'error', 'server-error': 'warning', 'no-response': 'warning',
+    'unknown-host': 'info',
+    # §3.2 envelope and types
+    'event-type-unknown': 'error', 'player-time-invalid': 'error', 'playhead-type': 'error',
+    'playhead-negative': 'error', 'ts-type': 'error', 'clock-skew': 'warning', 'params-missing': 'error',
+    'params-unexpected': 'warning', 'param-type': 'error', 'param-unknown': 'warning',
+    'custom-metadata-placement': 'warning', 'custom-metadata-format': 'error', 'qoe-unknown-key': 'error',
+    'qoe-type': 'error', 'bitrate-units': 'info',
+    # §3.3 sessionStart content, identity
+    'session-start-required': 'error', 'stream-type': 'warning', 'no-visitor-identity': 'warning',
+    'customer-ids-format': 'warning',
+    # §3.4 reused with an Edge-specific condition
+    'ad-break-start-params': 'error', 'ad-start-params': 'error', 'chapter-start-params': 'error',
+    'pod-second-mismatch': 'warning', 'chapter-offset-mismatch': 'info', 'pod-numbering': 'info',
+    'state-params': 'error', 'bitrate-missing': 'warning', 'ping-first-late': 'warning', 'ping-interval': 'warning',
+    'no-pings': 'warning', 'ad-no-pings': 'warning', 'ad-ping-interval': 'info', 'downloaded-format': 'error',
+    'downloaded-flag-realtime': 'info',
+}
+# §3.3 "as REST" and §3.4 "Reuse unchanged": the REST severity on both protocols.
+EDGE_AS_REST: tuple[str, ...] = (
+    'media-length-nonpositive', 'live-length', 'content-type-unusual', 'resume-unflagged',
+    'no-session-start', 'event-after-end', 'event-after-complete', 'session-timeout-idle',
+    'session-timeout-playhead', 'session-too-old', 'session-restarted', 'session-not-closed', 'ts-duplicate',
+    'ts-backwards', 'arrival-out-of-order', 'queued-restamped', 'long-gap', 'no-content-play',
+    'play-before-preroll', 'playhead-moved-while-paused', 'stall', 'no-play-after-ad-break',
+    'redundant-state-event', 'playhead-units', 'playhead-beyond-length', 'ad-outside-break', 'ad-break-nested',
+    'ad-nested', 'event-before-first-ad', 'playhead-moved-in-break', 'ad-break-open-at-end', 'empty-ad-break',
+    'gap-between-ads', 'chapter-nested', 'chapter-unopened', 'chapter-open-at-end', 'state-limit',
+    'state-redundant', 'state-name-format', 'dropped-frames-decrease', 'time-to-start-changed',
+    'error-not-followed', 'downloaded-not-closed',
+    'body-not-captured',  # not in §3: mcscope's own (the proxy did not keep the body), as on REST
+)
+
+for _rid, _sev in _EDGE_SEVERITIES.items():
+    RULES[_rid] = replace(RULES[_rid], edge_severity=_S[_sev])
+for _rid in EDGE_AS_REST:
+    RULES[_rid] = replace(RULES[_rid], edge_severity=RULES[_rid].severity)
+for _rid, _sev, _family, _description, _ref, _consequence in _EDGE_TABLE:
+    RULES[_rid] = RuleInfo(_rid, _S[_sev], _family, _description.replace("**", ""), _ref.replace("`", ""),
+                           _consequence is not None,
+                           _consequence, edge_severity=_S[_sev], rest=False)
+
+#: The ids of :data:`_EDGE_TABLE` (Media Edge API only).
+EDGE_ONLY: frozenset[str] = frozenset(row[0] for row in _EDGE_TABLE)
+#: Every rule judged on Media Edge API traffic.
+EDGE_RULES: frozenset[str] = frozenset(rid for rid, info in RULES.items() if info.edge_severity is not None)

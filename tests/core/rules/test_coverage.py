@@ -6,8 +6,8 @@ import importlib
 import pkgutil
 
 import tests.core.rules as family_tests
-from mcscope.core.rules.catalogue import RULES
-from tests.core.rules import casetable
+from mcscope.core.rules.catalogue import EDGE_RULES, RULES
+from tests.core.rules import casetable, edgetable
 
 # importing every family's test module registers its cases (and its ``covers`` tests) with casetable
 FAMILY_MODULES = [importlib.import_module(f"{family_tests.__name__}.{m.name}")
@@ -17,8 +17,21 @@ FAMILY_MODULES = [importlib.import_module(f"{family_tests.__name__}.{m.name}")
 
 def test_every_rule_fires_and_has_a_near_miss() -> None:
     assert FAMILY_MODULES
-    assert sorted(set(RULES) - set(casetable.FIRES)) == [], "rules never shown to fire"
-    assert sorted(set(RULES) - set(casetable.QUIET)) == [], "rules without a near miss"
+    rest = {rid for rid, info in RULES.items() if info.rest}
+    assert sorted(rest - set(casetable.FIRES)) == [], "rules never shown to fire"
+    assert sorted(rest - set(casetable.QUIET)) == [], "rules without a near miss"
+
+
+# Rules judged on Edge traffic that no Edge capture can make fire yet, each with the reason (a follow-up).
+EDGE_GAPS = {
+    "session-restarted": "clients.ClientTracker remembers a session only on a 201 (REST); Edge starts answer 200",
+}
+
+
+def test_every_edge_rule_fires_and_has_a_near_miss_on_edge_traffic() -> None:
+    assert sorted(EDGE_RULES - set(edgetable.EDGE_FIRES) - set(EDGE_GAPS)) == [], "Edge rules never shown to fire"
+    assert sorted(EDGE_RULES - set(edgetable.EDGE_QUIET) - set(EDGE_GAPS)) == [], "Edge rules without a near miss"
+    assert set(EDGE_GAPS) <= EDGE_RULES and not set(EDGE_GAPS) & set(edgetable.EDGE_FIRES)
 
 
 def test_case_ids_are_unique() -> None:

@@ -1,0 +1,1174 @@
+"""Every rule judged on Media Edge API traffic (rules.md §13 = media-edge.md §3), each both ways, on Edge
+captures (tests/edge_builder.py) through the case-table framework."""
+
+from __future__ import annotations
+
+import json
+
+from mcscope.core.config import Config
+from mcscope.core.model import Severity
+from tests.core.rules.edgetable import EdgeTable
+from tests.edge_builder import (
+    CONFIG_ID,
+    SID,
+    EdgeCapture,
+    ad_details,
+    edge_vod,
+    new_session_answer,
+    problem,
+    session_details,
+)
+
+E = EdgeTable()
+
+
+def session(**details: object) -> EdgeCapture:
+    c = EdgeCapture()
+    c.start(session_details(**details))
+    return c
+
+
+def playing(**details: object) -> EdgeCapture:
+    c = session(**details)
+    c.ev("play", dt=10)
+    return c
+
+
+def started() -> EdgeCapture:
+    c = session()
+    c.ev("play", dt=1000)
+    return c
+
+
+def in_break() -> EdgeCapture:
+    c = session()
+    c.ev("adBreakStart", dt=10, mc={"advertisingPodDetails": {"index": 1, "offset": 0}})
+    return c
+
+
+def in_ad() -> EdgeCapture:
+    c = in_break()
+    c.ev("adStart", dt=10, mc={"advertisingDetails": ad_details()})
+    return c
+
+
+def closed(c: EdgeCapture) -> EdgeCapture:
+    c.ev("sessionComplete", dt=1000)
+    return c
+
+
+# === the clean session: every rule's first near miss ======================================================
+CLEAN_QUIET = (
+    "http-method", "body-not-json", "body-not-object", "body-not-captured", "edge-content-type",
+    "edge-config-id-missing", "edge-unknown-endpoint", "edge-path-event-mismatch", "edge-request-too-large",
+    "edge-events-count", "http-rejected", "edge-session-start-failed", "edge-upstream-warning",
+    "edge-session-handle-missing", "session-gone", "event-after-gone", "server-error", "edge-rate-limited",
+    "no-response", "unknown-host", "edge-location-hint-changed", "edge-consent-ignored", "event-type-unknown",
+    "edge-media-collection-missing", "player-time-invalid", "playhead-type", "playhead-negative", "ts-type",
+    "edge-session-id-missing", "edge-session-id-key", "edge-session-id-format", "edge-request-id-as-session-id",
+    "edge-session-id-on-start", "params-missing", "params-unexpected", "param-type", "edge-enum-value",
+    "param-unknown", "custom-metadata-placement", "custom-metadata-format", "qoe-unknown-key", "qoe-type",
+    "bitrate-units", "session-start-required", "media-length-nonpositive", "live-length", "content-type-unusual",
+    "resume-unflagged", "stream-type", "no-visitor-identity", "customer-ids-format", "no-session-start",
+    "event-after-end", "event-after-complete", "session-timeout-idle", "session-timeout-playhead",
+    "session-too-old", "session-not-closed", "ts-duplicate", "ts-backwards", "arrival-out-of-order",
+    "queued-restamped", "long-gap", "ping-first-late", "ping-interval", "ad-ping-interval", "no-pings",
+    "ad-no-pings", "no-content-play", "play-before-preroll", "playhead-moved-while-paused", "stall",
+    "no-play-after-ad-break", "redundant-state-event", "playhead-units", "playhead-beyond-length",
+    "ad-outside-break", "ad-break-start-params", "ad-start-params", "ad-break-nested", "ad-nested",
+    "event-before-first-ad", "playhead-moved-in-break", "pod-second-mismatch", "ad-break-open-at-end",
+    "empty-ad-break", "pod-numbering", "gap-between-ads", "chapter-start-params", "chapter-nested",
+    "chapter-unopened", "chapter-open-at-end", "chapter-offset-mismatch", "state-params", "state-limit",
+    "state-redundant", "state-name-format", "bitrate-missing", "dropped-frames-decrease", "time-to-start-changed",
+    "error-not-followed", "edge-media-via-interact", "clock-skew",
+)
+for _rule in CLEAN_QUIET:
+    E.quiet(_rule, "clean Edge VOD")(edge_vod)
+
+
+# === 3.1 transport ==========================================================================================
+@E.fires("http-method", event=None)
+def get_on_play():
+    c = session()
+    c.ev("play", method="GET")
+    return c
+
+
+@E.quiet("http-method", "OPTIONS preflight")
+def options_preflight():
+    c = session()
+    c.post(c.url("/va/v1/play"), None, status=200, method="OPTIONS", raw=b"")
+    c.ev("play")
+    return c
+
+
+@E.fires("body-not-json", event=None)
+def play_not_json():
+    c = session()
+    c.ev("play", raw=b"{not json")
+    return c
+
+
+@E.fires("body-not-json", "empty body", event=None)
+def play_empty():
+    c = session()
+    c.ev("play", raw=b"")
+    return c
+
+
+@E.fires("body-not-object", event=None)
+def bare_xdm_without_events():
+    c = session()
+    c.ev("play", raw=json.dumps({"xdm": c.xdm("play")}).encode())
+    return c
+
+
+@E.quiet("body-not-object", "extra meta and request xdm")
+def envelope_with_meta():
+    c = session()
+    c.ev("play")
+    return c
+
+
+@E.fires("body-not-captured", event=None)
+def body_not_kept():
+    c = session()
+    ex = c.ev("play")
+    ex.request_body = None
+    return c
+
+
+@E.fires("edge-content-type", event=1)
+def form_content_type():
+    c = session()
+    c.ev("play", headers=[("Content-Type", "application/x-www-form-urlencoded")])
+    return c
+
+
+@E.quiet("edge-content-type", "Web SDK text/plain")
+def text_plain():
+    c = session()
+    c.ev("play", headers=[("Content-Type", "text/plain; charset=UTF-8")])
+    return c
+
+
+@E.fires("edge-config-id-missing", event=1)
+def no_config_id():
+    c = session()
+    ex = c.ev("play")
+    ex.url = ex.url.split("?")[0]
+    return c
+
+
+@E.fires("edge-config-id-missing", "invalid datastream answer", event=0)
+def invalid_datastream():
+    c = EdgeCapture()
+    c.start(status=400, resp_body=problem("EXEG-0003-400", title="Invalid datastream ID"))
+    return c
+
+
+@E.quiet("edge-config-id-missing", "configId without requestId")
+def config_id_only():
+    c = session()
+    ex = c.ev("play")
+    ex.url = ex.url.split("?")[0] + f"?configId={CONFIG_ID}"
+    return c
+
+
+@E.fires("edge-unknown-endpoint", event=None)
+def unknown_endpoint():
+    c = session()
+    c.ev("play", path="stateStart")
+    return c
+
+
+@E.quiet("edge-unknown-endpoint", "lower-case path as Adobe's Android tests send")
+def lower_case_path():
+    c = EdgeCapture()
+    c.start(path="sessionstart")
+    c.ev("play", path="play")
+    return c
+
+
+@E.fires("edge-path-event-mismatch", event=1)
+def play_posted_to_pause():
+    c = session()
+    c.ev("play", path="pauseStart")
+    return c
+
+
+@E.fires("edge-path-event-mismatch", "the OpenAPI's media.adBreakSkip on /adSkip", event=3)
+def ad_break_skip_typo():
+    c = in_ad()
+    c.ev("adSkip", xdm={**c.xdm("adSkip"), "eventType": "media.adBreakSkip"})
+    return c
+
+
+@E.quiet("edge-path-event-mismatch", "case-insensitive path")
+def mismatch_case():
+    c = session()
+    c.ev("play", path="PLAY")
+    return c
+
+
+@E.fires("edge-request-too-large", event=1)
+def huge_body():
+    c = session()
+    c.ev("play", mc={"qoeDataDetails": {}}, headers=[("Content-Type", "application/json")])
+    ex = c.exchanges[-1]
+    body = json.loads(ex.request_body or b"{}")
+    body["meta"]["padding"] = "x" * 70000
+    ex.request_body = json.dumps(body).encode()
+    return c
+
+
+@E.fires("edge-events-count", event=1)
+def two_events_in_one_request():
+    c = session()
+    ex = c.ev("play")
+    body = json.loads(ex.request_body or b"{}")
+    body["events"].append(body["events"][0])
+    ex.request_body = json.dumps(body).encode()
+    return c
+
+
+@E.fires("http-rejected", event=1)
+def play_400():
+    c = session()
+    c.ev("play", status=400, resp_body=problem(details=[{"name": "$.events[0].xdm.mediaCollection.playhead",
+                                                           "reason": "Missing required field"}]))
+    return c
+
+
+@E.quiet("http-rejected", "200 for an event")
+def play_200():
+    c = session()
+    c.ev("play", status=200)
+    return c
+
+
+@E.fires("edge-session-start-failed", event=0)
+def start_207():
+    c = EdgeCapture()
+    body = {"requestId": "r", "handle": [], "errors": [{
+        "type": "https://ns.adobe.com/aep/errors/va-edge-0400-400", "status": 400, "title": "Invalid request",
+        "report": {"eventIndex": 0, "details": [{"name": "$.xdm.mediaCollection.sessionDetails.name",
+                                                  "reason": "Missing required field"}]}}]}
+    c.start(session_details(name=None), status=207, resp_body=json.dumps(body).encode())
+    return c
+
+
+@E.fires("edge-upstream-warning", event=0)
+def start_upstream_warning():
+    c = EdgeCapture()
+    answer = json.loads(new_session_answer())
+    answer["warnings"] = [{"type": "https://ns.adobe.com/aep/errors/EXEG-0204-200", "status": 200,
+                           "title": "A timeout occurred"}]
+    c.start(status=207, resp_body=json.dumps(answer).encode())
+    c.ev("play")
+    return c
+
+
+@E.fires("edge-session-handle-missing", event=0)
+def no_handle():
+    c = EdgeCapture()
+    c.start(resp_body=json.dumps({"requestId": "r", "handle": []}).encode())
+    return c
+
+
+@E.fires("edge-session-handle-missing", "empty sessionId", event=0)
+def empty_handle():
+    c = EdgeCapture()
+    c.start(resp_body=json.dumps({"handle": [{"type": "media-analytics:new-session",
+                                              "payload": [{"sessionId": ""}]}]}).encode())
+    return c
+
+
+@E.quiet("edge-session-handle-missing", "streamed answer")
+def streamed_handle():
+    c = EdgeCapture()
+    c.start(streamed=True)
+    c.ev("play")
+    return c
+
+
+@E.fires("session-gone", event=1)
+def play_404():
+    c = session()
+    c.ev("play", status=404, resp_body=problem("va-edge-0404-404", 404, "Error processing request. If the "
+                                               "session is longer than 24h, please start a new one.", "Not Found"))
+    return c
+
+
+@E.fires("event-after-gone", event=2)
+def after_404():
+    c = play_404()
+    c.ev("ping", dt=10000)
+    return c
+
+
+@E.fires("server-error", event=1)
+def play_503():
+    c = session()
+    c.ev("play", status=503)
+    return c
+
+
+@E.fires("edge-rate-limited", event=1)
+def play_429():
+    c = session()
+    c.ev("play", status=429, resp_headers=[("Retry-After", "5")])
+    return c
+
+
+@E.fires("no-response", event=1)
+def play_no_response():
+    c = session()
+    c.ev("play", status=None, error="connection reset")
+    return c
+
+
+@E.fires("unknown-host", event=0)
+def cname_host():
+    c = EdgeCapture(host="https://metrics.example.com")
+    c.start()
+    return c
+
+
+@E.quiet("unknown-host", "integration host")
+def int_host():
+    c = EdgeCapture(host="https://edge-int.adobedc.net")
+    c.start()
+    c.ev("play")
+    return c
+
+
+@E.fires("edge-location-hint-changed", event=1)
+def hint_dropped():
+    c = EdgeCapture()
+    c.start(answer_hint="or2")
+    c.ev("play")  # sent without /or2/
+    return c
+
+
+@E.fires("edge-location-hint-changed", "another hint", event=1)
+def hint_changed():
+    c = EdgeCapture(hint="or2")
+    c.start()
+    c.ev("play", hint="va6")
+    return c
+
+
+@E.quiet("edge-location-hint-changed", "the returned hint used afterwards")
+def hint_followed():
+    c = EdgeCapture()
+    c.start(answer_hint="or2")
+    c.hint = "or2"
+    c.ev("play")
+    c.ev("ping", dt=10000)
+    return c
+
+
+@E.fires("edge-consent-ignored", event=1)
+def consent_missing():
+    c = session()
+    c.ev("play", status=200, resp_body=json.dumps({"warnings": [{
+        "type": "https://ns.adobe.com/aep/errors/EXEG-0301-200", "status": 200,
+        "title": "The request was ignored due to lack of user consent"}]}).encode())
+    return c
+
+
+# === 3.2 envelope and types =================================================================================
+@E.fires("event-type-unknown", event=1)
+def state_start_on_edge():
+    c = session()
+    c.ev("statesUpdate", xdm={**c.xdm("statesUpdate", mc={"statesStart": [{"name": "mute"}]}),
+                              "eventType": "media.stateUpdate"}, path="statesUpdate")
+    return c
+
+
+@E.fires("edge-media-collection-missing", event=0)
+def no_media_collection():
+    c = session()
+    x = c.xdm("play")
+    del x["mediaCollection"]
+    c.ev("play", xdm=x)
+    return c
+
+
+@E.fires("player-time-invalid", event=1)
+def no_playhead():
+    c = session()
+    x = c.xdm("play")
+    del x["mediaCollection"]["playhead"]
+    c.ev("play", xdm=x)
+    return c
+
+
+@E.fires("player-time-invalid", "timestamp missing: warning", event=1, severity=Severity.WARNING)
+def no_timestamp():
+    c = session()
+    c.ev("play", timestamp=None)
+    return c
+
+
+@E.fires("playhead-type", event=1)
+def float_playhead():
+    c = session()
+    c.ev("play", xdm=c.xdm("play", playhead=10.5))
+    return c
+
+
+@E.quiet("playhead-type", "10.0 is an integer")
+def integral_float_playhead():
+    c = session()
+    c.ev("play", xdm=c.xdm("play", playhead=0.0))
+    return c
+
+
+@E.fires("playhead-negative", event=1)
+def negative_playhead():
+    c = session()
+    c.ev("play", xdm=c.xdm("play", playhead=-1))
+    return c
+
+
+@E.fires("ts-type", event=1)
+def epoch_timestamp():
+    c = session()
+    c.ev("play", timestamp=1700000001000)
+    return c
+
+
+@E.fires("ts-type", "no offset", event=1)
+def timestamp_without_offset():
+    c = session()
+    c.ev("play", timestamp="2023-11-14T22:13:21.000")
+    return c
+
+
+@E.quiet("ts-type", "+02:00 offset and a .6 fraction")
+def timestamp_with_offset():
+    c = session()
+    c.ev("play", timestamp="2023-11-15T00:13:21.6+02:00")
+    return c
+
+
+@E.fires("clock-skew", event=0)
+def skewed_live():
+    c = EdgeCapture(live=True)
+    c.start(received=c.ts / 1000 + 3600)
+    return c
+
+
+@E.fires("edge-session-id-missing", event=0)
+def event_without_sid():
+    c = session()
+    c.ev("play", sid=None)
+    return c
+
+
+@E.fires("edge-session-id-key", event=1)
+def session_id_lower_d():
+    c = session()
+    c.ev("play", sid=None, mc={"sessionId": SID})
+    return c
+
+
+@E.fires("edge-session-id-format", event=1)
+def short_sid():
+    c = EdgeCapture(sid="a" * 63)
+    c.start()
+    c.ev("play")
+    return c
+
+
+@E.fires("edge-request-id-as-session-id", event=0)
+def request_id_as_sid():
+    c = EdgeCapture()
+    c.start(resp_body=new_session_answer(request_id="f" * 64))
+    c.ev("play", sid="f" * 64)
+    return c
+
+
+@E.fires("edge-session-id-on-start", event=0)
+def sid_on_start():
+    c = EdgeCapture()
+    c.start(mc={"sessionID": SID})
+    return c
+
+
+@E.fires("params-missing", event=2)
+def chapter_without_details():
+    c = started()
+    c.ev("chapterStart")
+    return c
+
+
+@E.fires("params-missing", "error without source", event=2)
+def error_without_source():
+    c = started()
+    c.ev("error", mc={"errorDetails": {"name": "E1"}})
+    return c
+
+
+@E.fires("params-unexpected", event=3)
+def ad_details_on_complete():
+    c = in_ad()
+    c.ev("adComplete", mc={"advertisingDetails": ad_details()})
+    return c
+
+
+@E.fires("param-type", event=0)
+def has_resume_string():
+    c = EdgeCapture()
+    c.start(session_details(hasResume="true"))
+    return c
+
+
+@E.fires("edge-enum-value", event=0)
+def stream_type_tv():
+    c = EdgeCapture()
+    c.start(session_details(streamType="tv"))
+    return c
+
+
+@E.fires("edge-enum-value", "error source", event=2)
+def error_source_server():
+    c = started()
+    c.ev("error", mc={"errorDetails": {"name": "E1", "source": "server"}})
+    return c
+
+
+@E.fires("param-unknown", event=1)
+def chapter_position():
+    c = session()
+    c.ev("chapterStart", mc={"chapterDetails": {"index": 1, "offset": 0, "length": 30, "position": 1}})
+    return c
+
+
+@E.fires("param-unknown", "reporting field", event=1)
+def media_reporting_sent():
+    c = session()
+    c.ev("play", mc={"mediaReporting": {}})
+    return c
+
+
+@E.fires("custom-metadata-placement", event=1)
+def custom_metadata_on_play():
+    c = session()
+    c.ev("play", mc={"customMetadata": [{"name": "_t.a", "value": "b"}]})
+    return c
+
+
+@E.fires("custom-metadata-placement", "at the xdm root", event=1)
+def custom_metadata_at_root():
+    c = session()
+    c.ev("play", xdm={**c.xdm("play"), "customMetadata": [{"name": "_t.a", "value": "b"}]})
+    return c
+
+
+@E.fires("custom-metadata-format", event=0)
+def custom_metadata_number():
+    c = EdgeCapture()
+    c.start(mc={"customMetadata": [{"name": "_t.a", "value": 1}]})
+    return c
+
+
+@E.quiet("custom-metadata-format", "tenant string values")
+def custom_metadata_ok():
+    c = EdgeCapture()
+    c.start(mc={"customMetadata": [{"name": "_t.a", "value": "1"}]})
+    c.ev("play")
+    return c
+
+
+@E.fires("edge-custom-metadata-path", event=0)
+def custom_metadata_raw_key():
+    c = EdgeCapture()
+    c.start(mc={"customMetadata": [{"name": "testKey", "value": "v"}]})
+    return c
+
+
+E.quiet("edge-custom-metadata-path", "tenant path")(custom_metadata_ok)
+
+
+@E.fires("qoe-unknown-key", event=1)
+def qoe_startup_time():
+    c = session()
+    c.ev("play", mc={"qoeDataDetails": {"startupTime": 2}})
+    return c
+
+
+@E.fires("qoe-type", event=1)
+def qoe_bitrate_string():
+    c = session()
+    c.ev("bitrateChange", mc={"qoeDataDetails": {"bitrate": "3000"}})
+    return c
+
+
+@E.fires("bitrate-units", event=2)
+def bitrate_in_bps():
+    c = started()
+    c.ev("bitrateChange", mc={"qoeDataDetails": {"bitrate": 3_000_000}})
+    return c
+
+
+@E.fires("edge-time-to-start-units", event=1)
+def time_to_start():
+    c = session()
+    c.ev("play", mc={"qoeDataDetails": {"timeToStart": 2}})
+    return c
+
+
+E.quiet("edge-time-to-start-units", "no timeToStart")(edge_vod)
+
+
+# === 3.3 sessionStart content ===============================================================================
+@E.fires("session-start-required", event=0)
+def no_channel():
+    c = EdgeCapture()
+    c.start(session_details(channel=None))
+    return c
+
+
+@E.fires("media-length-nonpositive", event=0)
+def zero_length():
+    return session(length=0)
+
+
+@E.fires("live-length", event=0)
+def live_length_odd():
+    return session(contentType="Live", length=100)
+
+
+@E.quiet("live-length", "86400")
+def live_86400():
+    return session(contentType="Live", length=86400)
+
+
+@E.fires("content-type-unusual", event=0)
+def content_type_movie():
+    return session(contentType="movie")
+
+
+@E.quiet("content-type-unusual", "XDM's capitalised VOD")
+def content_type_vod():
+    return session(contentType="VOD")
+
+
+@E.fires("resume-unflagged", event=0)
+def resume_without_flag():
+    c = EdgeCapture()
+    c.start(playhead=100)
+    return c
+
+
+@E.quiet("resume-unflagged", "hasResume true")
+def resume_flagged():
+    c = EdgeCapture()
+    c.start(session_details(hasResume=True), playhead=100)
+    return c
+
+
+@E.fires("stream-type", event=0)
+def no_stream_type():
+    return session(streamType=None)
+
+
+@E.fires("no-visitor-identity", event=0)
+def no_identity():
+    c = EdgeCapture()
+    c.start(identity=False)
+    return c
+
+
+@E.quiet("no-visitor-identity", "identity state entry")
+def identity_state():
+    c = EdgeCapture()
+    ex = c.start(identity=False)
+    body = json.loads(ex.request_body or b"{}")
+    body["meta"]["state"] = {"entries": [{"key": "kndctr_ORG_AdobeOrg_identity", "value": "x"}]}
+    ex.request_body = json.dumps(body).encode()
+    return c
+
+
+@E.fires("customer-ids-format", event=0)
+def identity_without_id():
+    c = EdgeCapture()
+    c.start(xdm={**c.xdm("sessionStart", 0, {"sessionDetails": session_details()}),
+                 "identityMap": {"FPID": [{"authenticatedState": "ambiguous"}]}})
+    return c
+
+
+# === 3.4 lifecycle, ordering, pings, playback, ads, chapters, states, qoe =================================
+@E.fires("no-session-start", event=0, severity=Severity.INFO)
+def capture_began_mid_session():
+    c = EdgeCapture()
+    c.ev("ping", dt=0)
+    c.ev("ping", dt=10000)
+    return c
+
+
+@E.fires("event-after-end", event=3)
+def after_end():
+    c = started()
+    c.ev("sessionEnd")
+    c.ev("ping", dt=10000)
+    return c
+
+
+@E.fires("event-after-complete", event=3)
+def after_complete():
+    c = started()
+    c.ev("sessionComplete")
+    c.ev("play")
+    return c
+
+
+@E.fires("session-timeout-idle", event=3)
+def idle_timeout():
+    c = started()
+    c.ev("pauseStart")
+    c.ev("play", dt=601_000)
+    return c
+
+
+@E.fires("session-timeout-playhead", event=183)
+def playhead_frozen():
+    c = started()
+    c.ev("pauseStart")
+    c.ping_for(1830)
+    return c
+
+
+@E.fires("session-too-old", event=7, config=Config.from_options(tunables={"max_session_age": "60s"}))
+def older_than_max_age():
+    c = playing()
+    c.ping_for(70)
+    return c
+
+
+@E.fires("session-not-closed", event=1)
+def never_closed():
+    return started()
+
+
+@E.fires("ts-duplicate", event=2)
+def same_timestamp():
+    c = started()
+    c.ev("ping", dt=0)
+    return c
+
+
+@E.fires("ts-backwards", event=2)
+def timestamp_back():
+    c = started()
+    c.ev("ping", dt=-5)
+    return c
+
+
+@E.fires("arrival-out-of-order", event=4)
+def late_arrival():
+    c = started()
+    c.ev("ping", dt=10000)
+    c.ev("ping", dt=10000)
+    c.ev("ping", dt=-20000)
+    return c
+
+
+@E.fires("queued-restamped", event=3)
+def queued_burst():
+    c = session()
+    for _ in range(5):
+        c.ev("ping", dt=1)
+    return c
+
+
+@E.fires("long-gap", event=3)
+def one_minute_pause():
+    c = started()
+    c.ev("pauseStart")
+    c.ev("play", dt=61_000)
+    return c
+
+
+@E.fires("ping-first-late", event=2)
+def first_ping_late():
+    c = playing()
+    c.ev("ping", dt=13000)
+    return c
+
+
+@E.fires("ping-interval", event=3)
+def ping_gap():
+    c = playing()
+    c.ev("ping", dt=10000)
+    c.ev("ping", dt=13000)
+    return c
+
+
+@E.fires("ad-ping-interval", event=4)
+def ad_pings_5s():
+    c = in_ad()
+    c.ev("ping", dt=1000)
+    c.ev("ping", dt=5000)
+    return c
+
+
+@E.fires("no-pings", event=2)
+def no_pings():
+    c = playing()
+    c.ev("sessionComplete", dt=30000, playhead=30)
+    return c
+
+
+@E.fires("ad-no-pings", event=3)
+def ad_without_pings():
+    c = in_ad()
+    c.ev("adComplete", dt=15000)
+    return c
+
+
+@E.fires("no-content-play", event=1)
+def closed_without_play():
+    c = session()
+    c.ev("sessionEnd")
+    return c
+
+
+@E.fires("play-before-preroll", event=1)
+def play_then_preroll():
+    c = session()
+    c.ev("play", dt=10)
+    c.ev("adBreakStart", dt=10, mc={"advertisingPodDetails": {"index": 1, "offset": 0}})
+    return c
+
+
+@E.fires("playhead-moved-while-paused", event=4)
+def paused_but_moving():
+    c = started()
+    c.ev("pauseStart", dt=1000)
+    c.ev("ping", dt=10000)
+    c.ev("ping", dt=10000, playhead=c.playhead + 10)
+    return c
+
+
+@E.fires("stall", event=4)
+def stalled():
+    c = started()
+    c.ev("ping", dt=10000, playhead=1)
+    c.ev("ping", dt=10000, playhead=1)
+    c.ev("ping", dt=10000, playhead=1)
+    return c
+
+
+@E.fires("no-play-after-ad-break", event=9)
+def no_play_after_break():
+    c = started()
+    c.ping_for(10)
+    c.ad_break(ads=1, ad_seconds=3)
+    c.playing = True
+    c.ev("ping", dt=10000)
+    return c
+
+
+@E.fires("redundant-state-event", event=3)
+def pause_twice():
+    c = started()
+    c.ev("pauseStart")
+    c.ev("pauseStart")
+    return c
+
+
+@E.fires("playhead-units", event=2)
+def playhead_in_ms():
+    c = started()
+    c.ev("ping", dt=10000, playhead=11000)
+    c.ev("ping", dt=10000, playhead=21000)
+    return c
+
+
+@E.fires("playhead-beyond-length", event=2)
+def beyond_length():
+    c = started()
+    c.ev("ping", dt=10000, playhead=700)
+    return c
+
+
+@E.fires("ad-outside-break", event=2)
+def ad_without_break():
+    c = started()
+    c.ev("adStart", mc={"advertisingDetails": ad_details()})
+    return c
+
+
+@E.fires("ad-break-start-params", event=1)
+def pod_offset_float():
+    c = session()
+    c.ev("adBreakStart", dt=10, mc={"advertisingPodDetails": {"index": 1, "offset": 0.5}})
+    return c
+
+
+@E.fires("ad-start-params", event=2)
+def ad_without_length():
+    c = in_break()
+    c.ev("adStart", dt=10, mc={"advertisingDetails": ad_details(length=None)})
+    return c
+
+
+@E.fires("ad-start-params", "playerName only: warning", event=2, severity=Severity.WARNING)
+def ad_without_player_name():
+    c = in_break()
+    c.ev("adStart", dt=10, mc={"advertisingDetails": ad_details(playerName=None)})
+    return c
+
+
+@E.fires("ad-break-nested", event=2)
+def break_in_break():
+    c = in_break()
+    c.ev("adBreakStart", dt=10, mc={"advertisingPodDetails": {"index": 2, "offset": 0}})
+    return c
+
+
+@E.fires("ad-nested", event=3)
+def ad_in_ad():
+    c = in_ad()
+    c.ev("adStart", dt=1000, mc={"advertisingDetails": ad_details(2)})
+    return c
+
+
+@E.fires("event-before-first-ad", event=2)
+def play_in_break_before_ad():
+    c = in_break()
+    c.ev("play", dt=10)
+    return c
+
+
+@E.fires("playhead-moved-in-break", event=3)
+def playhead_moves_in_break():
+    c = in_ad()
+    c.ev("ping", dt=1000, playhead=5)
+    return c
+
+
+@E.fires("pod-second-mismatch", event=2)
+def pod_offset_wrong():
+    c = started()
+    c.ev("adBreakStart", dt=10, playhead=1, mc={"advertisingPodDetails": {"index": 1, "offset": 30}})
+    return c
+
+
+@E.fires("ad-break-open-at-end", event=3)
+def break_open_at_end():
+    c = in_ad()
+    c.ev("sessionEnd", dt=1000)
+    return c
+
+
+@E.fires("empty-ad-break", event=2)
+def break_without_ad():
+    c = in_break()
+    c.ev("adBreakComplete", dt=1000)
+    return c
+
+
+@E.fires("pod-numbering", event=1)
+def pod_index_zero():
+    c = session()
+    c.ev("adBreakStart", dt=10, mc={"advertisingPodDetails": {"index": 0, "offset": 0}})
+    return c
+
+
+@E.fires("gap-between-ads", event=5)
+def play_between_ads():
+    c = in_ad()
+    c.ev("ping", dt=1000)
+    c.ev("adComplete", dt=1000)
+    c.ev("play", dt=10)
+    c.ev("adStart", dt=10, mc={"advertisingDetails": ad_details(2)})
+    return c
+
+
+@E.fires("chapter-start-params", event=2)
+def chapter_without_index():
+    c = started()
+    c.ev("chapterStart", mc={"chapterDetails": {"offset": 1, "length": 30}})
+    return c
+
+
+@E.fires("chapter-nested", event=3)
+def chapter_in_chapter():
+    c = started()
+    c.ev("chapterStart", dt=10, mc={"chapterDetails": {"index": 1, "offset": 1, "length": 30}})
+    c.ev("chapterStart", dt=10, mc={"chapterDetails": {"index": 2, "offset": 1, "length": 30}})
+    return c
+
+
+@E.fires("chapter-unopened", event=2)
+def chapter_complete_unopened():
+    c = started()
+    c.ev("chapterComplete", dt=10)
+    return c
+
+
+@E.fires("chapter-open-at-end", event=3)
+def chapter_open():
+    c = started()
+    c.ev("chapterStart", dt=10, mc={"chapterDetails": {"index": 1, "offset": 1, "length": 30}})
+    c.ev("sessionEnd", dt=1000)
+    return c
+
+
+@E.fires("chapter-offset-mismatch", event=2)
+def chapter_offset_wall_clock():
+    c = started()
+    c.ev("chapterStart", dt=10, mc={"chapterDetails": {"index": 1, "offset": 43, "length": 30}})
+    return c
+
+
+@E.fires("state-params", event=2)
+def empty_states_update():
+    c = started()
+    c.ev("statesUpdate", dt=10, mc={"statesStart": []})
+    return c
+
+
+@E.fires("state-params", "entry without name", event=2)
+def states_update_bad_entry():
+    c = started()
+    c.ev("statesUpdate", dt=10, mc={"statesStart": [{"state": "mute"}]})
+    return c
+
+
+@E.fires("state-limit", event=2)
+def eleven_states():
+    c = started()
+    c.ev("statesUpdate", dt=10, mc={"statesStart": [{"name": f"state{n}"} for n in range(11)]})
+    return c
+
+
+@E.fires("state-redundant", event=3)
+def mute_twice():
+    c = started()
+    c.ev("statesUpdate", dt=10, mc={"statesStart": [{"name": "mute"}]})
+    c.ev("statesUpdate", dt=10, mc={"statesStart": [{"name": "mute"}]})
+    return c
+
+
+@E.fires("state-name-format", event=2)
+def state_name_space():
+    c = started()
+    c.ev("statesUpdate", dt=10, mc={"statesStart": [{"name": "full screen"}]})
+    return c
+
+
+@E.fires("bitrate-missing", event=2)
+def bitrate_change_without_bitrate():
+    c = started()
+    c.ev("bitrateChange", dt=10, mc={"qoeDataDetails": {"droppedFrames": 1}})
+    return c
+
+
+@E.fires("dropped-frames-decrease", event=3)
+def dropped_frames_down():
+    c = started()
+    c.ev("ping", dt=10000, mc={"qoeDataDetails": {"droppedFrames": 5}})
+    c.ev("ping", dt=10000, mc={"qoeDataDetails": {"droppedFrames": 2}})
+    return c
+
+
+@E.fires("time-to-start-changed", event=3)
+def tts_changes():
+    c = session()
+    c.ev("play", dt=10, mc={"qoeDataDetails": {"timeToStart": 2}})
+    c.ev("ping", dt=10000, mc={"qoeDataDetails": {"timeToStart": 2}})
+    c.ev("ping", dt=10000, mc={"qoeDataDetails": {"timeToStart": 3}})
+    return c
+
+
+@E.fires("error-not-followed", event=2)
+def error_then_nothing():
+    c = started()
+    c.ev("error", dt=10, mc={"errorDetails": {"name": "E1", "source": "player"}})
+    c.ev("sessionComplete", dt=1000)
+    return c
+
+
+@E.quiet("error-not-followed", "error then play")
+def error_then_play():
+    c = started()
+    c.ev("error", dt=10, mc={"errorDetails": {"name": "E1", "source": "player"}})
+    c.ev("play", dt=1000)
+    return closed(c)
+
+
+# --- downloaded ------------------------------------------------------------------------------------------
+def downloaded_batch(items: list[dict] | None = None, wrapper_type: str = "media.downloaded") -> EdgeCapture:
+    c = EdgeCapture()
+    if items is None:
+        items = []
+        for n, et in enumerate(("sessionStart", "play", "ping", "sessionComplete")):
+            mc: dict = {"playhead": n * 10}
+            if et == "sessionStart":
+                mc["sessionDetails"] = session_details()
+            items.append({"mediaEventType": f"media.{et}", "mediaEventTimestamp": f"2023-11-14T22:13:{n * 10:02d}Z",
+                          "mediaCollection": mc})
+    xdm = {"eventType": wrapper_type, "timestamp": "2023-11-14T22:14:00Z", "mediaDownloadedEvents": items}
+    c.post(c.url("/va/v1/downloaded"), c.envelope(xdm), status=200)
+    return c
+
+
+@E.fires("downloaded-format", event=0)
+def downloaded_first_not_start():
+    c = downloaded_batch()
+    body = json.loads(c.exchanges[0].request_body or b"{}")
+    items = body["events"][0]["xdm"]["mediaDownloadedEvents"]
+    items.insert(0, items.pop(1))
+    c.exchanges[0].request_body = json.dumps(body).encode()
+    return c
+
+
+@E.quiet("downloaded-format", "a well-formed batch")
+def downloaded_ok():
+    return downloaded_batch()
+
+
+@E.fires("downloaded-not-closed", event=2)
+def downloaded_unclosed():
+    c = downloaded_batch()
+    body = json.loads(c.exchanges[0].request_body or b"{}")
+    body["events"][0]["xdm"]["mediaDownloadedEvents"].pop()
+    c.exchanges[0].request_body = json.dumps(body).encode()
+    return c
+
+
+E.quiet("downloaded-not-closed", "a closed batch")(downloaded_ok)
+
+
+@E.fires("downloaded-flag-realtime", event=0)
+def downloaded_flag_realtime():
+    return session(isDownloaded=True)
+
+
+E.quiet("downloaded-flag-realtime", "flag inside /downloaded")(downloaded_ok)
+
+
+@E.fires("edge-media-via-interact", event=1)
+def ping_via_interact():
+    c = EdgeCapture()
+    c.interact_start()
+    c.post(c.url("/v1/interact"), c.envelope(c.xdm("play")), status=200)
+    return c
+
+
+@E.quiet("edge-media-via-interact", "Web SDK: sessionStart via interact, events via /va/v1")
+def web_sdk_session():
+    c = EdgeCapture()
+    c.interact_start()
+    c.ev("play", headers=[("Content-Type", "text/plain; charset=UTF-8")])
+    c.ping_for(20)
+    return closed(c)
+
+
+test_edge_fires, test_edge_quiet = E.tests()
