@@ -26,6 +26,9 @@ ImageFn = Callable[["Session"], bytes | None]
 
 def build_report(dataset: Dataset) -> dict[str, Any]:
     """The JSON report (architecture.md) of what the window shows: the same writer as ``mcscope check``."""
+    parts = getattr(dataset.analyzer, "parts", None)
+    if parts and not dataset.live:  # one Analyzer per file: every session and finding names its file
+        return reports.build_report({str(p.source): p.analyzer for p in parts})
     return reports.build_report(dataset.analyzer, sources=list(dataset.sources))
 
 
@@ -87,7 +90,8 @@ def write_html_report(dataset: Dataset, path: str | os.PathLike[str], image_for:
         left_out += max(0, len(ordered) - max_images)
     title = "mcscope report"
     if dataset.sources:
-        title += " — " + ", ".join(Path(p).name for p in dataset.sources)
+        names = [Path(p).name for p in dataset.sources]
+        title += " — " + (", ".join(names) if len(names) <= 3 else f"{len(names)} capture files")
     times: dict[str, float] = {}
     for src in dataset.sources:
         try:

@@ -36,7 +36,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:30px 0 6px;border-bott
 h3{font-size:15px;margin:14px 0 6px}a{color:#0b62a4}.muted{color:#616161}
 .sum{display:flex;gap:10px;flex-wrap:wrap;margin:12px 0}
 .card{border:1px solid #ddd;border-radius:6px;padding:6px 14px;min-width:80px}.card b{display:block;font-size:20px}
-table{border-collapse:collapse;margin:6px 0;font-size:13px}
+table{border-collapse:collapse;margin:6px 0;font-size:13px}table.sessions{width:100%}
+table.sessions td:first-child{max-width:260px;overflow-wrap:anywhere}
 td,th{border:1px solid #e0e0e0;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f5f5f5}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 .error{color:#c62828;font-weight:600}.warning{color:#b36200;font-weight:600}.info{color:#1f5fbf}
@@ -49,8 +50,8 @@ img.tl{max-width:100%;border:1px solid #ddd;margin:6px 0}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 pre{background:#f6f8fa;border:1px solid #e0e0e0;padding:6px 8px;max-height:320px;overflow:auto;white-space:pre-wrap}
 details.g{border:1px solid #e0e0e0;border-left:4px solid #bdbdbd;border-radius:4px;margin:5px 0;padding:3px 8px}
-details.g.error{border-left-color:#c62828;background:#fffafa}details.g.warning{border-left-color:#f29900}
-details.g.info{border-left-color:#3b82d6}details.g>summary{cursor:pointer;font-weight:400;color:#212121}
+details.g-error{border-left-color:#c62828;background:#fffafa}details.g-warning{border-left-color:#f29900}
+details.g-info{border-left-color:#3b82d6}details.g>summary{cursor:pointer;font-weight:400;color:#212121}
 details.g ol{margin:4px 0;padding-left:22px;font-size:13px}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
 .legend i{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:-1px}
@@ -170,7 +171,7 @@ def _groups_html(findings: list[Mapping[str, Any]], bodies: Mapping[str, bytes |
                          + (f" (event {_e(ev)})" if ev is not None else "") + ":</div>"
                          f"<pre>{_e(pretty(body))}</pre>")
         opened = " open" if open_first and n == 0 and label == "error" else ""
-        out.append(f'<details class="g {_e(label)}"{opened}><summary>{head}</summary>{"".join(inner)}</details>')
+        out.append(f'<details class="g g-{_e(label)}"{opened}><summary>{head}</summary>{"".join(inner)}</details>')
     return "".join(out)
 
 
@@ -272,7 +273,7 @@ def _summary_table(sessions: list[tuple[str, Mapping[str, Any]]], single_source:
             f"<td class=\"n{' warn' if c['warning'] else ''}\">{c['warning']:,}</td>"
             f"<td class=\"n{' ign' if c['ignored'] else ''}\">{c['ignored']:,}</td><td>{worst}</td></tr>"
         )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f'<table class="sessions">{head}{"".join(rows)}</table>'
 
 
 def _legend() -> str:

@@ -38,6 +38,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QGuiApplication,
+    QImage,
     QKeySequence,
     QPalette,
 )
@@ -983,8 +984,10 @@ class MainWindow(QMainWindow):
             self.settings.remember_folder("export", path)
         return path
 
-    def timeline_png(self, session: Session | None = None) -> bytes:
-        """PNG of the timeline: of ``session`` (shown for the picture, then put back), else of what it shows."""
+    def timeline_png(self, session: Session | None = None, compact: bool = False) -> bytes:
+        """PNG of the timeline: of ``session`` (shown for the picture, then put back), else of what it shows.
+
+        ``compact``: 256 colours (the report's pictures: flat colours, a fraction of the bytes)."""
         tl = self.timeline
         shown = tl.session()
         if session is not None and session is not shown:
@@ -996,11 +999,23 @@ class MainWindow(QMainWindow):
             tl.setSession(shown)
         buf = QBuffer()
         buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        pix.save(buf, "PNG")
+        if compact:
+            flags = Qt.ImageConversionFlag.ThresholdDither | Qt.ImageConversionFlag.AvoidDither
+            pix.toImage().convertToFormat(QImage.Format.Format_Indexed8, flags).save(buf, "PNG", 9)
+        else:
+            pix.save(buf, "PNG")
         return bytes(buf.data().data())
 
     def export_html(self, path: str) -> None:
-        exporting.write_html_report(self.dataset, path, image_for=self.timeline_png)
+        dark = style.dark
+        if dark:  # the report is a light page: its pictures too
+            style.apply_scheme(False)
+        try:
+            exporting.write_html_report(self.dataset, path, image_for=lambda s: self.timeline_png(s, compact=True))
+        finally:
+            if dark:
+                style.apply_scheme(True)
+                self.timeline.refresh()
 
     def export_json(self, path: str) -> None:
         exporting.write_json_report(self.dataset, path)

@@ -48,7 +48,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "-j", "--jobs", type=int, default=0, metavar="N",
-        help="processes for a large journal (default: one per CPU; 1 = no parallelism; same result either way)",
+        help="processes for a large capture (default: one per CPU; 1 = no parallelism; same result either way)",
     )
     p.add_argument("--rules", action="store_true", help="print the rule catalogue and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no terminal summary")
@@ -121,7 +121,7 @@ class _Progress:
 def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int = 1) -> tuple[Any, str | None]:
     """Feed one capture into a fresh Analyzer: (analyzer, input error message or None).
 
-    ``jobs`` > 1 lets a large journal be judged by that many processes (addon/shard.py, same result);
+    ``jobs`` > 1 lets a large capture be judged by that many processes (mcscope/io/shard.py, same result);
     only from a single-threaded process such as the ``mcscope check`` command.
     """
     from mcscope.core.session import Analyzer
@@ -134,7 +134,7 @@ def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int =
         capture = open_capture(path)
     except CaptureError as exc:
         return analyzer, exc.message
-    if jobs > 1 and capture.format == "journal" and capture.size >= shard.MIN_SIZE and shard.can_fork():
+    if jobs > 1 and capture.format in shard.FORMATS and capture.size >= shard.MIN_SIZE and shard.can_fork():
         sharded = _check_sharded(path, capture, config, jobs, stderr)
         if sharded is not None:
             return sharded, None
@@ -154,7 +154,7 @@ def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int =
 
 
 def _check_sharded(path: str, capture: Any, config: Any, jobs: int, stderr: IO[str]) -> Any:
-    """The finished Analyzer of a sharded check, or None when the journal needs one process."""
+    """The finished Analyzer of a sharded check, or None when the capture needs one process."""
     progress = _Progress(path, capture, stderr)
 
     def tick(lines: int, position: int) -> None:
@@ -164,7 +164,7 @@ def _check_sharded(path: str, capture: Any, config: Any, jobs: int, stderr: IO[s
     from mcscope.io import shard
 
     try:
-        return shard.check_journal(path, config, jobs, tick)
+        return shard.check_journal(path, config, jobs, tick, capture.format)
     finally:
         progress.done()
 
@@ -305,8 +305,9 @@ def write_html(report: dict[str, Any], target: str, paths: dict[str, str]) -> No
             files[key] = Path(path).stat().st_mtime
         except OSError:
             pass
-    names = ", ".join(Path(p).name for p in paths.values())
-    html_text = render_html(report, None, title=f"mcscope report — {names}", bodies=bodies, file_times=files)
+    names = [Path(p).name for p in paths.values()]
+    title = "mcscope report — " + (", ".join(names) if len(names) <= 3 else f"{len(names)} capture files")
+    html_text = render_html(report, None, title=title, bodies=bodies, file_times=files)
     out = Path(target).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

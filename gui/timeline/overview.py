@@ -277,6 +277,6 @@ def paint_overview(pt: Canvas, ov: OverviewData | None, hover_x: float | None) -
     if nvis < len(ov.rows):
         p.setPen(style.qcolor(style.TEXT_MUTED))
         p.drawText(QRectF(8, bottom, pt.full.width() - 16, FOOTER_H), Qt.AlignmentFlag.AlignLeft,
-                   f"sessions {shown.start + 1}–{shown.stop} of {len(ov.rows)} · the wheel or Page Up/Down "
-                   "scrolls them (Ctrl+wheel zooms); the axis fits the sessions in view")
+                   f"sessions {shown.start + 1}–{shown.stop} of {len(ov.rows)} · wheel or Page Up/Down: "
+                   "scroll · Ctrl+wheel: zoom")
     pt.legend(overview_legend())

@@ -409,7 +409,7 @@ def test_html_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     summary = page.index("Sessions (problems first)")
     faulty = page.index("Faulty: ad outside break", summary)
     assert faulty < page.index("Fixture VOD", summary)  # problem sessions first
-    assert '<details class="g error"' in page and "ad-outside-break" in page
+    assert '<details class="g g-error"' in page and "ad-outside-break" in page
     assert "Request body of the first offending event" in page and "adStart" in page
     code, _, err = run([files[0], "--html", "-"], capsys)
     assert code == 2 and "--html needs a file name" in err

@@ -86,7 +86,7 @@ def test_summary_table_problems_first_linked_and_grouped_with_body() -> None:
     assert table.index("Big &lt;Buck&gt; Bunny") < table.index("Clean one")
     assert 'href="#s2"' in table and 'id="s2"' in html  # linked to its section
     assert "✕ gone" in table and "■ ended" in table  # a glyph as well as a colour
-    assert html.count('<details class="g error"') == 1  # three findings, one group
+    assert html.count('<details class="g g-error"') == 1  # three findings, one group
     assert "3 times, events 7 to 12" in html
     assert "&quot;eventType&quot;: &quot;adStart&quot;" in html  # the first offending request, pretty-printed
     files = html[html.index("Capture files"):]
