@@ -58,11 +58,16 @@ def build_report(
     for source, an in parts:
         for session in an.sessions:
             item = _session_report(session)
+            protocol = item["protocol"] = getattr(session, "protocol", "rest")  # every session and finding: rest|edge
+            for sf in item["findings"]:
+                if isinstance(sf, dict):
+                    sf["protocol"] = protocol
             if source is not None:
                 item["source"] = source
             sessions.append(item)
         for f in an.transport_findings:
             fd = f.to_dict()
+            fd["protocol"] = getattr(f, "protocol", "rest")
             if source is not None:
                 fd["source"] = source
             findings.append(fd)
