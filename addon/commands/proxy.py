@@ -195,6 +195,14 @@ def run_mitmdump(argv: list[str]) -> int:
 
 
 def _summary(addon: McScope) -> None:
+    if addon.restarts:  # printed even with -q: the reports were made by a restarted analysis process
+        print(f"mcscope: the analysis process was restarted {addon.restarts} time(s); the journal is complete "
+              "and the reports cover all of it", file=sys.stderr)
+    counts = addon.journal_counts
+    if counts["shed"] or counts["truncated"]:
+        print(f"mcscope: {counts['truncated']} body(ies) over mcscope_max_body/mcscope_max_decoded journalled "
+              f"truncated, {counts['shed']} exchange(s) journalled without bodies (writer queue over "
+              "mcscope_max_pending)", file=sys.stderr)
     rep = addon.report
     if not isinstance(rep, dict):
         return

@@ -197,9 +197,12 @@ def tolerated_bad_line(line: bytes) -> str | None:
 
 def read_journal(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[Exchange]:
     """The exchange records of an mcscope journal. A record torn by a killed writer is tolerated (see
-    :func:`tolerated_bad_line`); any other bad line is counted and reported after the rest was read."""
+    :func:`tolerated_bad_line`, and a cut-off record on a line of its own followed by a restarted writer's
+    header: what writers since 0.1.1 leave, as they end a torn line first); any other bad line is counted
+    and reported after the rest was read."""
     lineno = 0
     bad: list[int] = []
+    torn = 0  # the previous line, when it was a bad line that starts like a record
     for line in fh:
         lineno += 1
         progress.position += len(line)
@@ -211,17 +214,25 @@ def read_journal(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[
             obj = None
         if isinstance(obj, dict):
             if obj.get("type") != "exchange":
+                if torn and obj.get("type") == "journal" and bad and bad[-1] == torn:
+                    bad.pop()
+                    log.info("%s: line %d: torn record before a restarted writer's header, ignored", path, torn)
+                torn = 0
                 continue  # header lines (repeated after a restart) and future record kinds
             try:
                 yield record_to_exchange(obj)
+                torn = 0
                 continue
             except (ValueError, TypeError, KeyError) as exc:
                 log.debug("%s:%d: bad exchange record (%s)", path, lineno, exc)
         reason = tolerated_bad_line(line)
+        torn = 0
         if reason is not None:
             log.info("%s: line %d: %s, ignored", path, lineno, reason)
         else:
             bad.append(lineno)
+            if obj is None and RECORD_START.match(line) is not None:
+                torn = lineno
     if bad:
         raise CaptureError(
             f"{path}: {len(bad)} corrupt journal line(s) skipped (first at line {bad[0]}); "

@@ -230,6 +230,17 @@ class McScope:
         return self.link.discovery_path if self.link is not None else None
 
     @property
+    def restarts(self) -> int:
+        """How often the analysis process was restarted (0 in-process)."""
+        return int(getattr(self.link, "restarts", 0) or 0)
+
+    @property
+    def journal_counts(self) -> dict[str, int]:
+        """Exchanges journalled without bodies (``shed``: writer queue full) or truncated (limits)."""
+        journal = getattr(self.link, "journal", None)
+        return {"shed": getattr(journal, "shed", 0), "truncated": getattr(journal, "truncated", 0)}
+
+    @property
     def report(self) -> dict[str, Any] | None:
         return self.outcome.report
 
