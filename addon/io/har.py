@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import logging
 import re
@@ -19,56 +20,327 @@ from mcscope.io.common import BOM, CaptureError, ReadProgress
 log = logging.getLogger(__name__)
 
 
-def read_har(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[Exchange]:
-    """The exchanges of a HAR file, in file order (:mod:`mcscope.io.capture` sorts them); CaptureError (after
-    what could be read) on bad input."""
-    raw = fh.read()
-    progress.position = len(raw)
-    if raw.startswith(BOM):
-        raw = raw[len(BOM) :]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CaptureError(f"{path}: HAR file is not UTF-8 (byte {exc.start})") from None
-    try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        yield from _read_truncated_har(text, exc, path)
-        return
-    log_obj = doc.get("log") if isinstance(doc, dict) else None
-    entries = log_obj.get("entries") if isinstance(log_obj, dict) else None
-    if not isinstance(entries, list):
-        raise CaptureError(f"{path}: not a HAR file (no log.entries list)")
-    for index, entry in enumerate(entries):
-        ex = har_entry_to_exchange(entry, f"{path.name}#{index + 1}")
-        if ex is not None:
-            yield ex
+#: Characters of the file decoded per read; a HAR file is never held whole (see :class:`_Text`).
+CHUNK_CHARS = 1 << 20
+_UTF8_CHECK_BYTES = 1 << 20
+_WS = " \t\n\r"
+_ENTRIES_RE = re.compile(r'"entries"\s*:\s*\[')
+_scanner = json.JSONDecoder().scan_once
+_scanstring = json.decoder.scanstring
 
-def _read_truncated_har(text: str, err: ValueError, path: Path) -> Iterator[Exchange]:
-    """Recover the complete entries of a HAR file cut short, then raise saying where it stopped."""
-    match = re.search(r'"entries"\s*:\s*\[', text)
-    if match is None:
-        raise CaptureError(f"{path}: invalid HAR/JSON ({err})")
-    decoder = json.JSONDecoder()
-    pos = match.end()
-    count = 0
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
+
+class _Incomplete(Exception):
+    """The text read so far ends inside the value being parsed: read more and parse it again."""
+
+
+class _Text:
+    """A HAR file's text, decoded chunk by chunk, addressed by absolute character positions.
+
+    Only the part from ``base`` on is held; :meth:`release` lets go of what the parse is past. The line
+    and column of an error anywhere in the file are those ``json.loads`` of the whole text would give.
+    """
+
+    def __init__(self, fh: IO[bytes], progress: ReadProgress, chunk: int) -> None:
+        self.fh, self.progress, self.chunk = fh, progress, chunk
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.base = 0  # absolute position of buf[0]
+        self.lines = 0  # newlines before base
+        self.last_nl = -1  # absolute position of the last newline before base
+        self.eof = False
+        self.first = True
+
+    def more(self) -> bool:
+        """Read one more chunk; False at the end of the file."""
+        if self.eof:
+            return False
+        raw = self.fh.read(max(self.chunk, len(BOM)) if self.first else self.chunk)
+        self.progress.position += len(raw)
+        data = raw
+        if self.first:
+            self.first = False
+            if data.startswith(BOM):
+                data = data[len(BOM):]
+        text = self.decoder.decode(data, final=not raw)
+        if not raw:
+            self.eof = True
+        self.buf += text
+        return bool(raw) or bool(text)
+
+    def at(self, pos: int) -> str:
+        """The character at ``pos``, or "" at the end of the file."""
+        rel = pos - self.base
+        while rel >= len(self.buf):
+            if not self.more():
+                return ""
+        return self.buf[rel]
+
+    def skip_ws(self, pos: int) -> int:
+        while self.at(pos) in _WS and self.at(pos) != "":
             pos += 1
-        if pos < len(text) and text[pos] == "]":
-            break  # the entries list is complete; the damage is after it
+        return pos
+
+    def parse(self, fn: Any, pos: int) -> tuple[Any, int]:
+        """``fn(buf, rel)`` (scan_once or scanstring) at ``pos``, reading on while the value may be cut off."""
+        while True:
+            rel = pos - self.base
+            try:
+                value, end = fn(self.buf, rel)
+            except StopIteration as exc:
+                if self._cut(exc.value):
+                    continue
+                raise _Error("Expecting value", self.base + exc.value) from None
+            except json.JSONDecodeError as exc:
+                if self._cut(exc.pos, exc.msg):
+                    continue
+                raise _Error(exc.msg, self.base + exc.pos) from None
+            except RecursionError as exc:
+                raise _Error(str(exc), None) from None
+            if end >= len(self.buf) - 16 and self.more():
+                continue  # a number may go on in the next chunk ("1e" is read as 1 followed by "e")
+            return value, self.base + end
+
+    def _cut(self, rel: int, msg: str = "") -> bool:
+        """Could the error at ``rel`` be the end of what was read? Then read more (True)."""
+        if self.eof or (rel < len(self.buf) - 16 and not msg.startswith("Unterminated string")):
+            return False
+        return self.more()
+
+    def release(self, pos: int) -> None:
+        """Forget the text before ``pos`` (keeping the line count for error messages)."""
+        rel = pos - self.base
+        if rel < self.chunk:
+            return
+        gone = self.buf[:rel]
+        nl = gone.rfind("\n")
+        if nl >= 0:
+            self.lines += gone.count("\n")
+            self.last_nl = self.base + nl
+        self.buf = self.buf[rel:]
+        self.base = pos
+
+    def where(self, pos: int) -> tuple[int, int]:
+        """(line, column) of ``pos`` as json's error messages count them."""
+        rel = pos - self.base
+        nl = self.buf.rfind("\n", 0, rel)
+        last = self.base + nl if nl >= 0 else self.last_nl
+        return self.lines + self.buf.count("\n", 0, rel) + 1, pos - last
+
+
+class _Error(Exception):
+    """A JSON syntax error at an absolute position (None: RecursionError, no position)."""
+
+    def __init__(self, msg: str, pos: int | None) -> None:
+        super().__init__(msg)
+        self.msg, self.pos = msg, pos
+
+
+def read_har(fh: IO[bytes], path: Path, progress: ReadProgress, chunk: int = CHUNK_CHARS) -> Iterator[Exchange]:
+    """The exchanges of a HAR file, in file order (:mod:`mcscope.io.capture` sorts them); CaptureError (after
+    what could be read) on bad input.
+
+    Streamed: ``log.entries`` is decoded entry by entry, so memory does not grow with the file. The result
+    is that of decoding the whole file with ``json.loads``: the same exchanges, and for a file that is not
+    valid JSON the complete entries of its ``"entries": [`` list and then the same error (same message,
+    same position). Only a file with two ``log`` or ``entries`` keys (JSON keeps the last) is refused.
+    """
+    _check_utf8(fh, path)
+    text = _Text(fh, progress, chunk)
+    har = _Har(text, path)
+    try:
+        yield from har.document()
+    except _Error as exc:
+        err = _message(text, exc)
+        yield from har.recover(err)
+        return
+    if not har.found:
+        raise CaptureError(f"{path}: not a HAR file (no log.entries list)")
+
+
+def _check_utf8(fh: IO[bytes], path: Path) -> None:
+    """CaptureError for a file that is not UTF-8, before any entry is read (the whole file is checked)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0  # bytes given to the decoder so far
+    first = True
+    while True:
+        data = fh.read(_UTF8_CHECK_BYTES)
+        if first:
+            first = False
+            if data.startswith(BOM):
+                data = data[len(BOM):]
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous read
         try:
-            entry, pos = decoder.raw_decode(text, pos)
-        except (ValueError, RecursionError):
+            decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise CaptureError(f"{path}: HAR file is not UTF-8 (byte {offset - pending + exc.start})") from None
+        if not data:
             break
-        count += 1
-        ex = har_entry_to_exchange(entry, f"{path.name}#{count}")
-        if ex is not None:
-            yield ex
-    line = text.count("\n", 0, pos) + 1
-    raise CaptureError(
-        f"{path}: truncated HAR file: stopped after {count} complete entries at line {line} ({err})"
-    )
+        offset += len(data)
+    fh.seek(0)
+
+
+def _message(text: _Text, exc: _Error) -> str:
+    if exc.pos is None:
+        return exc.msg
+    line, col = text.where(exc.pos)
+    return f"{exc.msg}: line {line} column {col} (char {exc.pos})"
+
+
+class _Har:
+    """Walks the JSON document as ``json.loads`` does, streaming the entries of ``log.entries``."""
+
+    def __init__(self, text: _Text, path: Path) -> None:
+        self.text, self.path = text, path
+        self.found = False  # log.entries was a list
+        self.count = 0  # entries decoded
+        self.entries_at: int | None = None  # position after the "[" of log.entries
+        self.pos = 0  # where the entries list goes on: after the last entry decoded
+        self.closed_at: int | None = None  # position of the "]" that closed log.entries
+
+    def document(self) -> Iterator[Exchange]:
+        t = self.text
+        if t.at(0) == "\ufeff":
+            raise _Error("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0)
+        pos = t.skip_ws(0)
+        if t.at(pos) == "{":
+            end = yield from self._object(pos, self._top)
+        else:
+            _, end = t.parse(_scanner, pos)
+        end = t.skip_ws(end)
+        if t.at(end) != "":
+            raise _Error("Extra data", end)
+
+    def _top(self, key: str, pos: int) -> Iterator[Exchange] | None:
+        if key == "log":
+            if self.entries_at is not None or self.found:
+                raise CaptureError(f"{self.path}: HAR file with two log objects: not supported")
+            if self.text.at(pos) == "{":
+                return self._object(pos, self._log)
+        return None
+
+    def _log(self, key: str, pos: int) -> Iterator[Exchange] | None:
+        if key == "entries":
+            if self.entries_at is not None:
+                raise CaptureError(f"{self.path}: HAR file with two log.entries lists: not supported")
+            if self.text.at(pos) == "[":
+                return self._entries(pos)
+        return None
+
+    def _object(self, pos: int, member: Any) -> Iterator[Exchange]:
+        """An object at ``pos`` (its "{"), as json.decoder.JSONObject parses it; returns the end. ``member(key,
+        pos)`` gives a generator for the values it streams, or None to parse the value whole."""
+        t = self.text
+        end = pos + 1
+        nextchar = t.at(end)
+        if nextchar != '"':
+            if nextchar in _WS and nextchar:
+                end = t.skip_ws(end)
+                nextchar = t.at(end)
+            if nextchar == "}":
+                return end + 1
+            if nextchar != '"':
+                raise _Error("Expecting property name enclosed in double quotes", end)
+        end += 1
+        while True:
+            key, end = t.parse(_scanstring, end)
+            if t.at(end) != ":":
+                end = t.skip_ws(end)
+                if t.at(end) != ":":
+                    raise _Error("Expecting ':' delimiter", end)
+            end = t.skip_ws(end + 1)
+            stream = member(key, end)
+            if stream is not None:
+                end = yield from stream
+            else:
+                _, end = t.parse(_scanner, end)
+            end = t.skip_ws(end)
+            nextchar = t.at(end)
+            end += 1
+            if nextchar == "}":
+                return end
+            if nextchar != ",":
+                raise _Error("Expecting ',' delimiter", end - 1)
+            comma = end - 1
+            end = t.skip_ws(end)
+            nextchar = t.at(end)
+            end += 1
+            if nextchar != '"':
+                if nextchar == "}":
+                    raise _Error("Illegal trailing comma before end of object", comma)
+                raise _Error("Expecting property name enclosed in double quotes", end - 1)
+
+    def _entries(self, pos: int) -> Iterator[Exchange]:
+        """The entries list at ``pos`` (its "["), as json.decoder.JSONArray parses it; returns the end."""
+        t = self.text
+        self.entries_at = self.pos = pos + 1
+        end = t.skip_ws(pos + 1)
+        if t.at(end) == "]":
+            self.found, self.closed_at = True, end
+            return end + 1
+        while True:
+            entry, end = t.parse(_scanner, end)
+            self.pos = end
+            ex = self._exchange(entry)
+            if ex is not None:
+                yield ex
+            t.release(end)
+            end = t.skip_ws(end)
+            nextchar = t.at(end)
+            end += 1
+            if nextchar == "]":
+                self.found, self.closed_at = True, end - 1
+                return end
+            if nextchar != ",":
+                raise _Error("Expecting ',' delimiter", end - 1)
+            comma = end - 1
+            end = t.skip_ws(end)
+            if t.at(end) == "]":
+                raise _Error("Illegal trailing comma before end of array", comma)
+
+    def _exchange(self, entry: Any) -> Exchange | None:
+        self.count += 1
+        return har_entry_to_exchange(entry, f"{self.path.name}#{self.count}")
+
+    def recover(self, err: str) -> Iterator[Exchange]:
+        """After a syntax error: what the reader of a truncated file gives (the complete entries of the first
+        ``"entries": [`` of the file, read on past any stray commas), then the CaptureError saying where."""
+        t = self.text
+        if self.entries_at is None:  # the error came before log.entries: find the first "entries": [
+            pos = self._find_entries()
+            if pos is None:
+                raise CaptureError(f"{self.path}: invalid HAR/JSON ({err})")
+        else:
+            pos = self.pos
+        while True:
+            while t.at(pos) in " \t\r\n," and t.at(pos) != "":
+                pos += 1
+            if t.at(pos) == "]":
+                break  # the entries list is complete; the damage is after it
+            try:
+                entry, pos = t.parse(_scanner, pos)
+            except _Error:
+                break
+            ex = self._exchange(entry)
+            if ex is not None:
+                yield ex
+            t.release(pos)
+        line, _ = t.where(pos)
+        raise CaptureError(
+            f"{self.path}: truncated HAR file: stopped after {self.count} complete entries at line {line} ({err})"
+        )
+
+    def _find_entries(self) -> int | None:
+        """The position after the first ``"entries": [`` of the file. Only called before log.entries began,
+        so the text is still held from its start."""
+        t = self.text
+        start = 0
+        while True:
+            match = _ENTRIES_RE.search(t.buf, start)
+            if match is not None:
+                return t.base + match.end()
+            start = max(0, len(t.buf) - 4096)  # a match may straddle what was read
+            if not t.more():
+                return None
 
 
 def har_entry_to_exchange(entry: Any, flow_id: str) -> Exchange | None:

@@ -4,21 +4,22 @@ are sorted by request start the same way.
 The sort is stable (exchanges that started at the same instant keep their file order), and an exchange
 without a start time (a HAR entry whose ``startedDateTime`` does not parse) keeps its place right after
 the exchange before it in the file. Memory stays bounded: up to :data:`RUN_BYTES` of exchanges are sorted
-in memory; a larger capture is cut into sorted runs, spilled as journal records to temporary files and
-merged, so a capture is read once whatever its size. A capture already in order is recognised run by run
-and merged without comparing across runs.
+in memory; a larger capture is cut into sorted runs, spilled (pickled: exact and several times cheaper than
+journal records) to temporary files and merged, so a capture is read once whatever its size. A capture
+already in order is recognised run by run (no sort) and, when every run starts at or after the end of the
+one before, read back run after run without a merge.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
+import itertools
+import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO
 
 from mcscope.core.model import Exchange
-from mcscope.io.journal import exchange_to_record, record_to_exchange
 
 #: Bytes of bodies and headers (roughly) sorted in memory before a run is spilled to a temporary file.
 RUN_BYTES = 64 * 1024 * 1024
@@ -34,7 +35,7 @@ def _size(ex: Exchange) -> int:
 def in_start_order(exchanges: Iterable[Exchange], run_bytes: int = RUN_BYTES) -> Iterator[Exchange]:
     """``exchanges`` sorted by ``timestamp_start`` (stable). If the source raises after yielding some
     exchanges (a truncated capture), what was read is yielded in order and then the error is raised."""
-    runs: list[IO[str]] = []
+    runs: list[_Run] = []
     run: list[_Keyed] = []
     run_size = 0
     key = 0.0
@@ -59,28 +60,47 @@ def _sorted(run: list[_Keyed]) -> list[_Keyed]:
     return sorted(run, key=lambda item: (item[0], item[1]))
 
 
-def _spill(run: list[_Keyed]) -> IO[str]:
-    fh = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - open until the merge has read it
-    for key, seq, ex in _sorted(run):
-        fh.write(json.dumps([key, seq, exchange_to_record(ex)], ensure_ascii=False, separators=(",", ":")))
-        fh.write("\n")
-    fh.seek(0)
-    return fh
+_BATCH = 1024  # exchanges per pickle record of a spilled run
 
 
-def _read_run(fh: IO[str]) -> Iterator[_Keyed]:
-    with fh:
-        for line in fh:
-            key, seq, record = json.loads(line)
-            yield key, seq, record_to_exchange(record)
+class _Run:
+    """A sorted run spilled to a temporary file, with the keys it starts and ends with."""
+
+    def __init__(self, run: list[_Keyed]) -> None:
+        run = _sorted(run)
+        self.first, self.last = (run[0][0], run[0][1]), (run[-1][0], run[-1][1])
+        self.fh: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - open until the merge has read it
+        for i in range(0, len(run), _BATCH):
+            pickle.dump(run[i : i + _BATCH], self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self.fh.seek(0)
+
+    def __iter__(self) -> Iterator[_Keyed]:
+        with self.fh:
+            while True:
+                try:
+                    batch = pickle.load(self.fh)
+                except EOFError:
+                    return
+                yield from batch
 
 
-def _merged(runs: list[IO[str]], last: list[_Keyed]) -> Iterator[Exchange]:
+def _spill(run: list[_Keyed]) -> _Run:
+    return _Run(run)
+
+
+def _merged(runs: list[_Run], last: list[_Keyed]) -> Iterator[Exchange]:
     if not runs:
         for _key, _seq, ex in _sorted(last):
             yield ex
         return
-    sources: list[Iterator[_Keyed]] = [_read_run(fh) for fh in runs]
-    sources.append(iter(_sorted(last)))
-    for _key, _seq, ex in heapq.merge(*sources, key=lambda item: (item[0], item[1])):
+    tail = _sorted(last)
+    bounds = [(r.first, r.last) for r in runs]
+    if tail:
+        bounds.append(((tail[0][0], tail[0][1]), (tail[-1][0], tail[-1][1])))
+    sources: list[Iterable[_Keyed]] = [*runs, tail]
+    if all(bounds[i][1] <= bounds[i + 1][0] for i in range(len(bounds) - 1)):
+        items: Iterable[_Keyed] = itertools.chain.from_iterable(sources)  # in order already: no merge
+    else:
+        items = heapq.merge(*sources, key=lambda item: (item[0], item[1]))
+    for _key, _seq, ex in items:
         yield ex

@@ -1,4 +1,5 @@
-"""Judge a large journal in several processes, with exactly the result of one process.
+"""Judge a large capture (a journal, a HAR or .mitm file) in several processes, with exactly the result of
+one process.
 
 ``mcscope check`` is CPU-bound (tens of µs per event). A journal interleaves many sessions, and sessions
 are independent except for what the Analyzer shares between them:
@@ -17,6 +18,10 @@ per session) are parsed in full by every worker, and every worker's ClientTracke
 (sessions of other shards as stand-ins). When a session start has an earlier session of the same client
 in another shard, the owner of that earlier session records whether it was still open at that line, and
 the owner of the new session records where the finding would go; the parent puts it there.
+
+A HAR or .mitm file has no line layout to route from: every worker reads all its exchanges as the one-process
+check does (sorted by request start), routes an event call from its method, url and start alone, and parses
+the rest in full; the "line" of an exchange is its place in that order.
 
 A worker judges only its own lines, fully parsed, and checks that they are what the router assumed. The
 parent merges sessions and transport findings in capture order and calls ``finish()`` once with the end of
@@ -54,6 +59,8 @@ from mcscope.io.journal import record_to_exchange, tolerated_bad_line
 
 #: Below this size one process is faster than forking and reading the file twice.
 MIN_SIZE = 16 * 1024 * 1024
+#: Capture formats that can be judged in several processes.
+FORMATS = frozenset({"journal", "har", "mitm"})
 MAX_JOBS = 8
 
 # An exchange line as mcscope writes it starts with these keys, in this order (compact JSON).
@@ -310,6 +317,31 @@ class _Worker:
         self.result.gone = an.gone_sids
         return self.result
 
+    def run_capture(self, path: str | Path, tick: Callable[[int, int], None] | None) -> ShardResult:
+        """The same for a HAR or .mitm file: its exchanges as the one-process check reads them (sorted by
+        request start), routed as lines are. A capture that cannot be read whole raises (CaptureError): the
+        one-process check then reads it and reports the error."""
+        from mcscope.io.capture import Capture
+
+        capture = Capture(path)
+        router, clients = self.router, self.clients
+        for ex in capture:
+            self.line += 1
+            if tick is not None and not self.line % 1024:
+                tick(self.line, capture.position)
+            target = router.route_head(self.line, (_encode(ex.method), _encode(ex.url), ex.timestamp_start))
+            if target is None:  # a session start or a downloaded batch: every worker parses it
+                target = router.route_exchange(self.line, ex)
+                if target != self.shard and router.start_event is not None:
+                    clients.on_session_start(_Remote(), router.start_event, ex)  # type: ignore[arg-type]
+            if target == self.shard:
+                self._feed(ex)
+        an = self.analyzer
+        self.result.exchanges_seen = an.exchanges_seen
+        self.result.latest_t = an.latest_t
+        self.result.gone = an.gone_sids
+        return self.result
+
     def _line(self, line: bytes) -> bool:
         """Route one line and judge it if it is ours; False for a bad line."""
         head = line_head(line)
@@ -364,10 +396,12 @@ class _Worker:
 
 
 def run_shard(
-    path: str | Path, config: Config, shard: int, shards: int, tick: Callable[[int, int], None] | None = None
+    path: str | Path, config: Config, shard: int, shards: int, tick: Callable[[int, int], None] | None = None,
+    fmt: str = "journal",
 ) -> ShardResult:
-    """Judge this shard's lines of a journal; Conflict when the journal cannot be split."""
-    return _Worker(config, shard, shards).run(path, tick)
+    """Judge this shard's lines of a journal (exchanges of a HAR/.mitm file); Conflict when it cannot be split."""
+    worker = _Worker(config, shard, shards)
+    return worker.run(path, tick) if fmt == "journal" else worker.run_capture(path, tick)
 
 
 def _read_exchange(line: bytes) -> Exchange | None:
@@ -391,22 +425,27 @@ def _read_exchange(line: bytes) -> Exchange | None:
 
 
 def check_journal(
-    path: str | Path, config: Config, jobs: int, tick: Callable[[int, int], None] | None = None
+    path: str | Path, config: Config, jobs: int, tick: Callable[[int, int], None] | None = None,
+    fmt: str = "journal",
 ) -> Analyzer | None:
-    """A finished Analyzer equal to one fed the whole journal, or None when it must run in one process."""
+    """A finished Analyzer equal to one fed the whole capture, or None when it must run in one process.
+
+    ``fmt`` is the capture's format (:data:`FORMATS`): a journal's lines are routed from their start; a HAR
+    or .mitm file is read whole by every worker (sorted, as the one-process check reads it) and each judges
+    its own exchanges."""
     if config.keep_events or jobs < 2:
         return None
     ctx = multiprocessing.get_context("fork")
     children = []
     for shard in range(1, jobs):
         recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(send, str(path), config, shard, jobs), daemon=True)
+        proc = ctx.Process(target=_child, args=(send, str(path), config, shard, jobs, fmt), daemon=True)
         proc.start()
         send.close()
         children.append((proc, recv))
     results: list[ShardResult | None] = []
     try:
-        results.append(run_shard(path, config, 0, jobs, tick))
+        results.append(run_shard(path, config, 0, jobs, tick, fmt))
     except Exception:  # Conflict, or any failure of a shard: the one-process check runs and reports it
         results.append(None)
     for proc, recv in children:
@@ -427,9 +466,10 @@ def check_journal(
         return None
 
 
-def _child(conn: multiprocessing.connection.Connection, path: str, config: Config, shard: int, jobs: int) -> None:
+def _child(conn: multiprocessing.connection.Connection, path: str, config: Config, shard: int, jobs: int,
+           fmt: str = "journal") -> None:
     try:
-        result: ShardResult | None = run_shard(path, config, shard, jobs)
+        result: ShardResult | None = run_shard(path, config, shard, jobs, fmt=fmt)
     except Exception:  # Conflict, or any failure: a child must answer, and the parent then checks alone
         result = None
     try:

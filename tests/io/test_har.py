@@ -198,3 +198,141 @@ def test_a_har_whose_log_is_not_an_object_is_a_capture_error(tmp_path: Path, doc
     path.write_text(doc)
     with pytest.raises(CaptureError, match="not a HAR file"):
         list(read_exchanges(path))
+
+
+# --- streaming: the same result as decoding the whole file ----------------------------------------------
+
+
+def _reference_read(raw: bytes, path: Path) -> tuple[list[Exchange], str | None]:
+    """What read_har gave before it streamed (the whole file decoded with json.loads): (exchanges, error)."""
+    import re
+
+    from mcscope.io.har import har_entry_to_exchange
+
+    out: list[Exchange] = []
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return out, f"{path}: HAR file is not UTF-8 (byte {exc.start})"
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        match = re.search(r'"entries"\s*:\s*\[', text)
+        if match is None:
+            return out, f"{path}: invalid HAR/JSON ({err})"
+        decoder = json.JSONDecoder()
+        pos, count = match.end(), 0
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos < len(text) and text[pos] == "]":
+                break
+            try:
+                entry, pos = decoder.raw_decode(text, pos)
+            except (ValueError, RecursionError):
+                break
+            count += 1
+            ex = har_entry_to_exchange(entry, f"{path.name}#{count}")
+            if ex is not None:
+                out.append(ex)
+        line = text.count("\n", 0, pos) + 1
+        return out, f"{path}: truncated HAR file: stopped after {count} complete entries at line {line} ({err})"
+    log_obj = doc.get("log") if isinstance(doc, dict) else None
+    entries = log_obj.get("entries") if isinstance(log_obj, dict) else None
+    if not isinstance(entries, list):
+        return out, f"{path}: not a HAR file (no log.entries list)"
+    for index, entry in enumerate(entries):
+        ex = har_entry_to_exchange(entry, f"{path.name}#{index + 1}")
+        if ex is not None:
+            out.append(ex)
+    return out, None
+
+
+def _streamed(raw: bytes, path: Path, chunk: int) -> tuple[list[Exchange], str | None]:
+    import io
+
+    from mcscope.io.common import ReadProgress
+    from mcscope.io.har import read_har
+
+    out: list[Exchange] = []
+    try:
+        for ex in read_har(io.BytesIO(raw), path, ReadProgress(), chunk=chunk):
+            out.append(ex)
+    except CaptureError as exc:
+        return out, exc.message
+    return out, None
+
+
+def _sample_har() -> str:
+    entries = [_entry(), _entry('{"eventType":"play"}', startedDateTime="2025-03-14T20:00:01Z"), 7,
+               _entry(None, status=0)]
+    doc = {"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "pages": [{"id": "p"}],
+                   "entries": entries, "comment": "é ✓"}}
+    return json.dumps(doc, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_streamed_reader_equals_the_whole_file_reader_on_every_cut(tmp_path: Path, chunk: int) -> None:
+    """Cut anywhere (a truncated file) or not: same exchanges, same error message, same position."""
+    raw = _sample_har().encode()
+    path = tmp_path / "x.har"
+    step = 1 if chunk > 7 else 5
+    for cut in range(0, len(raw) + 1, step):
+        assert _streamed(raw[:cut], path, chunk) == _reference_read(raw[:cut], path), cut
+
+
+@pytest.mark.parametrize("chunk", [13, 1 << 20])
+def test_streamed_reader_equals_the_whole_file_reader_on_damage(tmp_path: Path, chunk: int) -> None:
+    """One character replaced, inserted or dropped anywhere: the same result as the whole-file reader."""
+    text = _sample_har()
+    path = tmp_path / "x.har"
+    for pos in range(0, len(text), 3 if chunk > 13 else 7):
+        for damaged in (text[:pos] + text[pos + 1:], text[:pos] + "," + text[pos:], text[:pos] + "]" + text[pos + 1:],
+                        text[:pos] + "}" + text[pos:], text[:pos] + "\n" + text[pos + 1:]):
+            raw = damaged.encode()
+            assert _streamed(raw, path, chunk) == _reference_read(raw, path), (pos, damaged[max(0, pos - 10):pos + 10])
+
+
+@pytest.mark.parametrize("doc", [
+    "", " ", "\ufeff{}", '\ufeff\ufeff{"log":{"entries":[]}}', "[]", '{"log":{"entries":[]}} x', '{"log":{"entries":[]}}\n\n',
+    '{"log":{"entries":[1,]}}', '{"log":{"entries":[,1]}}', '{"log":{"entries":[{},{}],}}', '{"log":{,}}',
+    '{"log":{"entr\\u0069es":[{}]}}', '{"x":{"entries":[{"request":{"url":"u"}}]', '{"log":{"entries":[]}, "log":{}}',
+    '{"log"  :  {  "entries"  :  [  {}  ,  {}  ]  }  }', '{"a":1e5,"log":{"entries":[]},"b":[1,2,{"c":null}]}',
+    '{"log":{"entries":[{"a":"\\ud83d\\ude00"}]}}', '{"log":{"entries":[{"a":"\\ud83d"}]}}', "{\"log\":{\"entries\":[\"\t\"]}}",
+    '{"log":{"entries":[{}]}}\xff',
+])
+@pytest.mark.parametrize("chunk", [1, 2, 1 << 20])
+def test_streamed_reader_equals_the_whole_file_reader_on_odd_documents(tmp_path: Path, doc: str, chunk: int) -> None:
+    raw = doc.encode("utf-8", "surrogatepass") if "\xff" not in doc else doc[:-1].encode() + b"\xff"
+    path = tmp_path / "x.har"
+    got, want = _streamed(raw, path, chunk), _reference_read(raw, path)
+    if '"log":{}' in doc:  # two log objects: refused rather than half-read
+        assert got[1] is not None and "two log objects" in got[1]
+        return
+    assert got == want
+
+
+def test_a_large_har_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    """The reader holds about one chunk of text, not the file (peak traced allocations, not RSS)."""
+    import tracemalloc
+
+    from mcscope.io import har as har_mod
+
+    path = tmp_path / "big.har"
+    entry = json.dumps(_entry())
+    with path.open("w") as fh:
+        fh.write('{"log":{"version":"1.2","entries":[')
+        fh.write(",\n".join([entry] * 30_000))
+        fh.write("]}}")
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        with path.open("rb") as fh:
+            count = sum(1 for _ in har_mod.read_har(fh, path, har_mod.ReadProgress(), chunk=64 * 1024))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 30_000
+    assert peak < size / 4, (peak, size)

@@ -136,3 +136,23 @@ def test_a_shuffled_mitm_file_gives_the_report_of_the_sorted_one(name: str, tmp_
         for flow in flows:
             writer.add(flow)
     assert _report(shuffled, tmp_path) == _report(FIXTURES / name, tmp_path)
+
+
+@pytest.mark.parametrize("shape", ["in order", "runs overlap", "reversed", "ties"])
+def test_spilled_runs_in_order_or_not_give_the_stable_sort(shape: str) -> None:
+    rng = random.Random(11)
+    starts = {"in order": [float(i // 3) for i in range(500)],
+              "runs overlap": [float(i + rng.randrange(0, 40)) for i in range(500)],
+              "reversed": [float(500 - i) for i in range(500)],
+              "ties": [1.0] * 500}[shape]
+    items = [_ex(f"e{i}", t) for i, t in enumerate(starts)]
+    want = [ex.flow_id for ex in sorted(items, key=lambda e: e.timestamp_start)]
+    for run_bytes in (1, 2_000, 30_000, 10**9):
+        assert _ids(in_start_order(items, run_bytes=run_bytes)) == want, run_bytes
+
+
+def test_spilled_exchanges_with_undecodable_text_come_back_whole() -> None:
+    ex = Exchange(flow_id="f\udcff", method="POST", url="http://h/\udcfe", request_headers=[("A\udcff", "\ud800")],
+                  request_body=None, response_status=None, response_body=None, timestamp_start=5.0)
+    (back,) = in_start_order([ex], run_bytes=1)
+    assert back == ex

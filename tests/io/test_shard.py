@@ -224,3 +224,98 @@ def test_cli_jobs_give_the_same_report(tmp_path: Path, monkeypatch: pytest.Monke
             outputs.append((code, err, json.loads(out.read_text())))
         assert outputs[0] == outputs[1]
     assert cli.main(["check", str(good), "--jobs", "-1"]) == 2
+
+
+# --- HAR and .mitm files: every worker reads the whole capture, sorted, and judges its share ------------
+
+
+def _write_har(path: Path, exchanges: list[Exchange], tail: str = "]}}\n") -> Path:
+    from datetime import UTC, datetime
+
+    entries = []
+    for ex in exchanges:
+        started = datetime.fromtimestamp(ex.timestamp_start, UTC).isoformat(timespec="microseconds")
+        entry: dict[str, Any] = {
+            "_id": ex.flow_id, "startedDateTime": started, "time": 20,
+            "request": {"method": ex.method, "url": ex.url,
+                        "headers": [{"name": k, "value": v} for k, v in ex.request_headers]},
+        }
+        if ex.request_body is not None:
+            entry["request"]["postData"] = {"mimeType": "application/json",
+                                            "text": ex.request_body.decode("utf-8", "replace")}
+        if ex.response_status is not None:
+            entry["response"] = {"status": ex.response_status,
+                                 "headers": [{"name": k, "value": v} for k, v in ex.response_headers],
+                                 "content": {"size": 0, "text": (ex.response_body or b"").decode("utf-8", "replace")}}
+        entries.append(json.dumps(entry))
+    path.write_text('{"log":{"version":"1.2","entries":[\n' + ",\n".join(entries) + "\n" + tail)
+    return path
+
+
+def _assert_same_capture(path: Path, config: Config, jobs: int, fmt: str) -> None:
+    expected, single = _single(path, config)
+    sharded = shard.check_journal(path, config, jobs, fmt=fmt)
+    assert sharded is not None, f"the {fmt} file was not sharded"
+    assert _report(sharded) == expected
+    assert [s.key for s in sharded.sessions] == [s.key for s in single.sessions]
+    assert sharded.exchanges_seen == single.exchanges_seen
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_sharded_har_equals_single_process(tmp_path: Path, jobs: int) -> None:
+    exs = _capture()
+    _assert_same_capture(_write_har(tmp_path / "c.har", exs), Config(keep_events=False), jobs, "har")
+    shuffled = list(exs)
+    random.Random(jobs).shuffle(shuffled)  # read back sorted by startedDateTime, in every worker alike
+    _assert_same_capture(_write_har(tmp_path / "s.har", shuffled), Config(keep_events=False), jobs, "har")
+
+
+def test_sharded_har_of_scenarios_with_options(tmp_path: Path) -> None:
+    names = sorted(SCENARIOS)
+    exs = [ex for i, name in enumerate(names) for ex in simulate_offline(name, index=i % 3, t0_ms=1_767_225_600_000 + i)]
+    path = _write_har(tmp_path / "c.har", exs)
+    for options in ({}, {"ignore": ["session-restarted"]}, {"tunables": ["idle_timeout=30s"]}):
+        _assert_same_capture(path, Config.from_options(keep_events=False, **options), 2, "har")
+
+
+def test_a_truncated_har_falls_back_to_one_process(tmp_path: Path) -> None:
+    path = _write_har(tmp_path / "t.har", _capture(), tail='{"startedDateTime": "2025')
+    assert shard.check_journal(path, Config(keep_events=False), 2, fmt="har") is None
+
+
+def test_sharded_mitm_equals_single_process(tmp_path: Path) -> None:
+    from mitmproxy import io as mitm_io
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    flows = []
+    for name in sorted(fixtures.glob("*.mitm")):
+        with name.open("rb") as fh:
+            flows += list(mitm_io.FlowReader(fh).stream())
+    random.Random(1).shuffle(flows)
+    path = tmp_path / "all.mitm"
+    with path.open("wb") as fh:
+        writer = mitm_io.FlowWriter(fh)
+        for flow in flows:
+            writer.add(flow)
+    for jobs in (2, 3):
+        _assert_same_capture(path, Config(keep_events=False), jobs, "mitm")
+
+
+def test_cli_jobs_give_the_same_report_for_har_and_mitm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(shard, "MIN_SIZE", 0)
+    calls: list[str] = []
+    real = shard.check_journal
+    monkeypatch.setattr(shard, "check_journal", lambda *a, **k: calls.append(a[4] if len(a) > 4 else "") or real(*a, **k))
+    good = _write_har(tmp_path / "good.har", _capture())
+    cut = _write_har(tmp_path / "cut.har", _capture(), tail='{"startedDateTime": "2025')
+    mitm = Path(__file__).resolve().parent.parent / "fixtures" / "faulty-ad-outside-break.mitm"
+    for path in (good, cut, mitm):
+        outputs = []
+        for jobs in ("1", "2"):
+            out = tmp_path / f"r{jobs}.json"
+            code = cli.main(["check", str(path), "--jobs", jobs, "--json", str(out), "--quiet"])
+            _, err = capsys.readouterr()
+            outputs.append((code, err, json.loads(out.read_text())))
+        assert outputs[0] == outputs[1]
+    assert calls == ["har", "har", "mitm"]  # the sharded path was taken (and the cut file fell back)
