@@ -1,13 +1,13 @@
 """Do two builds of ``mcscope check`` give identical reports? Every fixture, before and after a change.
 
     .venv/bin/python benchmarks/same_reports.py --baseline /tmp/base-perf      # a checkout made before
-    .venv/bin/python benchmarks/same_reports.py --baseline-python /tmp/venv/bin/python
+    .venv/bin/python benchmarks/same_reports.py --baseline-python /tmp/a/bin/python --new-python /tmp/b/bin/python
 
 Runs ``mcscope check --json`` of this venv and of the baseline (built as a wheel into a throw-away venv
 with this venv's dependency versions, as ``bench_check.py --baseline`` does) on: every capture under
 ``tests/fixtures``, ``tests/conformance/captures`` and ``../shared/fixtures/external``; each of them cut
 short (a truncated file); generated HARs and journals (in order, shuffled); with ``--jobs 1`` and
-``--jobs 2``. Compares the JSON reports (``tool.version`` aside), the exit codes and the stderr lines.
+``--jobs 2`` (each against the baseline's ``--jobs 1``: the one-process result). Compares the JSON reports (``tool.version`` aside), the exit codes and the stderr lines.
 Prints every difference; exit status 1 if there is one.
 """
 
@@ -65,7 +65,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", type=Path, metavar="DIR", help="the checkout to compare with")
     ap.add_argument("--baseline-python", type=Path, metavar="PY", help="or the python of an install of it")
-    ap.add_argument("--events", type=int, default=60_000, help="events of the generated captures")
+    ap.add_argument("--new-python", type=Path, metavar="PY", default=Path(sys.executable),
+                    help="the python of the build to check (default: this one)")
+    ap.add_argument("--events", type=int, default=40_000, help="events of the generated captures")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="mcscope-same-") as t:
         tmp = Path(t)
@@ -78,9 +80,10 @@ def main() -> int:
         files = captures(tmp, args.events)
         diffs = 0
         for path in files:
-            for jobs in (1, 2):
-                got = run(Path(sys.executable), path, tmp / "new.json", jobs)
-                want = run(base, path, tmp / "old.json", jobs)
+            # below shard.MIN_SIZE (16 MiB) --jobs 2 takes the one-process path anyway
+            for jobs in (1, 2) if path.stat().st_size >= 16 << 20 else (1,):
+                got = run(args.new_python, path, tmp / "new.json", jobs)
+                want = run(base, path, tmp / "old.json", 1)  # the reference: the baseline in one process
                 if got != want:
                     diffs += 1
                     print(f"DIFFERENT: {path} --jobs {jobs}: exit {got[0]} vs {want[0]}")
@@ -89,7 +92,7 @@ def main() -> int:
                     if got[2] != want[2]:
                         print(f"  reports differ (sessions {len(got[2].get('sessions', []))} vs "
                               f"{len(want[2].get('sessions', []))})")
-        print(f"{len(files)} captures x 2 job settings: {diffs} different")
+        print(f"{len(files)} captures (--jobs 1, and 2 for those over 16 MiB): {diffs} different")
         return 1 if diffs else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -266,8 +267,8 @@ def _streamed(raw: bytes, path: Path, chunk: int) -> tuple[list[Exchange], str |
 
 
 def _sample_har() -> str:
-    entries = [_entry(), _entry('{"eventType":"play"}', startedDateTime="2025-03-14T20:00:01Z"), 7,
-               _entry(None, status=0)]
+    entries = [_entry(), _entry('{"eventType":"play"}', startedDateTime="2025-03-14T20:00:01Z"), _entry('[{"a":1},{"b":2}]'),
+               _entry("x", time=1.5e-3), 7, _entry(None, status=0), _entry('{"eventType":"ping"}', _id="id-7")]
     doc = {"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "pages": [{"id": "p"}],
                    "entries": entries, "comment": "é ✓"}}
     return json.dumps(doc, indent=1, ensure_ascii=False)
@@ -278,7 +279,7 @@ def test_streamed_reader_equals_the_whole_file_reader_on_every_cut(tmp_path: Pat
     """Cut anywhere (a truncated file) or not: same exchanges, same error message, same position."""
     raw = _sample_har().encode()
     path = tmp_path / "x.har"
-    step = 1 if chunk > 7 else 5
+    step = 1 if chunk > 7 else 11
     for cut in range(0, len(raw) + 1, step):
         assert _streamed(raw[:cut], path, chunk) == _reference_read(raw[:cut], path), cut
 
@@ -288,7 +289,7 @@ def test_streamed_reader_equals_the_whole_file_reader_on_damage(tmp_path: Path, 
     """One character replaced, inserted or dropped anywhere: the same result as the whole-file reader."""
     text = _sample_har()
     path = tmp_path / "x.har"
-    for pos in range(0, len(text), 3 if chunk > 13 else 7):
+    for pos in range(0, len(text), 5 if chunk > 13 else 19):
         for damaged in (text[:pos] + text[pos + 1:], text[:pos] + "," + text[pos:], text[:pos] + "]" + text[pos + 1:],
                         text[:pos] + "}" + text[pos:], text[:pos] + "\n" + text[pos + 1:]):
             raw = damaged.encode()
@@ -336,3 +337,31 @@ def test_a_large_har_is_read_in_bounded_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count == 30_000
     assert peak < size / 4, (peak, size)
+
+
+def test_entries_are_decoded_in_batches_with_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path (many entries decoded by msgspec at once) is taken, and gives what one by one gives."""
+    from mcscope.io import har as har_mod
+
+    raw = json.dumps(_har([_entry(f'{{"eventType":"ping","n":{i}}}') for i in range(300)]), indent=2).encode()
+    path = tmp_path / "x.har"
+    calls: list[int] = []
+    real = har_mod._msgspec_decode
+    monkeypatch.setattr(har_mod, "_msgspec_decode", lambda text: calls.append(len(text)) or real(text))
+    got = _streamed(raw, path, 4096)
+    assert calls and len(calls) < 300
+    assert got == _reference_read(raw, path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(headers=_json | st.lists(st.fixed_dictionaries({"name": _json}, optional={"value": _json}) | _json, max_size=4))
+def test_har_headers_fast_path_is_the_plain_reading(headers: Any) -> None:
+    from mcscope.io.har import _har_headers
+
+    want = []
+    if isinstance(headers, list):
+        for h in headers:
+            if isinstance(h, dict) and isinstance(h.get("name"), str):
+                value = h.get("value")
+                want.append((h["name"], value if isinstance(value, str) else "" if value is None else str(value)))
+    assert _har_headers(headers) == want
