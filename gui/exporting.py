@@ -26,7 +26,7 @@ ImageFn = Callable[["Session"], bytes | None]
 
 def build_report(dataset: Dataset) -> dict[str, Any]:
     """The JSON report (architecture.md) of what the window shows: the same writer as ``mcscope check``."""
-    parts = getattr(dataset.analyzer, "parts", None)
+    parts = dataset.parts
     if parts and not dataset.live:  # one Analyzer per file: every session and finding names its file
         return reports.build_report({str(p.source): p.analyzer for p in parts})
     return reports.build_report(dataset.analyzer, sources=list(dataset.sources))
