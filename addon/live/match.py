@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from mitmproxy import http
 
+from mcscope.core.edge_spec import INTERACT_PATH_RE, VA_PATH_RE
+
 #: Collection endpoints (after any path prefix, query stripped).
 COLLECTION_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded)/?$")
 #: What mock mode answers (collection endpoints plus the schema endpoint).
@@ -41,10 +43,22 @@ def host_matches(host: str, patterns: Sequence[str]) -> bool:
     return False
 
 
-def wanted(flow: http.HTTPFlow, hosts: Sequence[str], pattern: re.Pattern[str] = COLLECTION_RE) -> bool:
-    """A flow whose path matches ``pattern`` on one of ``hosts`` (any host when empty)."""
+def is_edge_media_call(path: str, body: bytes | None) -> bool:
+    """A Media Edge API call: ``/ee[/{hint}]/va/v1/{eventType}`` (and ``/ee-pre-prd``), or a Web SDK
+    ``/v1/interact`` whose events include media ones (other interact traffic is none of mcscope's business:
+    a substring test on the request body, no JSON parsing in the hook)."""
+    if VA_PATH_RE.search(path) is not None:
+        return True
+    return INTERACT_PATH_RE.search(path) is not None and body is not None and b'"media.' in body
+
+
+def wanted(flow: http.HTTPFlow, hosts: Sequence[str], pattern: re.Pattern[str] = COLLECTION_RE,
+           edge: bool = True) -> bool:
+    """A flow whose path matches ``pattern`` (or, with ``edge``, a Media Edge call) on one of ``hosts``
+    (any host when empty)."""
     req = flow.request
-    if pattern.search(_bare_path(req.path)) is None:
+    path = _bare_path(req.path)
+    if pattern.search(path) is None and not (edge and is_edge_media_call(path, req.raw_content)):
         return False
     return not hosts or host_matches(req.pretty_host, hosts)
 

@@ -344,3 +344,16 @@ def test_a_hook_never_raises(addon_ctx, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(mitm, "flow_parts", boom)
     addon.response(session_start_flow())
     assert addon.exchanges == 0
+
+
+def test_media_edge_calls_are_journalled(addon_ctx) -> None:
+    addon, tctx = addon_ctx
+    start = make_flow(path="/ee/va/v1/sessionStart?configId=abc", host="edge.adobedc.net", status=200,
+                      body=b'{"events":[{"xdm":{"eventType":"media.sessionStart"}}]}')
+    page = make_flow(path="/ee/v1/interact?configId=abc", host="edge.adobedc.net", status=200,
+                     body=b'{"events":[{"xdm":{"eventType":"web.webpagedetails.pageViews"}}]}')
+    addon.response(start)
+    addon.response(page)
+    addon.flush()
+    recs = [r for r in journal_records(addon) if r["type"] == "exchange"]
+    assert [r["flow"] for r in recs] == [start.id]

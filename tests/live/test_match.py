@@ -34,3 +34,22 @@ def test_loopbackish() -> None:
     for host in ("127.0.0.1", "localhost", "a.localhost", "[::1]", "0.0.0.0", "some.name"):
         assert match.is_loopbackish(host)
     assert not match.is_loopbackish("8.8.8.8")
+
+
+def test_media_edge_calls_are_wanted() -> None:
+    """Media Edge API calls on any host (issue 11): /ee[/{hint}]/va/v1/{eventType}, /ee-pre-prd, downloaded,
+    and Web SDK interact calls that carry media events; other interact traffic is not looked at."""
+    for path in ("/ee/va/v1/sessionStart?configId=c", "/ee/or2/va/v1/play", "/ee-pre-prd/va/v1/ping",
+                 "/ee/va/v1/downloaded", "/ee/VA/v1/sessionComplete"):
+        assert match.wanted(make_flow(path=path, host="edge.adobedc.net"), ()), path
+    media = b'{"events":[{"xdm":{"eventType":"media.sessionStart"}}]}'
+    other = b'{"events":[{"xdm":{"eventType":"web.webpagedetails.pageViews"}}]}'
+    assert match.wanted(make_flow(path="/ee/v1/interact?configId=c", body=media, host="edge.adobedc.net"), ())
+    assert not match.wanted(make_flow(path="/ee/v1/interact?configId=c", body=other, host="edge.adobedc.net"), ())
+    assert not match.wanted(make_flow(path="/ee/v1/collect", body=media), ())
+    assert not match.wanted(make_flow(path="/ee/va/v1/play", host="edge.adobedc.net"), ("hb-api.omtrdc.net",))
+
+
+def test_mock_mode_answers_rest_only() -> None:
+    edge = make_flow(path="/ee/va/v1/sessionStart")
+    assert not match.wanted(edge, (), match.MOCK_RE, edge=False)
