@@ -228,8 +228,6 @@ def run(args: argparse.Namespace) -> int:
     if args.redact:  # one pseudonym table for every output of this check
         from mcscope.io import redact
 
-        if getattr(args, "html", None):
-            return _fail("--redact does not cover --html yet (its request bodies): leave one out")
         redactor = redact.Redactor()
         redactor.learn_sessions([s for an in analyzers.values() for s in an.sessions])
         report = redactor.report(report)
@@ -244,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
             elif target:
                 rpt.write_report(kind, report, target, args.fail_on, times)
         if args.html:
-            write_html(report, args.html, dict(zip(analyzers, args.files, strict=True)))
+            write_html(report, args.html, dict(zip(analyzers, args.files, strict=True)), redactor)
     except OSError as exc:
         return _fail(f"cannot write report: {exc.filename or ''} {exc.strerror or exc}".strip())
 
@@ -292,13 +290,18 @@ def read_bodies(paths: list[str], flows: set[str]) -> dict[str, bytes]:
     return found
 
 
-def write_html(report: dict[str, Any], target: str, paths: dict[str, str]) -> None:
-    """The HTML report (the window's, without timeline pictures), with the capture files' dates."""
+def write_html(report: dict[str, Any], target: str, paths: dict[str, str], redactor: Any = None) -> None:
+    """The HTML report (the window's, without timeline pictures), with the capture files' dates.
+
+    With ``redactor`` (an :class:`mcscope.io.redact.Redactor` that made ``report``), the request bodies are
+    redacted with the same pseudonyms and the page says it was redacted."""
     from pathlib import Path
 
     from mcscope.gui.htmlreport import render_html
 
     bodies = read_bodies(list(paths.values()), offending_flows(report))
+    if redactor is not None:
+        bodies = {flow: redactor.body(body) or b"" for flow, body in bodies.items()}
     files = {}
     for key, path in paths.items():
         try:
@@ -307,7 +310,10 @@ def write_html(report: dict[str, Any], target: str, paths: dict[str, str]) -> No
             pass
     names = [Path(p).name for p in paths.values()]
     title = "mcscope report — " + (", ".join(names) if len(names) <= 3 else f"{len(names)} capture files")
-    html_text = render_html(report, None, title=title, bodies=bodies, file_times=files)
+    note = str(redactor.notice()["note"]) if redactor is not None else ""
+    html_text = render_html(report, None, title=title, bodies=bodies, file_times=files, note=note)
+    if redactor is not None:
+        html_text = redactor.mark("html", html_text)
     out = Path(target).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

@@ -145,3 +145,22 @@ def test_redact_with_expect(tmp_path: Path, capsys) -> None:
     code, out, err = run([capture, "--expect", reference, "--redact", "--json", "-"], capsys)
     assert leaks(out) == [] and leaks(err) == []
     assert RULE in out
+
+
+def test_redact_html(tmp_path: Path, capsys) -> None:
+    """--redact --html: the request bodies the page embeds are redacted too, and the page says so."""
+    capture = write(tmp_path / "ids.ndjson", identified_capture().exchanges)
+    page = tmp_path / "r.html"
+    code, _, err = run([capture, "-q", "--html", str(page)], capsys)
+    plain = page.read_text()
+    assert code in (0, 1), err
+    assert "Request body of the first offending event" in plain
+    assert {"ecid", "install_1", "install_2", "customer", "aid", "visitor_id"} <= set(leaks(plain))  # honest
+    code, out, err = run([capture, "--redact", "--html", str(page), "--json", str(tmp_path / "r.json")], capsys)
+    assert code in (0, 1), err
+    text = page.read_text()
+    assert leaks(text) == [] and leaks(out) == [] and leaks(err) == []
+    assert "Request body of the first offending event" in text and "redacted-ecid-1" in text
+    assert text.count(NOTE) == 2  # a comment at the top and the line under the title
+    # one pseudonym table for every output of one check
+    assert "redacted-app-2" in text and "redacted-app-2" in (tmp_path / "r.json").read_text()
