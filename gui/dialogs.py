@@ -8,9 +8,12 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QGridLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -22,6 +25,50 @@ from PySide6.QtWidgets import (
 
 #: (parent, title, text) -> None ; tests replace it to stay dialog-free
 MessageFn = Callable[[QWidget | None, str, str], None]
+#: (parent, title, start path, filter, redact default or None for no option) -> (path or "", redact)
+SaveFn = Callable[[QWidget | None, str, str, str, bool | None], tuple[str, bool]]
+
+REDACT_TEXT = "Redact identifiers"
+REDACT_TIP = ("Replace visitor and customer ids, cookies, credentials and client addresses by pseudonyms "
+              "(the same pseudonym for the same value within the file); the file says it was redacted")
+
+
+class SaveDialog(QFileDialog):
+    """A save-file dialog with a "Redact identifiers" check box under the file name (Qt's own dialog: a
+    native one cannot carry an extra control)."""
+
+    def __init__(self, parent: QWidget | None, title: str, start: str, filt: str, redact: bool) -> None:
+        super().__init__(parent, title, start, filt)
+        self.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        self.setFileMode(QFileDialog.FileMode.AnyFile)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        suffix = filt.rpartition("*.")[2].rstrip(")").split()[0] if "*." in filt else ""
+        if suffix:
+            self.setDefaultSuffix(suffix)
+        self.redact = QCheckBox(REDACT_TEXT, self)
+        self.redact.setToolTip(REDACT_TIP)
+        self.redact.setChecked(redact)
+        lay = self.layout()
+        if isinstance(lay, QGridLayout):
+            lay.addWidget(self.redact, lay.rowCount(), 0, 1, lay.columnCount())
+        else:  # a layout Qt may change one day: the option must still be there
+            lay.addWidget(self.redact)
+
+    def chosen(self) -> str:
+        files = self.selectedFiles()
+        return files[0] if files else ""
+
+
+def ask_save_path(parent: QWidget | None, title: str, start: str, filt: str, redact: bool | None
+                  ) -> tuple[str, bool]:
+    """The path the user chose ("" when cancelled) and whether to redact (``redact`` None: no such option)."""
+    if redact is None:
+        path, _ = QFileDialog.getSaveFileName(parent, title, start, filt)
+        return path, False
+    dlg = SaveDialog(parent, title, start, filt, redact)
+    if not dlg.exec():
+        return "", redact
+    return dlg.chosen(), dlg.redact.isChecked()
 
 
 def show_error(parent: QWidget | None, title: str, text: str) -> None:

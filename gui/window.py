@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = WindowSettings(settings)
         self.message: dialogs.MessageFn = message or dialogs.show_error
+        self.ask_save: dialogs.SaveFn = dialogs.ask_save_path  # tests replace it to stay dialog-free
         self.view = ViewState(Dataset(config=self.settings.config(), live=True))
         self.capture = CaptureState()
         self._loader: FileLoader | None = None
@@ -977,12 +978,13 @@ class MainWindow(QMainWindow):
         self.status_journal.setText(self.view.sources_text(self.journal_path))
 
     # ================================================================ exports
-    def _save_path(self, title: str, suggestion: str, filt: str) -> str:
+    def _save_path(self, title: str, suggestion: str, filt: str, redact: bool | None = None) -> tuple[str, bool]:
+        """(path or "", redact): ``redact`` is the default of the dialog's "Redact identifiers" (None: none)."""
         start = str(Path(self.settings.folder("export")) / suggestion)
-        path, _ = QFileDialog.getSaveFileName(self, title, start, filt)
+        path, redacted = self.ask_save(self, title, start, filt, redact)
         if path:
             self.settings.remember_folder("export", path)
-        return path
+        return path, redacted
 
     def timeline_png(self, session: Session | None = None, compact: bool = False) -> bytes:
         """PNG of the timeline: of ``session`` (shown for the picture, then put back), else of what it shows.
@@ -1006,25 +1008,26 @@ class MainWindow(QMainWindow):
             pix.save(buf, "PNG")
         return bytes(buf.data().data())
 
-    def export_html(self, path: str) -> None:
+    def export_html(self, path: str, redact: bool = False) -> None:
         dark = style.dark
         if dark:  # the report is a light page: its pictures too
             style.apply_scheme(False)
         try:
-            exporting.write_html_report(self.dataset, path, image_for=lambda s: self.timeline_png(s, compact=True))
+            exporting.write_html_report(self.dataset, path, image_for=lambda s: self.timeline_png(s, compact=True),
+                                        redact=redact)
         finally:
             if dark:
                 style.apply_scheme(True)
                 self.timeline.refresh()
 
-    def export_json(self, path: str) -> None:
-        exporting.write_json_report(self.dataset, path)
+    def export_json(self, path: str, redact: bool = False) -> None:
+        exporting.write_json_report(self.dataset, path, redact=redact)
 
     def export_png(self, path: str) -> None:
         Path(path).write_bytes(self.timeline_png())
 
-    def save_journal(self, path: str) -> int:
-        return exporting.write_journal(list(self.dataset.exchanges), path)
+    def save_journal(self, path: str, redact: bool = False) -> int:
+        return exporting.write_journal(list(self.dataset.exchanges), path, redact=redact)
 
     def _guarded(self, what: str, fn: Callable[[], object], path: str = "") -> None:
         try:
@@ -1053,25 +1056,27 @@ class MainWindow(QMainWindow):
     def _open_export_folder(self, link: str) -> None:
         QDesktopServices.openUrl(QUrl(link))
 
+    # "Redact identifiers" in the dialog: on by default for the HTML report (it goes into bug tickets)
     def export_html_dialog(self) -> None:
-        path = self._save_path("Export HTML report", "mcscope-report.html", "HTML (*.html)")
+        path, redact = self._save_path("Export HTML report", "mcscope-report.html", "HTML (*.html)", True)
         if path:
-            self._guarded("Export HTML report", lambda: self.export_html(path), path)
+            self._guarded(_what("Export HTML report", redact), lambda: self.export_html(path, redact), path)
 
     def export_json_dialog(self) -> None:
-        path = self._save_path("Export JSON report", "mcscope-report.json", "JSON (*.json)")
+        path, redact = self._save_path("Export JSON report", "mcscope-report.json", "JSON (*.json)", False)
         if path:
-            self._guarded("Export JSON report", lambda: self.export_json(path), path)
+            self._guarded(_what("Export JSON report", redact), lambda: self.export_json(path, redact), path)
 
     def export_png_dialog(self) -> None:
-        path = self._save_path("Save timeline", "mcscope-timeline.png", "PNG image (*.png)")
+        path, _ = self._save_path("Save timeline", "mcscope-timeline.png", "PNG image (*.png)")
         if path:
             self._guarded("Save timeline", lambda: self.export_png(path), path)
 
     def save_journal_dialog(self) -> None:
-        path = self._save_path("Save journal", "mcscope-journal.ndjson", "mcscope journal (*.ndjson)")
+        path, redact = self._save_path("Save journal", "mcscope-journal.ndjson", "mcscope journal (*.ndjson)",
+                                       False)
         if path:
-            self._guarded("Save journal", lambda: self.save_journal(path), path)
+            self._guarded(_what("Save journal", redact), lambda: self.save_journal(path, redact), path)
 
     def show_device_setup(self) -> None:
         dialogs.DeviceSetupDialog(self.proxy.config.host, self.proxy.config.port, self).exec()
@@ -1243,6 +1248,10 @@ class MainWindow(QMainWindow):
             self.demo.stop()
         self.feed.close()
         self.proxy.shutdown()
+
+
+def _what(export: str, redact: bool) -> str:
+    return f"{export} (identifiers redacted)" if redact else export
 
 
 def dark_palette() -> QPalette:
