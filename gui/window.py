@@ -57,6 +57,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -70,7 +71,7 @@ from mcscope.core.config import Config
 from mcscope.core.model import Exchange
 from mcscope.core.session import Analyzer, Session
 from mcscope.core.state import Event
-from mcscope.gui import details, dialogs, exporting, style
+from mcscope.gui import compare, details, dialogs, exporting, style
 from mcscope.gui.banner import Banner
 from mcscope.gui.dataset import Dataset
 from mcscope.gui.feed import FileLoader, LoadResult, StreamClient
@@ -136,6 +137,11 @@ class MainWindow(QMainWindow):
         self.settings = WindowSettings(settings)
         self.message: dialogs.MessageFn = message or dialogs.show_error
         self.ask_save: dialogs.SaveFn = dialogs.ask_save_path  # tests replace it to stay dialog-free
+        #: (session, candidates, allow_file) -> a candidate, compare.FILE or None; tests replace it
+        self.choose_partner: Callable[[Session, list[Session], bool], Any] = self._choose_partner
+        #: (title) -> path of a reference capture or ""; tests replace it
+        self.ask_reference_file: Callable[[str], str] = self._ask_reference_file
+        self._reference: Analyzer | None = None  # the reference file's sessions while compared
         self.view = ViewState(Dataset(config=self.settings.config(), live=True))
         self.capture = CaptureState()
         self._loader: FileLoader | None = None
@@ -199,7 +205,8 @@ class MainWindow(QMainWindow):
         self.sessions_view = QTableView(self)
         self.sessions_view.setModel(self.session_proxy)
         self.sessions_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.sessions_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Ctrl/Shift+click selects a second session to compare with
+        self.sessions_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.sessions_view.verticalHeader().hide()
         self.sessions_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.sessions_view.verticalHeader().setDefaultSectionSize(22)
@@ -323,11 +330,17 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(2, 2)
         self.main_split.setSizes([460, 615, 325])
 
+        self.compare_view = compare.CompareView(self)
+        self.compare_view.closed.connect(self.close_compare)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.main_split)
+        self.pages.addWidget(self.compare_view)
+
         central = QWidget(self)
         lay = QVBoxLayout(central)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.banner)
-        lay.addWidget(self.main_split, 1)
+        lay.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
         sb = self.statusBar()
@@ -390,6 +403,15 @@ class MainWindow(QMainWindow):
                                      "Previous problem event (then the previous session)")
         self.act_problems = self._action("Only problems", self.toggle_event_problems, "Ctrl+Shift+P",
                                          "Show only the events with problems")
+        self.act_compare = self._action("Compare with…", self.compare_dialog, "Ctrl+D",
+                                        "Compare the selected session with another session or a reference "
+                                        "file (two sessions selected: those two)")
+        self.act_compare_file = self._action("Compare with a reference file…", self.compare_file_dialog,
+                                             "Ctrl+Shift+D", "Compare the selected session with its session in a "
+                                             "reference capture (matched by media id)")
+        self.act_compare_back = self._action("Back to the sessions", self.close_compare, "Esc",
+                                             "Leave the comparison")
+        self.act_compare_back.setEnabled(False)
         self.act_shortcuts = self._action("Keyboard shortcuts", self.show_shortcuts, "F1")
         self.act_rules = self._action("Rule catalogue", lambda: self.show_rules(None))
         self.act_about = self._action("About mcscope", self.show_about)
@@ -422,6 +444,9 @@ class MainWindow(QMainWindow):
         m_view.addAction(self.act_filter)
         m_view.addSeparator()
         for act in (self.act_next, self.act_prev, self.act_problems):
+            m_view.addAction(act)
+        m_view.addSeparator()
+        for act in (self.act_compare, self.act_compare_file, self.act_compare_back):
             m_view.addAction(act)
         m_help = menu.addMenu("&Help")
         for act in (self.act_shortcuts, self.act_rules, self.act_device):
@@ -469,6 +494,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================ data -> views
     def _set_dataset(self, ds: Dataset) -> None:
+        self.close_compare()  # its sessions are gone
         session = self.view.set_dataset(ds)
         self._expanded.clear()
         self.session_model.set_sessions(ds.sessions)
@@ -655,7 +681,13 @@ class MainWindow(QMainWindow):
 
     def goto_problem(self, step: int) -> bool:
         """Select the next (``step`` 1) or previous (-1) problem event, moving on to the next session in the
-        list's order with one. False (and a status message) when there is none."""
+        list's order with one. False (and a status message) when there is none. Comparing: the next or
+        previous difference."""
+        if self.is_comparing():
+            if not self.compare_view.goto_difference(step):
+                self.statusBar().showMessage("No further difference", 3000)
+                return False
+            return True
         session = self.current_session()
         if session is not None:
             current = self.selected_event()
@@ -977,6 +1009,100 @@ class MainWindow(QMainWindow):
         self.status_rate.setText(self.capture.rate_text(len(self.dataset.sessions), self.events_per_s))
         self.status_journal.setText(self.view.sources_text(self.journal_path))
 
+    # ================================================================ compare
+    def is_comparing(self) -> bool:
+        return self.pages.currentWidget() is self.compare_view
+
+    def selected_sessions(self) -> list[Session]:
+        """The sessions selected in the list (its order)."""
+        rows = sorted({i.row() for i in self.sessions_view.selectionModel().selectedRows()})
+        out = []
+        for row in rows:
+            s = self.session_model.session_at(self.session_proxy.mapToSource(self.session_proxy.index(row, 0)).row())
+            if s is not None:
+                out.append(s)
+        return out
+
+    @staticmethod
+    def _ordered(x: Session, y: Session) -> tuple[Session, Session]:
+        """(reference, other) of two sessions of the window: the earlier one is the reference."""
+        return (x, y) if (x.first_ts or 0) <= (y.first_ts or 0) else (y, x)
+
+    def compare(self, a: Session, b: Session, a_name: str = "", b_name: str = "") -> None:
+        """Show ``a`` (the reference) and ``b`` side by side with their differences."""
+        from mcscope.core.compare import compare_sessions
+
+        diff = compare_sessions(a, b)
+        self.compare_view.set_diff(diff, a_name or compare.session_name(a, self._source_of(a)),
+                                   b_name or compare.session_name(b, self._source_of(b)))
+        self.pages.setCurrentWidget(self.compare_view)
+        self.act_compare_back.setEnabled(True)
+        self.compare_view.table.setFocus()
+        self.statusBar().showMessage("Comparing: Esc goes back to the sessions, F8 / Shift+F8 step through "
+                                     "the differences", 8000)
+
+    def close_compare(self) -> None:
+        if not self.is_comparing():
+            return
+        self.pages.setCurrentWidget(self.main_split)
+        self.act_compare_back.setEnabled(False)
+        self._reference = None
+        self.sessions_view.setFocus()
+
+    def compare_dialog(self, session: Session | None = None) -> None:
+        """Compare with…: two selected sessions directly, else the chosen session or reference file."""
+        if session is None:
+            pair = self.selected_sessions()
+            if len(pair) == 2:
+                self.compare(*self._ordered(*pair))
+                return
+            session = self.current_session()
+        if session is None:
+            self.statusBar().showMessage("Select a session to compare first", 5000)
+            return
+        others = compare.rank_candidates(session, [s for s in self.listed_sessions() if s is not session])
+        chosen = self.choose_partner(session, others, True)
+        if chosen == compare.FILE:
+            self.compare_file_dialog(session)
+        elif chosen is not None:
+            self.compare(chosen, session)
+
+    def compare_file_dialog(self, session: Session | None = None) -> None:
+        session = session or self.current_session()
+        if session is None:
+            self.statusBar().showMessage("Select a session to compare first", 5000)
+            return
+        path = self.ask_reference_file("Reference capture to compare with")
+        if path:
+            self.compare_with_file(session, path)
+
+    def compare_with_file(self, session: Session, path: str) -> bool:
+        """Compare ``session`` with its session (same media id, or the only one) in the capture ``path``."""
+        from mcscope.core.compare import match_sessions
+        from mcscope.gui.dataset import judge_file
+
+        analyzer, _exchanges, problem, opened = judge_file(path, self._config_from_settings())
+        if not opened or not analyzer.sessions:
+            self.message(self, "Compare with a reference file",
+                         problem or f"{Path(path).name}: no Media Collection session found")
+            return False
+        pairs = match_sessions(analyzer.sessions, [session]).pairs
+        reference = pairs[0][0] if pairs else self.choose_partner(session, list(analyzer.sessions), False)
+        if reference is None or reference == compare.FILE:
+            return False
+        self.compare(reference, session, compare.session_name(reference, path))
+        self._reference = analyzer  # kept while compared; close_compare() lets it go
+        return True
+
+    def _choose_partner(self, session: Session, candidates: list[Session], allow_file: bool) -> Any:
+        names = [compare.session_name(s, self._source_of(s) if allow_file else "") for s in candidates]
+        dlg = compare.ChooseSessionDialog(session, candidates, names, self, allow_file)
+        return dlg.chosen() if dlg.exec() else None
+
+    def _ask_reference_file(self, title: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, title, self.settings.folder("open"), FILE_FILTER)
+        return path
+
     # ================================================================ exports
     def _save_path(self, title: str, suggestion: str, filt: str, redact: bool | None = None) -> tuple[str, bool]:
         """(path or "", redact): ``redact`` is the default of the dialog's "Redact identifiers" (None: none)."""
@@ -1121,6 +1247,12 @@ class MainWindow(QMainWindow):
             menu.addAction("Copy findings as text", lambda: self._copy(text, "the findings"))
         menu.addSeparator()
         menu.addAction(self.act_next)
+        menu.addSeparator()
+        pair = self.selected_sessions()
+        if len(pair) == 2 and session in pair:
+            menu.addAction("Compare the two selected sessions", lambda: self.compare(*self._ordered(*pair)))
+        menu.addAction("Compare with…", lambda: self.compare_dialog(session))
+        menu.addAction("Compare with a reference file…", lambda: self.compare_file_dialog(session))
         menu.exec(self.sessions_view.viewport().mapToGlobal(pos))
 
     def event_menu(self, event: Event) -> QMenu:
@@ -1184,7 +1316,8 @@ class MainWindow(QMainWindow):
     def shortcut_rows(self) -> list[tuple[str, str]]:
         acts = (self.act_capture, self.act_open, self.act_save_journal, self.act_export, self.act_export_json,
                 self.act_export_png, self.act_overview, self.act_filter, self.act_next, self.act_prev,
-                self.act_problems, self.act_settings, self.act_shortcuts, self.act_quit)
+                self.act_problems, self.act_compare, self.act_compare_file, self.act_compare_back,
+                self.act_settings, self.act_shortcuts, self.act_quit)
         return [(a.text(), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)) for a in acts]
 
     def show_shortcuts(self) -> None:

@@ -266,6 +266,16 @@ class TimelineWidget(QWidget):
                 x = max(0, pos.x() - 24 - w)
         return QPoint(x, y)
 
+    def dataRange(self) -> tuple[float, float]:  # noqa: N802
+        """(first, last) ms of the data relative to the origin (what ``fit`` shows, without padding)."""
+        self._ensure_data()
+        return self._data_range()
+
+    def eventTime(self, index: int) -> float | None:  # noqa: N802
+        """Relative ms of event ``index`` of the shown session (None: not drawn)."""
+        self._ensure_data()
+        return self._event_time(index)
+
     def eventAt(self, pos: QPoint) -> int | None:  # noqa: N802
         """Index of the event whose mark is at ``pos`` (session mode), or None."""
         hit = self._hit(pos)
