@@ -279,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=0, help="--jobs for mcscope check (default: its default)")
     ap.add_argument("--baseline", type=Path, metavar="DIR", help="also the mcscope check of the checkout in DIR")
+    ap.add_argument("--python", type=Path, default=Path(sys.executable), metavar="PY",
+                    help="the python whose mcscope check is measured (default: this one)")
     ap.add_argument("--no-schema", action="store_true", help="skip the jsonschema and decode baselines")
     ap.add_argument("--keep", action="store_true", help="keep the temporary captures and reports")
     args = ap.parse_args(argv)
@@ -287,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="mcscope-bench-"))
     formats = ["har", "journal"] if args.format == "both" else [args.format]
-    pythons = {"mcscope check": Path(sys.executable)}
+    pythons = {"mcscope check": args.python}
     if args.baseline:
         pythons["baseline check"] = baseline_python(args.baseline.resolve(), tmp / "baseline")
     captures: dict[str, Path] = {}

@@ -118,11 +118,13 @@ class _Progress:
             self.stream.flush()
 
 
-def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int = 1) -> tuple[Any, str | None]:
+def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int = 1,
+               capture_jobs: int | None = None) -> tuple[Any, str | None]:
     """Feed one capture into a fresh Analyzer: (analyzer, input error message or None).
 
     ``jobs`` > 1 lets a large capture be judged by that many processes (mcscope/io/shard.py, same result);
-    only from a single-threaded process such as the ``mcscope check`` command.
+    only from a single-threaded process such as the ``mcscope check`` command. ``capture_jobs``: the same for a
+    HAR or .mitm file (default: ``jobs``).
     """
     from mcscope.core.session import Analyzer
     from mcscope.io import shard
@@ -134,6 +136,8 @@ def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int =
         capture = open_capture(path)
     except CaptureError as exc:
         return analyzer, exc.message
+    if capture.format != "journal" and capture_jobs is not None:
+        jobs = capture_jobs
     if jobs > 1 and capture.format in shard.FORMATS and capture.size >= shard.MIN_SIZE and shard.can_fork():
         sharded = _check_sharded(path, capture, config, jobs, stderr)
         if sharded is not None:
@@ -198,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
     from mcscope.io import shard
 
     jobs = 1 if args.expect else args.jobs or shard.default_jobs()
+    capture_jobs = 1 if args.expect else args.jobs or shard.default_capture_jobs()
     analyzers: dict[str, Any] = {}
     times: dict[str, float] = {}
     errors: list[str] = []
@@ -208,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
             key = f"{path} ({n})"
             n += 1
         started = time.perf_counter()
-        analyzer, error = check_file(path, config, stderr, jobs)
+        analyzer, error = check_file(path, config, stderr, jobs, capture_jobs)
         times[key] = time.perf_counter() - started
         analyzers[key] = analyzer
         if error:

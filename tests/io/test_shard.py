@@ -319,3 +319,18 @@ def test_cli_jobs_give_the_same_report_for_har_and_mitm(tmp_path: Path, monkeypa
             outputs.append((code, err, json.loads(out.read_text())))
         assert outputs[0] == outputs[1]
     assert calls == ["har", "har", "mitm"]  # the sharded path was taken (and the cut file fell back)
+
+
+def test_default_jobs_shard_a_har_only_with_4_cpus_or_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shard, "MIN_SIZE", 0)
+    calls: list[str] = []
+    real = shard.check_journal
+    monkeypatch.setattr(shard, "check_journal", lambda *a, **k: calls.append(a[4]) or real(*a, **k))
+    har = _write_har(tmp_path / "good.har", _capture())
+    journal = _write(tmp_path / "j.ndjson", _capture())
+    for cpus, want in ((2, ["journal"]), (4, ["har", "journal"])):
+        monkeypatch.setattr(shard, "default_jobs", lambda cpus=cpus: cpus)
+        calls.clear()
+        for path in (har, journal):
+            assert cli.main(["check", str(path), "--quiet", "--fail-on", "never", "--json", str(tmp_path / "r.json")]) == 0
+        assert calls == want, cpus
