@@ -50,6 +50,7 @@ from typing import Any
 
 from mcscope.core import exchange as xch
 from mcscope.core.config import Config
+from mcscope.core.edge_exchange import is_edge_path
 from mcscope.core.fastjson import loads_line
 from mcscope.core.model import Exchange, Finding
 from mcscope.core.rules.clients import ClientTracker, restarted_message, still_open
@@ -69,6 +70,19 @@ _LINE_HEAD_RE = re.compile(rb'\{"type":"exchange","flow":"[^"]*","method":"([^"]
 
 class Conflict(Exception):
     """The journal cannot be split without changing the result: judge it in one process."""
+
+
+def _refuse_edge(url: bytes | str) -> None:
+    """Media Edge sessions are keyed by the answers of their calls, which the router does not follow: a
+    capture with Media Edge calls is judged in one process (Conflict), so its result stays the same."""
+    if isinstance(url, bytes):
+        if b"/ee" not in url.lower():
+            return
+        url = url.decode("utf-8", "surrogatepass")
+    elif "/ee" not in url.lower():
+        return
+    if is_edge_path(url.split("?", 1)[0].split("#", 1)[0]):
+        raise Conflict("Media Edge calls")
 
 
 def default_jobs() -> int:
@@ -174,6 +188,7 @@ class Router:
                 self._routes[url] = shard
             return shard
         if endpoint is None:
+            _refuse_edge(url)
             return self.route_other(lineno)
         return None
 
@@ -196,6 +211,7 @@ class Router:
         """Any exchange, fully parsed (session starts, downloaded batches, lines in another layout)."""
         parsed = xch.parse_exchange(ex)
         if parsed.endpoint is None:
+            _refuse_edge(ex.url)
             return self.route_other(lineno)
         if parsed.endpoint == xch.EVENTS:
             return self.route_events(parsed.sid, ex.timestamp_start)

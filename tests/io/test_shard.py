@@ -18,6 +18,7 @@ from mcscope.io import shard
 from mcscope.io.journal import exchange_to_record, journal_header
 from mcscope.sim.simulate import SCENARIOS, simulate_offline
 from tests.builder import Capture, ad_params, start_params
+from tests.edge_builder import edge_vod
 
 pytestmark = pytest.mark.skipif(not shard.can_fork(), reason="sharding needs fork (Linux)")
 
@@ -334,3 +335,16 @@ def test_default_jobs_shard_a_har_only_with_4_cpus_or_more(tmp_path: Path, monke
         for path in (har, journal):
             assert cli.main(["check", str(path), "--quiet", "--fail-on", "never", "--json", str(tmp_path / "r.json")]) == 0
         assert calls == want, cpus
+
+
+def test_media_edge_calls_are_judged_by_one_process(tmp_path: Path) -> None:
+    """Edge sessions are keyed by the answers of their calls, which the router does not follow: a capture
+    with Edge calls falls back to one process (journal and HAR alike), and the CLI's result is the same."""
+    edge = edge_vod().exchanges
+    mixed = sorted([*_capture(), *edge], key=lambda ex: ex.timestamp_start)
+    path = _write(tmp_path / "mixed.ndjson", mixed)
+    assert shard.check_journal(path, Config(keep_events=False), 2) is None
+    expected, single = _single(path, Config(keep_events=False))
+    assert {s["protocol"] for s in expected["sessions"]} == {"rest", "edge"}
+    rest_only = _write(tmp_path / "rest.ndjson", _capture())
+    assert shard.check_journal(rest_only, Config(keep_events=False), 2) is not None  # REST still shards
