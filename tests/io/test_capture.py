@@ -11,56 +11,10 @@ from hypothesis import strategies as st
 
 from mcscope.core.model import Exchange
 from mcscope.io.capture import CaptureError, detect_format, open_capture, read_exchanges, sniff_format
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SID = "a" * 64
-
-
-def _har(entries: list[dict]) -> dict:
-    return {"log": {"version": "1.2", "creator": {"name": "test", "version": "1"}, "entries": entries}}
-
-
-def _entry(body: str | None = '{"eventType":"ping"}', status: int = 204, **overrides) -> dict:
-    entry = {
-        "startedDateTime": "2025-03-14T20:00:00.500Z",
-        "time": 40,
-        "request": {
-            "method": "POST",
-            "url": f"https://example.hb-api.omtrdc.net/api/v1/sessions/{SID}/events",
-            "headers": [{"name": "Content-Type", "value": "application/json"}],
-            "postData": {"mimeType": "application/json", "text": body},
-            "bodySize": len(body or ""),
-        },
-        "response": {"status": status, "headers": [{"name": "X-Test", "value": "1"}], "content": {"size": 0}},
-    }
-    entry.update(overrides)
-    return entry
-
-
-def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
-    path = tmp_path / name
-    if isinstance(data, str):
-        data = data.encode()
-    path.write_bytes(data)
-    return path
-
-
-def _exchange(**kw) -> Exchange:
-    base = dict(
-        flow_id="f1",
-        method="POST",
-        url=f"https://example.hb-api.omtrdc.net/api/v1/sessions/{SID}/events",
-        request_headers=[("Content-Type", "application/json"), ("X-Dup", "1"), ("X-Dup", "2")],
-        request_body=b'{"eventType":"play"}',
-        response_status=204,
-        response_headers=[("Access-Control-Allow-Origin", "*")],
-        response_body=b"",
-        timestamp_start=1741982400.5,
-        timestamp_end=1741982400.54,
-    )
-    base.update(kw)
-    return Exchange(**base)
-
+from tests.io.captures import FIXTURES
+from tests.io.captures import entry as _entry
+from tests.io.captures import har as _har
+from tests.io.captures import write as _write
 
 # --- sniffing -------------------------------------------------------------------------------------
 
