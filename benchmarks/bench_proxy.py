@@ -205,8 +205,9 @@ class Install:
     def __init__(self, python: Path) -> None:
         self.python = python
         self.mitmdump = python.parent / "mitmdump"
-        out = subprocess.run([str(python), "-c", "from mcscope.live import ADDON_SCRIPT; print(ADDON_SCRIPT)"],
-                             capture_output=True, text=True, check=True, cwd="/")
+        # `mcscope addon-path` exists in every layout (also the flat `addon` package before 0.1's restructuring)
+        out = subprocess.run([str(python.parent / "mcscope"), "addon-path"], capture_output=True, text=True,
+                             check=True, cwd="/")
         self.script = Path(out.stdout.strip())
 
 
