@@ -38,6 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_check import baseline_python  # beside this script (run as python benchmarks/bench_proxy.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 
@@ -212,22 +214,8 @@ class Install:
 
 
 def baseline_install(tree: Path, work: Path) -> Install:
-    """The checkout in ``tree`` built as a wheel and installed into a throw-away venv under ``work``, with
-    exactly this venv's dependency versions."""
-    wheels, venv, constraints = work / "wheel", work / "venv", work / "constraints.txt"
-    print(f"building the baseline from {tree} into {venv} ...", file=sys.stderr, flush=True)
-    quiet = ["-q", "--disable-pip-version-check"]
-    subprocess.run([sys.executable, "-m", "pip", "wheel", *quiet, "--no-deps", "-w", str(wheels), str(tree)],
-                   check=True)
-    freeze = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], capture_output=True,
-                            text=True, check=True).stdout
-    constraints.write_text("".join(f"{line}\n" for line in freeze.splitlines()
-                                   if line and not line.lower().startswith("mcscope")))
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", *quiet, "-c", str(constraints),
-                    *map(str, wheels.glob("mcscope-*.whl"))], check=True)
-    return Install(python)
+    """The checkout in ``tree`` built as a wheel into a throw-away venv (bench_check.baseline_python)."""
+    return Install(baseline_python(tree, work))
 
 
 def run_variant(name: str, addon_args: list[str] | None, backend_port: int, args: argparse.Namespace,
