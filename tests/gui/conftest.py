@@ -40,3 +40,10 @@ def settings(tmp_path: Path) -> Any:
 def _private_streams_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MCSCOPE_STREAMS_DIR", str(tmp_path / "streams"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _application(qapp: Any) -> Any:
+    """Every GUI test runs with the QApplication (pytest-qt's ``qapp``): models paint icons and pixmaps, which
+    abort the process without one when a test module runs on its own."""
+    return qapp
