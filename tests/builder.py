@@ -57,7 +57,37 @@ def override(params: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-class Capture:
+class Player:
+    """What both capture builders (REST here, Edge in tests/edge_builder.py) share: a virtual clock, a
+    playhead that follows playback, and judging what was captured. Subclasses define ``ev``."""
+
+    exchanges: list[Exchange]
+    ts: int
+    playhead: float
+    playing: bool
+    in_break: bool
+
+    def ev(self, event_type: str, dt: int = 1000, **kw: Any) -> Exchange:
+        raise NotImplementedError
+
+    def advance(self, dt: int) -> None:
+        self.ts += dt
+        if self.playing and not self.in_break:
+            self.playhead += dt / 1000
+
+    def ping_for(self, seconds: float, every: int = 10000) -> None:
+        for _ in range(int(seconds * 1000 // every)):
+            self.ev("ping", dt=every)
+
+    def analyze(self, config: Config | None = None) -> Analyzer:
+        an = Analyzer(config)
+        for ex in self.exchanges:
+            an.feed(ex)
+        an.finish()
+        return an
+
+
+class Capture(Player):
     def __init__(self, t0: int = T0, sid: str = "a" * 64, live: bool = False) -> None:
         self.exchanges: list[Exchange] = []
         self.ts = t0
@@ -96,11 +126,6 @@ class Capture:
         return event_body(event_type, self.playhead if playhead is None else playhead,
                           self.ts if ts is None else ts, params, qoe, cm)
 
-    def advance(self, dt: int) -> None:
-        self.ts += dt
-        if self.playing and not self.in_break:
-            self.playhead += dt / 1000
-
     # --- events ----------------------------------------------------------------------------------------
     def start(self, params: dict[str, Any] | None = None, dt: int = 0, playhead: float = 0.0, status: int = 201,
               location: str | None = None, **kw: Any) -> Exchange:
@@ -129,10 +154,6 @@ class Capture:
             self.in_break = False
         return self.post(f"/api/v1/sessions/{self.sid if sid is None else sid}/events", body, status=status, **kw)
 
-    def ping_for(self, seconds: float, every: int = 10000) -> None:
-        for _ in range(int(seconds * 1000 // every)):
-            self.ev("ping", dt=every)
-
     def ad_break(self, ads: int = 1, ad_seconds: int = 5, index: int = 1, pings: bool = True) -> None:
         """A complete ad break with ``ads`` ads, 1 s ad pings, adComplete right before the next adStart."""
         self.ev("adBreakStart", dt=10, params={"media.ad.podIndex": index, "media.ad.podSecond": self.playhead})
@@ -142,13 +163,6 @@ class Capture:
                 self.ev("ping", dt=1000)
             self.ev("adComplete", dt=1000 if pings else ad_seconds * 1000)
         self.ev("adBreakComplete", dt=10)
-
-    def analyze(self, config: Config | None = None) -> Analyzer:
-        an = Analyzer(config)
-        for ex in self.exchanges:
-            an.feed(ex)
-        an.finish()
-        return an
 
 
 def ad_params(position: int = 1, **over: Any) -> dict[str, Any]:

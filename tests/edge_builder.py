@@ -16,9 +16,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from mcscope.core.config import Config
 from mcscope.core.model import Exchange
-from mcscope.core.session import Analyzer
+from tests.builder import Player
 
 HOST = "https://edge.adobedc.net"
 T0 = 1_700_000_000_000
@@ -73,7 +72,7 @@ def problem(code: str = "va-edge-0400-400", status: int = 400, details: Any = No
                        "report": {"details": details if details is not None else []}}).encode()
 
 
-class EdgeCapture:
+class EdgeCapture(Player):
     def __init__(self, t0: int = T0, sid: str = SID, live: bool = False, hint: str | None = None,
                  host: str = HOST) -> None:
         self.exchanges: list[Exchange] = []
@@ -137,11 +136,6 @@ class EdgeCapture:
                                                     "primary": False}]}
         return body
 
-    def advance(self, dt: int) -> None:
-        self.ts += dt
-        if self.playing and not self.in_break:
-            self.playhead += dt / 1000
-
     # --- events ----------------------------------------------------------------------------------------
     def start(self, details: dict[str, Any] | None = None, dt: int = 0, playhead: float = 0, status: int = 200,
               resp_body: bytes | None = None, mc: dict[str, Any] | None = None, path: str = "sessionStart",
@@ -184,10 +178,6 @@ class EdgeCapture:
         return self.post(self.url(f"/va/v1/{path or event_type}", hint), body, status=status, resp_body=resp_body,
                          **kw)
 
-    def ping_for(self, seconds: float, every: int = 10000) -> None:
-        for _ in range(int(seconds * 1000 // every)):
-            self.ev("ping", dt=every)
-
     def ad_break(self, ads: int = 1, ad_seconds: int = 5, index: int = 1, pings: bool = True) -> None:
         """A complete ad break: adBreakStart, per ad adStart + 1 s pings + adComplete, adBreakComplete."""
         self.ev("adBreakStart", dt=10, mc={"advertisingPodDetails": {"index": index, "offset": int(self.playhead)}})
@@ -197,13 +187,6 @@ class EdgeCapture:
                 self.ev("ping", dt=1000)
             self.ev("adComplete", dt=1000 if pings else ad_seconds * 1000)
         self.ev("adBreakComplete", dt=10)
-
-    def analyze(self, config: Config | None = None) -> Analyzer:
-        an = Analyzer(config)
-        for ex in self.exchanges:
-            an.feed(ex)
-        an.finish()
-        return an
 
 
 def edge_vod(c: EdgeCapture | None = None) -> EdgeCapture:
