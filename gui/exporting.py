@@ -41,10 +41,7 @@ def build_report(dataset: Dataset) -> dict[str, Any]:
 
 
 def _atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    reports.write_file(Path(path), data)
 
 
 def report_redactor(dataset: Dataset) -> Redactor:
@@ -69,12 +66,7 @@ IMAGE_BUDGET = 160_000
 
 def offending_bodies(dataset: Dataset, report: dict[str, Any]) -> dict[str, bytes]:
     """Request bodies (by flow id) of the first finding of every rule group in ``report``."""
-    wanted: set[str] = set()
-    for findings in [s.get("findings", []) for s in report.get("sessions", [])] + [report.get("findings", [])]:
-        for g in reports.group_findings(findings):
-            flow = g["first"].get("flow")
-            if flow:
-                wanted.add(str(flow))
+    wanted = reports.offending_flows(report)
     out: dict[str, bytes] = {}
     if not wanted:
         return out

@@ -265,17 +265,6 @@ def run(args: argparse.Namespace) -> int:
     return rpt.exit_code(report, args.fail_on)
 
 
-def offending_flows(report: dict[str, Any]) -> set[str]:
-    """Flow ids of the first finding of every rule group (the request bodies the HTML report shows)."""
-    flows: set[str] = set()
-    for findings in [s.get("findings", []) for s in report.get("sessions", [])] + [report.get("findings", [])]:
-        for g in rpt.group_findings(findings):
-            flow = g["first"].get("flow")
-            if flow:
-                flows.add(str(flow))
-    return flows
-
-
 def read_bodies(paths: list[str], flows: set[str]) -> dict[str, bytes]:
     """Request bodies of ``flows``, read again from the captures (the check keeps no events in memory)."""
     from mcscope.io.capture import CaptureError, open_capture
@@ -304,7 +293,7 @@ def write_html(report: dict[str, Any], target: str, paths: dict[str, str], redac
 
     from mcscope.gui.htmlreport import render_html
 
-    bodies = read_bodies(list(paths.values()), offending_flows(report))
+    bodies = read_bodies(list(paths.values()), rpt.offending_flows(report))
     if redactor is not None:
         bodies = {flow: redactor.body(body) or b"" for flow, body in bodies.items()}
     files = {}
@@ -319,8 +308,4 @@ def write_html(report: dict[str, Any], target: str, paths: dict[str, str], redac
     html_text = render_html(report, None, title=title, bodies=bodies, file_times=files, note=note)
     if redactor is not None:
         html_text = redactor.mark("html", html_text)
-    out = Path(target).expanduser()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(rpt.printable(html_text).encode("utf-8"))
-    os.replace(tmp, out)
+    rpt.write_file(target, rpt.printable(html_text).encode("utf-8"))

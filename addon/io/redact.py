@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,6 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mcscope.core.model import Exchange, Headers
+from mcscope.io import report as rpt
 
 #: params / XDM keys whose values are visitor or customer ids -> pseudonym kind.
 ID_KEYS: dict[str, str] = {
@@ -366,17 +366,11 @@ def _sessions(items: Iterable[Any]) -> Iterator[Any]:
 
 def render(kind: str, report: Mapping[str, Any], fail_on: Any, sessions: Iterable[Any] = ()) -> str:
     """``io.report.render`` of the redacted report, marked as redacted."""
-    from mcscope.io import report as rpt
-
     r = Redactor()
     r.learn_sessions(_sessions(sessions))
     return r.mark(kind, rpt.render(kind, r.report(report), fail_on))
 
 
 def write_text(path: str | Path, text: str) -> None:
-    """Write atomically, as io.report.write_report does."""
-    target = Path(path).expanduser()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    os.replace(tmp, target)
+    """Write a (redacted) report's text atomically through io.report.write_file."""
+    rpt.write_file(path, text.encode("utf-8"))

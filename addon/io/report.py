@@ -558,11 +558,27 @@ def printable(text: str) -> str:
     return text
 
 
+def offending_flows(report: Mapping[str, Any]) -> set[str]:
+    """Flow ids of the first finding of every rule group (the request bodies an HTML report shows)."""
+    flows: set[str] = set()
+    for findings in [s.get("findings", []) for s in report.get("sessions", [])] + [report.get("findings", [])]:
+        for g in group_findings(findings):
+            flow = g["first"].get("flow")
+            if flow:
+                flows.add(str(flow))
+    return flows
+
+
 def write_report(kind: str, report: Mapping[str, Any], path: str | Path, fail_on: str | Severity | None = "error",
                  times: Mapping[str, float] | None = None) -> None:
     """Write the report atomically (a reader never sees half a file); OSError when it cannot."""
+    write_file(path, render(kind, report, fail_on, times).encode("utf-8"))
+
+
+def write_file(path: str | Path, data: bytes) -> None:
+    """Write ``data`` atomically (a temporary file beside it, then a rename), creating missing folders;
+    every report and export mcscope writes goes through here. OSError when it cannot."""
     target = Path(path).expanduser()
-    data = render(kind, report, fail_on, times).encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_bytes(data)
