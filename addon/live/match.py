@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from mitmproxy import http
 
-from mcscope.core.edge_spec import INTERACT_PATH_RE, VA_PATH_RE
+from mcscope.core.edge_exchange import is_edge_path
+from mcscope.core.edge_spec import VA_PATH_RE
 
 #: Collection endpoints (after any path prefix, query stripped).
 COLLECTION_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded)/?$")
@@ -47,9 +48,9 @@ def is_edge_media_call(path: str, body: bytes | None) -> bool:
     """A Media Edge API call: ``/ee[/{hint}]/va/v1/{eventType}`` (and ``/ee-pre-prd``), or a Web SDK
     ``/v1/interact`` whose events include media ones (other interact traffic is none of mcscope's business:
     a substring test on the request body, no JSON parsing in the hook)."""
-    if VA_PATH_RE.search(path) is not None:
-        return True
-    return INTERACT_PATH_RE.search(path) is not None and body is not None and b'"media.' in body
+    if not is_edge_path(path):  # the core's test, cheap for the proxy's other traffic
+        return False
+    return VA_PATH_RE.search(path) is not None or (body is not None and b'"media.' in body)
 
 
 def wanted(flow: http.HTTPFlow, hosts: Sequence[str], pattern: re.Pattern[str] = COLLECTION_RE,
