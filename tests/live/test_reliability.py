@@ -53,9 +53,15 @@ class Upstream(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+class _Upstream(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: 40 parallel uploads through the proxy would overflow it, and
+    # mitmdump answers an upstream connect that fails that way with a 502 (seen in CI)
+    request_queue_size = 128
+
+
 @pytest.fixture
 def upstream() -> Any:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    server = _Upstream(("127.0.0.1", 0), Upstream)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     yield server.server_address[1]
