@@ -85,9 +85,17 @@ class Config:
             cfg.tunables[name] = parse_tunable(name, value)
         return cfg
 
-    def severity_of(self, rule: str) -> Severity:
+    def severity_of(self, rule: str, protocol: str = "rest", given: Severity | None = None) -> Severity:
+        """The severity a finding of ``rule`` on ``protocol`` ("rest" or "edge") gets: the user's ``--severity``
+        (both protocols), else the emitter's ``given`` level (a rule's milder variant), else the protocol's
+        default (``RuleInfo.severity_for``; the REST one for a rule that has none on ``protocol``)."""
         override = self.severity.get(rule)
-        return override if override is not None else RULES[rule].severity
+        if override is not None:
+            return override
+        if given is not None:
+            return given
+        info = RULES[rule]
+        return info.severity_for(protocol) or info.severity
 
     def t(self, name: str) -> float:
         return self.tunables[name]

@@ -89,8 +89,7 @@ class EdgeIngest:
         cfg = self.config
         if rule in cfg.ignore:
             return
-        info = RULES[rule]
-        severity = cfg.severity.get(rule) or (Severity.parse(sev) if sev else info.edge_severity or info.severity)
+        severity = cfg.severity_of(rule, es.PROTOCOL, Severity.parse(sev) if sev else None)
         f = Finding(rule, severity, message, flow=ex.flow_id, protocol=es.PROTOCOL)
         self._add_transport(f)
         deltas.append(self._delta("finding", None, None, f))

@@ -357,7 +357,7 @@ class Analyzer:
     def _transport(self, rule: str, message: str, ex: Exchange, deltas: list[Delta], sev: str | None = None) -> None:
         if rule in self.config.ignore:
             return
-        severity = self.config.severity.get(rule) or (Severity.parse(sev) if sev else RULES[rule].severity)
+        severity = self.config.severity_of(rule, "rest", Severity.parse(sev) if sev else None)
         f = Finding(rule, severity, message, flow=ex.flow_id)
         self.transport_findings.append(f)
         deltas.append(Delta("finding", None, None, f))

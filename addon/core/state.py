@@ -151,6 +151,9 @@ class Event:
 class SessionState:
     """Everything the rules need to know about one session so far."""
 
+    #: "rest" or "edge" (``session.EdgeSession``): the protocol whose default severities its findings get
+    protocol = "rest"
+
     def __init__(self, key: str, sid: str | None, config: Config, downloaded: bool = False) -> None:
         self.key = key
         self.sid = sid
@@ -263,7 +266,7 @@ class SessionState:
         if rule in cfg.ignore:
             return None
         info = RULES[rule]
-        sev = cfg.severity.get(rule) or severity or info.severity
+        sev = cfg.severity_of(rule, self.protocol, severity)
         finding = Finding(
             rule=rule,
             severity=sev,
@@ -274,6 +277,7 @@ class SessionState:
             ts=event.ts if event is not None else None,
             ignored=ignored,
             consequence=info.consequence if ignored else None,
+            protocol=self.protocol,
         )
         self.findings.append(finding)
         self.counts[sev] += 1

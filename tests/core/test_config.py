@@ -167,3 +167,49 @@ def test_clock_skew_tunable():
     c.start(start_params(), received=c.ts / 1000 + 120)
     assert "clock-skew" not in rules(c.analyze())
     assert "clock-skew" in rules(c.analyze(Config.from_options(tunables=["clock_skew=1m"])))
+
+
+def test_severity_of_per_protocol():
+    cfg = Config()
+    assert cfg.severity_of("param-type") == Severity.WARNING  # REST when no protocol is named
+    assert cfg.severity_of("param-type", "rest") == Severity.WARNING
+    assert cfg.severity_of("param-type", "edge") == Severity.ERROR  # media-edge.md Decisions' example
+    assert cfg.severity_of("edge-content-type", "edge") == Severity.ERROR
+    assert cfg.severity_of("param-type", "edge", Severity.INFO) == Severity.INFO  # an emitter's milder variant
+    assert cfg.severity_of("show-type", "edge") == Severity.WARNING  # no Edge default: the REST one
+
+
+def test_severity_override_applies_to_both_protocols():
+    cfg = Config.from_options(severity=["param-type=info"])
+    for protocol in ("rest", "edge"):
+        assert cfg.severity_of("param-type", protocol) == Severity.INFO
+        assert cfg.severity_of("param-type", protocol, Severity.ERROR) == Severity.INFO
+
+
+def _edge_findings(cfg: Config | None = None) -> list:
+    from tests.edge_builder import EdgeCapture, session_details
+
+    c = EdgeCapture()
+    c.start(session_details(length="600", streamType="film"))  # param-type, edge-enum-value (envelope, XDM)
+    c.ev("play", dt=10)
+    c.ev("ping", dt=13000)  # ping-first-late (a shared family on the REST-shaped reading)
+    c.post(c.url("/va/v1/play"), {"events": []}, status=400)  # body-not-object: a transport finding
+    an = c.analyze(cfg)
+    return an.all_findings()
+
+
+def test_every_edge_finding_gets_the_edge_default():
+    found = _edge_findings()
+    rules_found = {f.rule for f in found}
+    assert {"param-type", "edge-enum-value", "ping-first-late", "body-not-object"} <= rules_found
+    cfg = Config()
+    for f in found:
+        assert f.protocol == "edge", f
+        assert f.severity == cfg.severity_of(f.rule, "edge"), f
+    assert next(f for f in found if f.rule == "param-type").severity == Severity.ERROR  # REST: warning
+
+
+def test_severity_override_reaches_every_edge_finding():
+    rule_ids = {f.rule for f in _edge_findings()}
+    cfg = Config.from_options(severity={rid: "info" for rid in rule_ids})
+    assert {f.severity for f in _edge_findings(cfg)} == {Severity.INFO}

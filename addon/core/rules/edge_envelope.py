@@ -15,7 +15,6 @@ from mcscope.core import edge_spec as es
 from mcscope.core import spec
 from mcscope.core.edge_event import EdgeEvent
 from mcscope.core.model import Finding, Severity
-from mcscope.core.rules.catalogue import RULES
 from mcscope.core.state import Event, SessionState
 
 # Rules a shared family would judge on the REST reading, judged here on the XDM body instead.
@@ -31,9 +30,9 @@ MC = "mediaCollection"
 
 def emit(s: SessionState, rule: str, message: str, ev: Event | None = None, severity: Severity | None = None,
          ignored: bool = False) -> Finding | None:
-    """A finding at the rule's Edge default severity (past the Edge session's silencing of REST readings)."""
-    info = RULES[rule]
-    return SessionState.emit(s, rule, message, ev, severity or info.edge_severity or info.severity, ignored)
+    """A finding on ``s`` past the Edge session's silencing of REST readings (its severity, like every finding's,
+    comes from ``Config.severity_of`` for the session's protocol)."""
+    return SessionState.emit(s, rule, message, ev, severity, ignored)
 
 
 def check(s: SessionState, ev: Event, live: bool) -> None:
