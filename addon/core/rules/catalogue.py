@@ -221,6 +221,9 @@ for _rid, _sev in _EDGE_SEVERITIES.items():
     RULES[_rid] = replace(RULES[_rid], edge_severity=_S[_sev])
 for _rid in EDGE_AS_REST:
     RULES[_rid] = replace(RULES[_rid], edge_severity=RULES[_rid].severity)
+# mcscope's own rules compare sessions of either protocol (check --expect): the same default on Edge.
+for _rid in MCSCOPE_DEFINED:
+    RULES[_rid] = replace(RULES[_rid], edge_severity=RULES[_rid].severity)
 for _rid, _sev, _family, _description, _ref, _consequence in _EDGE_TABLE:
     RULES[_rid] = RuleInfo(_rid, _S[_sev], _family, _description.replace("**", ""), _ref.replace("`", ""),
                            _consequence is not None,
