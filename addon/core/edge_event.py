@@ -71,6 +71,12 @@ class EdgeEvent(Event):
         body, self.raw_type, self.timestamp_problem = to_model(self.xdm, downloaded)
         super().__init__(index, sid, flow, body, received, status, downloaded)
 
+    def ts_fraction_digits(self) -> int | None:
+        xdm = self.xdm
+        if xdm is None:
+            return None
+        return fraction_digits(xdm.get("mediaEventTimestamp" if self.downloaded else "timestamp"))
+
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
         out["protocol"] = es.PROTOCOL

@@ -123,6 +123,7 @@ class Session(SessionState):
             if playhead is not None and (self.playhead is None or abs(playhead - self.playhead) > 1e-9) or self.playhead_change_ts is None:
                 self.playhead_change_ts = ts
             self.last_ts = ts
+            self.last_ts_fraction = ev.ts_fraction_digits()
         if playhead is not None:
             self.playhead = playhead
         if self.last_t is None or t > self.last_t:

@@ -118,6 +118,10 @@ class Event:
         q = self._body.get("qoeData") if self._body is not None else None
         return q if isinstance(q, dict) else {}
 
+    def ts_fraction_digits(self) -> int | None:
+        """How many digits the fraction of the timestamp as sent has (an integer ``ts`` has none)."""
+        return None
+
     def add_finding(self, finding: Finding) -> None:
         if self.findings is _NO_FINDINGS:
             self.findings = [finding]
@@ -188,6 +192,7 @@ class SessionState:
         self.restamp_first_ts = 0
         self.playhead: float | None = None
         self.playhead_change_ts: int | None = None
+        self.last_ts_fraction: int | None = None  # digits of the previous timestamp's fraction (ts-backwards)
 
         # playback: starting | playing | paused | buffering, None = unknown
         self.playback: str | None = None

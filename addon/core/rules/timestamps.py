@@ -19,7 +19,8 @@ def check(s: SessionState, ev: Event) -> None:
             s.emit("ts-duplicate", f"same ts {ts} as the previous event: arrival order decides their order "
                    "(Adobe's SDKs do this for the events of one player action)", ev)
         elif ts < prev:
-            s.emit("ts-backwards", f"ts {ts} is {prev - ts} ms before the previous event's", ev)
+            s.emit("ts-backwards", f"ts {ts} is {prev - ts} ms before the previous event's" + _padding_hint(s, ev),
+                   ev)
         else:
             gap = ts - prev
             tunables = s.config.tunables
@@ -34,6 +35,16 @@ def check(s: SessionState, ev: Event) -> None:
     s.recent_ts.append(ts)
     if max_ts is None or ts > max_ts:
         s.max_ts = ts
+
+
+def _padding_hint(s: SessionState, ev: Event) -> str:
+    """media-edge.md Decisions, Timestamps: ".6Z" is 600 ms per ISO 8601, but a client writing 6 ms without
+    zero padding (Adobe's Roku SDK) means ".006Z"; either timestamp of the pair can be the short one."""
+    for digits, which in ((ev.ts_fraction_digits(), "this"), (s.last_ts_fraction, "the previous")):
+        if digits is not None and 0 < digits < 3:
+            return (f" ({which} timestamp's fraction has {digits} digit{'s' if digits > 1 else ''}: the client may "
+                    "be writing milliseconds without zero padding, e.g. .6 for .006)")
+    return ""
 
 
 def _reorder(s: SessionState, ev: Event, ts: int) -> None:

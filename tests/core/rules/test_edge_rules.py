@@ -768,6 +768,41 @@ def timestamp_back():
     return c
 
 
+def _stamped(*stamps: str) -> list[str]:
+    """The ts-backwards messages of a started session whose next events carry these timestamps."""
+    c = started()
+    for stamp in stamps:
+        c.ev("bufferStart" if stamp is stamps[0] else "play", timestamp=stamp)
+    an = c.analyze()
+    return [f.message for f in an.sessions[0].findings if f.rule == "ts-backwards"]
+
+
+PADDING = "milliseconds without zero padding"
+
+
+def test_ts_backwards_says_a_short_previous_fraction_may_be_unpadded_milliseconds():
+    # Roku style: 6 ms written ".6" (600 ms per ISO 8601), then 100 ms written in full
+    messages = _stamped("2023-11-14T22:13:22.6Z", "2023-11-14T22:13:22.100Z")
+    assert len(messages) == 1 and PADDING in messages[0] and "the previous timestamp's fraction has 1 digit" in \
+        messages[0]
+
+
+def test_ts_backwards_says_a_short_fraction_of_its_own_may_be_unpadded_milliseconds():
+    messages = _stamped("2023-11-14T22:13:22.900Z", "2023-11-14T22:13:22.15Z")
+    assert len(messages) == 1 and "this timestamp's fraction has 2 digits" in messages[0]
+
+
+def test_ts_backwards_without_short_fractions_has_no_padding_hint():
+    for stamps in (("2023-11-14T22:13:22.600Z", "2023-11-14T22:13:22.100Z"),
+                   ("2023-11-14T22:13:23Z", "2023-11-14T22:13:22.100Z")):  # no fraction is not a short one
+        messages = _stamped(*stamps)
+        assert len(messages) == 1 and PADDING not in messages[0], stamps
+
+
+def test_short_fractions_in_order_are_no_finding():
+    assert _stamped("2023-11-14T22:13:22.6Z", "2023-11-14T22:13:22.75Z") == []
+
+
 @E.fires("arrival-out-of-order", event=4)
 def late_arrival():
     c = started()
