@@ -22,8 +22,11 @@ drop):
   (the record keeps the method, URL, headers, status and the body sizes; ``reason: "queue_full"``), counted
   in :attr:`Journal.shed` and logged.
 
-Big bodies are base64-encoded in slices, so this thread never holds the GIL for more than about a
-millisecond at a time (the proxy's loop thread gets it back at the next switch interval).
+Costly records (a body to base64, to decompress or to hash) are encoded in steps of about a millisecond
+(base64 slices, 1 MiB of decompressed output, 4 MiB of hashing), so this thread never holds the GIL long (the
+proxy's loop thread gets it back at the next switch interval), and between those steps it writes the cheap
+records that arrived meanwhile: a gzip bomb or a 10 MB upload on one connection does not hold back the
+journalling of the other connections' calls (they are written before it, not in arrival order).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,28 +107,70 @@ class _TooBig(Exception):
     pass
 
 
+Steps = Generator[None, None, Any]
+"""A piece of the writer's work done in steps: it yields between steps of about a millisecond (so the writer
+can write the cheap records that arrived meanwhile) and returns its result."""
+
+#: Output of one decompression step (a gzip bomb is decoded in steps of this size, never in one call).
+_DECODE_STEP = 1 * MIB
+#: Input of one hashing step.
+_HASH_STEP = 4 * MIB
+
+
+def run_steps(steps: Steps) -> Any:
+    """Drive ``steps`` to the end at once; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
 def bounded_decode(raw: bytes, content_encoding: str, limit: int) -> bytes:
     """``raw`` decoded from its Content-Encoding as mitmproxy's ``get_content(strict=False)`` does (the
     bytes as they came when they do not decode), but never more than ``limit`` bytes: ``_TooBig`` beyond.
 
     Only the codings browsers and SDKs send are decoded (gzip, deflate, br, zstd; identity); any other
     name keeps the bytes as they came (mitmproxy would try a Python codec of that name)."""
+    return run_steps(_decode_steps(raw, content_encoding, limit))  # type: ignore[no-any-return]
+
+
+def _zlib_steps(d: Any, raw: bytes, cap: int) -> Generator[None, None, tuple[bytes, bool]]:
+    """Decompress ``raw`` with the zlib object ``d`` in steps of at most ``_DECODE_STEP`` output bytes, up to
+    ``cap`` bytes: (output, whether the stream ended)."""
+    out: list[bytes] = []
+    size = 0
+    data = raw
+    while True:
+        chunk = d.decompress(data, min(_DECODE_STEP, cap - size))
+        out.append(chunk)
+        size += len(chunk)
+        data = d.unconsumed_tail
+        if d.eof or size >= cap or (not data and not chunk):
+            break
+        if not data:  # all input consumed: what zlib still buffers comes out with a flush
+            tail = d.flush(cap - size)
+            out.append(tail)
+            size += len(tail)
+            break
+        yield
+    return b"".join(out), d.eof
+
+
+def _decode_steps(raw: bytes, content_encoding: str, limit: int) -> Generator[None, None, bytes]:
     enc = content_encoding.strip().lower()
     if not raw or enc not in _DECODERS:
         return raw
     cap = limit + 1
     try:
         if enc == "gzip":
-            d = zlib.decompressobj(47)
-            out = d.decompress(raw, cap)
+            out, _ = yield from _zlib_steps(zlib.decompressobj(47), raw, cap)
         elif enc in ("deflate", "deflateraw"):
             try:
-                d = zlib.decompressobj(15)
-                out = d.decompress(raw, cap)
+                out, ended = yield from _zlib_steps(zlib.decompressobj(15), raw, cap)
             except zlib.error:
-                d = zlib.decompressobj(-15)
-                out = d.decompress(raw, cap)
-            if len(out) < cap and not d.eof:
+                out, ended = yield from _zlib_steps(zlib.decompressobj(-15), raw, cap)
+            if len(out) < cap and not ended:
                 return raw  # truncated stream: zlib.decompress (mitmproxy) refuses it
         elif enc == "br":
             import brotli
@@ -159,24 +204,43 @@ def _header(fields: Any, name: bytes) -> str:
     return ""
 
 
-def _body(raw: bytes | None, fields: Any, limits: Limits) -> tuple[bytes | None, dict[str, Any] | None]:
+def is_costly(parts: tuple[Any, ...]) -> bool:
+    """Whether journalling this flow takes more than about a millisecond: a body to base64 in slices, to
+    decompress or to hash (the writer does those in steps, after the cheap records queued with them)."""
+    for message in (parts[1], parts[2]):
+        if message is None or message[2] is None:
+            continue
+        raw = message[2]
+        if len(raw) > _SLICE or (raw and _header(message[1], b"content-encoding").strip().lower() in _DECODERS):
+            return True
+    return False
+
+
+def _body_steps(raw: bytes | None, fields: Any,
+                limits: Limits) -> Generator[None, None, tuple[bytes | None, dict[str, Any] | None]]:
     """(body to journal, ``body_omitted`` info or None)."""
     if raw is None:
         return None, None
     limit = min(limits.max_decoded, limits.max_body)
     ce = _header(fields, b"content-encoding")
     if len(raw) > limits.max_body:
-        return None, _omitted("max_body", raw, ce)
+        return None, (yield from _omitted_steps("max_body", raw, ce))
     try:
-        body = bounded_decode(raw, ce, limit) if ce else raw
+        body = (yield from _decode_steps(raw, ce, limit)) if ce else raw
     except _TooBig:
         reason = "max_body" if limits.max_body <= limits.max_decoded else "max_decoded"
-        return None, _omitted(reason, raw, ce, decoded_over=limit)
+        return None, (yield from _omitted_steps(reason, raw, ce, decoded_over=limit))
     return body, None
 
 
-def _omitted(reason: str, raw: bytes, ce: str, decoded_over: int | None = None) -> dict[str, Any]:
-    info: dict[str, Any] = {"reason": reason, "size": len(raw), "sha256": hashlib.sha256(raw).hexdigest(),
+def _omitted_steps(reason: str, raw: bytes, ce: str,
+                   decoded_over: int | None = None) -> Generator[None, None, dict[str, Any]]:
+    digest = hashlib.sha256()
+    view = memoryview(raw)
+    for j in range(0, len(raw), _HASH_STEP):
+        digest.update(view[j:j + _HASH_STEP])
+        yield
+    info: dict[str, Any] = {"reason": reason, "size": len(raw), "sha256": digest.hexdigest(),
                             "head": base64.b64encode(raw[:HEAD_BYTES]).decode("ascii")}
     if ce:
         info["content_encoding"] = ce
@@ -192,6 +256,11 @@ _PLACEHOLDER_JSON = encode_record({"b": _PLACEHOLDER})[6:-2]  # how it appears i
 def encode_parts(parts: tuple[Any, ...], limits: Limits, shed: bool = False) -> list[bytes]:
     """The journal line of a flow (``flow_parts``) as a list of byte strings to write in a row (newline
     included). ``shed``: journal it without its bodies (the writer's queue was full)."""
+    return run_steps(encode_steps(parts, limits, shed))  # type: ignore[no-any-return]
+
+
+def encode_steps(parts: tuple[Any, ...], limits: Limits, shed: bool = False) -> Generator[None, None, list[bytes]]:
+    """:func:`encode_parts` in steps of about a millisecond each (decompression, hashing, base64 slices)."""
     flow_id, rq, rs, error, live, client = parts
     req_raw = rq[2]
     resp_raw = rs[2] if rs is not None else None
@@ -199,8 +268,8 @@ def encode_parts(parts: tuple[Any, ...], limits: Limits, shed: bool = False) -> 
         req_body, req_omit = None, _shed(req_raw)
         resp_body, resp_omit = None, _shed(resp_raw)
     else:
-        req_body, req_omit = _body(req_raw, rq[1], limits)
-        resp_body, resp_omit = _body(resp_raw, rs[1], limits) if rs is not None else (None, None)
+        req_body, req_omit = yield from _body_steps(req_raw, rq[1], limits)
+        resp_body, resp_omit = (yield from _body_steps(resp_raw, rs[1], limits)) if rs is not None else (None, None)
     # The Exchange of the flow (the adapter's URL and headers), bodies set after: already decoded here.
     bare = (flow_id, (*rq[:2], None, *rq[3:]), None if rs is None else (*rs[:2], None, *rs[3:]), error, live,
             client)
@@ -230,7 +299,9 @@ def encode_parts(parts: tuple[Any, ...], limits: Limits, shed: bool = False) -> 
         out.append(piece)
         if i < len(big):
             body = big[i]
-            out.extend(base64.b64encode(body[j:j + _SLICE]) for j in range(0, len(body), _SLICE))
+            for j in range(0, len(body), _SLICE):
+                out.append(base64.b64encode(body[j:j + _SLICE]))
+                yield
     out.append(b"\n")
     return out
 
@@ -366,17 +437,42 @@ class Journal:
             self._idle.set()
 
     def _write_pending(self) -> None:
+        """Write what is queued. Cheap records go first, in batches; a costly one (a big body to base64, a
+        compressed one to decode, one to hash) is encoded in steps, and between its steps the cheap records
+        that arrived meanwhile are written: a gzip bomb or a 10 MB upload on one connection never holds back
+        the journalling of another connection's calls."""
+        costly: deque[Any] = deque()
+        while True:
+            self._write_cheap(costly)
+            if not costly:
+                break
+            item = costly.popleft()
+            steps = self._encode_steps(item)
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    chunks = done.value
+                    break
+                if self._buf:
+                    self._write_cheap(costly)
+            if chunks is not None:
+                self._write(chunks, 1)
+        self._idle.set()
+
+    def _write_cheap(self, costly: deque[Any]) -> None:
+        """Write every cheap record queued now (in batches); move the costly ones to ``costly``."""
         buf = self._buf
         while buf:
-            items = [buf.popleft() for _ in range(min(len(buf), 2000))]
-            # small records first: a queued big body never delays the small ones behind it
-            small = [it for it in items if not (isinstance(it, tuple) and it[2] > _SLICE)]
-            large = [it for it in items if isinstance(it, tuple) and it[2] > _SLICE]
             batch: list[bytes] = []
             size = 0
             count = 0
-            for item in small + large:
-                chunks = self._encode(item)
+            for _ in range(min(len(buf), 2000)):
+                item = buf.popleft()
+                if isinstance(item, tuple) and item[0] == "parts" and is_costly(item[1]):
+                    costly.append(item)
+                    continue
+                chunks = run_steps(self._encode_steps(item))
                 if chunks is None:
                     continue
                 batch.extend(chunks)
@@ -388,9 +484,8 @@ class Journal:
                     batch, size, count = [], 0, 0
             if batch:
                 self._write(batch, count)
-        self._idle.set()
 
-    def _encode(self, item: Any) -> list[bytes] | None:
+    def _encode_steps(self, item: Any) -> Generator[None, None, list[bytes] | None]:
         if isinstance(item, bytes):
             return [item if item.endswith(b"\n") else item + b"\n"]
         if isinstance(item, dict):
@@ -401,7 +496,7 @@ class Journal:
                 return None
         kind, parts, size = item
         try:
-            chunks = encode_parts(parts, self.limits, shed=kind == "shed")
+            chunks = yield from encode_steps(parts, self.limits, shed=kind == "shed")
         except Exception as exc:  # noqa: BLE001 - any flow mitmproxy accepted must be journalled somehow
             log.warning("mcscope: journal: cannot encode flow %s (%s); journalled without bodies",
                         parts[0] if parts else "?", exc)

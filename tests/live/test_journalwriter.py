@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
+import zlib
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,86 @@ def test_default_data_dir_is_platformdirs(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.delenv(journal.DATA_DIR_ENV, raising=False)
     assert journal.data_dir() == Path(user_data_dir("mcscope", appauthor=False))
+
+
+# -- costly records in steps ------------------------------------------------------------------------------
+def _parts(i: int, body: bytes, encoding: str = "") -> tuple:
+    headers = [(b"Content-Type", b"application/json")]
+    if encoding:
+        headers.append((b"Content-Encoding", encoding.encode()))
+    rq = (b"HTTP/1.1", headers, body, 1700000000.0 + i, 1700000000.1 + i, "x.hb-api.omtrdc.net", 443, b"POST",
+          b"https", b"", f"/api/v1/sessions/s{i}/events".encode())
+    rs = (b"HTTP/1.1", [], b"", 1700000000.1 + i, 1700000000.2 + i, 204, b"No Content")
+    return (f"f{i}", rq, rs, None, True, None)
+
+
+@pytest.mark.parametrize("size", [0, 1, 100_000, 1 * journal.MIB, 3 * journal.MIB + 7])
+@pytest.mark.parametrize("kind", ["gzip", "deflate", "deflateraw"])
+def test_stepwise_decoding_equals_one_shot_zlib(size: int, kind: str) -> None:
+    data = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    if kind == "gzip":
+        raw = gzip.compress(data)
+    elif kind == "deflate":
+        raw = zlib.compress(data)
+    else:
+        c = zlib.compressobj(wbits=-15)
+        raw = c.compress(data) + c.flush()
+    assert journal.bounded_decode(raw, kind, 4 * journal.MIB) == data
+    if size > 2:
+        with pytest.raises(journal._TooBig):
+            journal.bounded_decode(raw, kind, size - 1)
+        assert journal.bounded_decode(raw, kind, size) == data  # exactly at the limit is kept
+
+
+def test_truncated_deflate_stream_is_kept_as_it_came() -> None:
+    raw = zlib.compress(b"x" * 3_000_000)[:-50]
+    assert journal.bounded_decode(raw, "deflate", 16 * journal.MIB) == raw
+
+
+def test_gzip_bomb_is_decoded_in_bounded_steps() -> None:
+    bomb = gzip.compress(b"\0" * (20 * journal.MIB), 9)
+    steps = journal._decode_steps(bomb, "gzip", 8 * journal.MIB)
+    count = 0
+    with pytest.raises(journal._TooBig):
+        while True:
+            next(steps)
+            count += 1
+    assert count >= 7  # at most ~1 MiB of output per step, not 8 MiB in one call
+
+
+def test_costly_records_are_recognised() -> None:
+    assert not journal.is_costly(_parts(0, b"{}"))
+    assert journal.is_costly(_parts(0, b"x" * (journal._SLICE + 1)))
+    assert journal.is_costly(_parts(0, gzip.compress(b"{}"), "gzip"))
+    assert not journal.is_costly(_parts(0, b"{}", "identity"))
+
+
+def test_cheap_records_arriving_during_a_costly_one_are_written_before_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "run.ndjson"
+    j = journal.Journal(path, header=journal_header())
+    real = journal.encode_steps
+    appended: list[int] = []
+
+    def spy(parts: tuple, limits: journal.Limits, shed: bool = False) -> Generator[None, None, list[bytes]]:
+        steps = real(parts, limits, shed)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+            if parts[0] == "f0" and not appended:  # a cheap call answered while the big one is encoded
+                j.append_parts(_parts(1, b'{"eventType": "ping"}'))
+                appended.append(1)
+            yield
+
+    monkeypatch.setattr(journal, "encode_steps", spy)
+    big = json.dumps({"eventType": "ping", "pad": "x" * (5 * journal.MIB)}).encode()
+    try:
+        j.append_parts(_parts(0, big))
+        assert j.drain(10)
+    finally:
+        j.close()
+    flows = [r["flow"] for r in _lines(path)[1:]]
+    assert flows == ["f1", "f0"]
+    assert [e.request_body for e in read_exchanges(path)] == [b'{"eventType": "ping"}', big]
