@@ -63,6 +63,7 @@ class EdgeCall:
     findings: list[RawFinding] = field(default_factory=list)
     skip_events: bool = False
     identity: bool = False
+    client: str | None = None  # the identity the request names (client_identity), for session-restarted
     response: EdgeResponse = field(default_factory=EdgeResponse)
 
     @property
@@ -203,6 +204,7 @@ def _decode(ex: Exchange, call: EdgeCall) -> None:
     rx = payload.get("xdm")
     call.request_xdm = rx if isinstance(rx, dict) else None
     call.identity = _has_identity(ex, payload)
+    call.client = client_identity(ex, payload) if call.identity else None
     for item in events:
         xdm = item.get("xdm") if isinstance(item, dict) else None
         if not isinstance(xdm, dict):
@@ -237,6 +239,34 @@ def _has_identity(ex: Exchange, payload: dict[str, Any]) -> bool:
                 return True
     cookie = ex.request_header("cookie") or ""
     return "kndctr_" in cookie and "_identity" in cookie
+
+
+def client_identity(ex: Exchange, payload: dict[str, Any]) -> str | None:
+    """The device/app behind a request as the Edge identifies it: the ECID of an identityMap (request level, else
+    the first event's), else the kndctr_…_identity state entry, else that cookie; "ecid:" + the value.
+    No address fallback: two players behind one address are not one client (media-edge.md §1.3, [EP-VID])."""
+    maps = [payload.get("xdm")] + [item.get("xdm") for item in payload.get("events") or [] if isinstance(item, dict)]
+    for xdm in maps:
+        identity_map = xdm.get("identityMap") if isinstance(xdm, dict) else None
+        entries = identity_map.get("ECID") if isinstance(identity_map, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            value = entry.get("id") if isinstance(entry, dict) else None
+            if isinstance(value, str) and value:
+                return f"ecid:{value}"
+    meta = payload.get("meta")
+    state = meta.get("state") if isinstance(meta, dict) else None
+    state_entries = state.get("entries") if isinstance(state, dict) else None
+    for entry in state_entries if isinstance(state_entries, list) else []:
+        key = entry.get("key") if isinstance(entry, dict) else None
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(key, str) and key.startswith("kndctr_") and key.endswith("_identity") and \
+                isinstance(value, str) and value:
+            return f"ecid:{value}"
+    for part in (ex.request_header("cookie") or "").split(";"):
+        name, eq, value = part.strip().partition("=")
+        if eq and name.startswith("kndctr_") and name.endswith("_identity") and value:
+            return f"ecid:{value}"
+    return None
 
 
 # --- the answer -------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from mcscope.core.edge_event import EdgeContext, EdgeEvent, parse_timestamp
 from mcscope.core.model import Exchange, Finding, Severity
 from mcscope.core.rules import downloaded as rest_downloaded
 from mcscope.core.rules.catalogue import RULES
+from mcscope.core.rules.clients import ClientTracker
 from mcscope.core.rules.edge_envelope import emit
 from mcscope.core.state import SessionState
 
@@ -47,8 +48,9 @@ class EdgeIngest:
     """Edge sessions by id, the ids that are gone, the requestIds the Edge returned."""
 
     def __init__(self, config: Config, new_session: NewSession, add_transport: Callable[[Finding], None],
-                 delta: Callable[..., Any]) -> None:
+                 delta: Callable[..., Any], clients: ClientTracker | None = None) -> None:
         self.config = config
+        self._clients = clients if clients is not None else ClientTracker()  # session-restarted, shared with REST
         self._new_session = new_session  # (key, sid, deltas, downloaded) -> EdgeSession, registered
         self._add_transport = add_transport  # keeps a transport finding in the Analyzer
         self._delta = delta  # Delta's constructor
@@ -148,6 +150,8 @@ class EdgeIngest:
         s.rejected = (ex.error is None and status is not None and 400 <= status < 500) or any(
             f.rule == "edge-session-start-failed" for f in ev.findings)
         s.process(ev, live=ex.live, accepted=accepted)
+        if ev.event_type == "sessionStart":
+            self._clients.on_edge_session_start(s, ev, call.client, opened=accepted and sid is not None)
         deltas.append(self._delta("event", s, ev))
 
     def _start_answer(self, s: SessionState, ev: EdgeEvent, call: ee.EdgeCall) -> bool:

@@ -246,7 +246,8 @@ class Analyzer:
         self._capture_start: float | None = None
         self._latest_t: int | None = None
         self._finished = False
-        self._edge = EdgeIngest(self.config, self._new_edge_session, self.transport_findings_append, Delta)
+        self._edge = EdgeIngest(self.config, self._new_edge_session, self.transport_findings_append, Delta,
+                                self._clients)
 
     def transport_findings_append(self, finding: Finding) -> None:
         self.transport_findings.append(finding)

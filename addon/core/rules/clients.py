@@ -1,4 +1,8 @@
-"""Rules that compare the sessions of one client: app-installation-id-changed, session-restarted (R34, R44)."""
+"""Rules that compare the sessions of one client: app-installation-id-changed, session-restarted (R34, R44).
+
+A REST client is its ECID (else address + User-Agent); a Media Edge API client is the identity its requests name
+(ECID, kndctr identity), which ``EdgeIngest`` passes in.
+"""
 
 from __future__ import annotations
 
@@ -41,13 +45,24 @@ class ClientTracker:
             if previous is not None and previous != aid:
                 self.install_id_changed(s, ev, aid, previous)
             self._install_ids[key] = aid
-        media_id = params.get("media.id")
+        # only a 201 creates a session; a retry after a 400/5xx/timeout restarts nothing
+        self._same_media(s, ev, key, ev.status == 201)
+
+    def on_edge_session_start(self, s: SessionState, ev: Event, client: str | None, opened: bool) -> None:
+        """A Media Edge API sessionStart: ``client`` is the identity its request names (ECID or kndctr identity,
+        edge_exchange.client_identity), ``opened`` whether the Edge answered with a session id."""
+        s.client = client
+        if client is not None:
+            self._same_media(s, ev, client, opened)
+
+    def _same_media(self, s: SessionState, ev: Event, key: str, opened: bool) -> None:
+        media_id = ev.params.get("media.id")  # Edge: sessionDetails.name (edge_spec.TO_REST)
         if not isinstance(media_id, str) or not media_id:
             return
         earlier = self._latest.get((key, media_id))
         if earlier is not None and earlier is not s:
             self.restarted(s, ev, media_id, earlier)
-        if ev.status == 201:  # only a 201 creates a session; a retry after a 400/5xx/timeout restarts nothing
+        if opened:
             self._latest[(key, media_id)] = s
 
     def install_id_changed(self, s: SessionState, ev: Event, aid: str, previous: str) -> None:
@@ -56,11 +71,12 @@ class ClientTracker:
 
     def restarted(self, s: SessionState, ev: Event, media_id: str, earlier: SessionState) -> None:
         if still_open(earlier, ev):
-            s.emit("session-restarted", restarted_message(media_id, earlier), ev)
+            field = "sessionDetails.name" if s.protocol == "edge" else "media.id"
+            s.emit("session-restarted", restarted_message(media_id, earlier, field), ev)
 
 
-def restarted_message(media_id: str, earlier: SessionState) -> str:
-    return (f"new sessionStart for media.id {media_id!r} while session {earlier.sid or earlier.key} of this "
+def restarted_message(media_id: str, earlier: SessionState, field: str = "media.id") -> str:
+    return (f"new sessionStart for {field} {media_id!r} while session {earlier.sid or earlier.key} of this "
             "client is still open (progress and markers are lost)")
 
 

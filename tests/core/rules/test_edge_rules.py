@@ -749,6 +749,85 @@ def older_than_max_age():
     return c
 
 
+# --- session-restarted: same sessionDetails.name from the same Edge identity while the first is open ---------
+SID_B = "b" * 64
+
+
+def _edge_restart(first_close: str | None = None, gap: int = 1000, name: str = "episode-1",
+                  identity: dict[str, object] | None = None, first_status: int = 200) -> EdgeCapture:
+    c = EdgeCapture()
+    c.start(status=first_status, resp_body=None if first_status == 200 else problem(details=[]))
+    if first_status == 200:
+        c.ev("play", dt=1000)
+        if first_close:
+            c.ev(first_close)
+    c.sid = SID_B
+    ex = c.start(session_details(name=name), dt=gap)
+    if identity is not None:
+        body = json.loads(ex.request_body or b"{}")
+        del body["xdm"]["identityMap"]
+        body.setdefault("meta", {}).update(identity.get("meta", {}))  # type: ignore[arg-type]
+        ex.request_body = json.dumps(body).encode()
+        ex.request_headers = ex.request_headers + list(identity.get("headers", []))  # type: ignore[arg-type]
+    c.ev("play", dt=10)
+    c.ev("sessionEnd", dt=1000)
+    return c
+
+
+@E.fires("session-restarted", event=0)
+def edge_restart_while_first_open():
+    return _edge_restart()
+
+
+@E.quiet("session-restarted", "first session ended")
+def edge_restart_after_session_end():
+    return _edge_restart("sessionEnd")
+
+
+@E.quiet("session-restarted", "first session completed")
+def edge_restart_after_session_complete():
+    return _edge_restart("sessionComplete")
+
+
+@E.quiet("session-restarted", "other media")
+def edge_other_media_while_first_open():
+    return _edge_restart(name="episode-2")
+
+
+@E.quiet("session-restarted", "first timed out (Mobile SDK restarts after 30 min idle)")
+def edge_restart_after_first_timed_out():
+    return _edge_restart(gap=10 * 60_000 + 1)
+
+
+@E.quiet("session-restarted", "first sessionStart refused")
+def edge_restart_after_refused_start():
+    return _edge_restart(first_status=400)
+
+
+@E.quiet("session-restarted", "another visitor (kndctr identity cookie)")
+def edge_restart_by_another_identity():
+    return _edge_restart(identity={"headers": [("Cookie", "kndctr_ORG_AdobeOrg_identity=CiY0OTk5; other=1")]})
+
+
+def test_edge_restart_is_found_through_the_kndctr_identity_too():
+    state = {"meta": {"state": {"entries": [{"key": "kndctr_ORG_AdobeOrg_identity", "value": "CiY0OTk5"}]}}}
+    c = _edge_restart(identity=state)
+    first = json.loads(c.exchanges[0].request_body or b"{}")
+    del first["xdm"]["identityMap"]
+    first["meta"].update(state["meta"])
+    c.exchanges[0].request_body = json.dumps(first).encode()
+    an = c.analyze()
+    found = [f for f in an.all_findings() if f.rule == "session-restarted"]
+    assert len(found) == 1 and "sessionDetails.name 'episode-1'" in found[0].message
+    assert an.sessions[1].client == "ecid:CiY0OTk5"
+    # the same two starts with no identity at all: no client to compare, no finding
+    for ex in [e for e in c.exchanges if "/sessionStart" in e.url]:
+        body = json.loads(ex.request_body or b"{}")
+        del body["meta"]["state"]
+        ex.request_body = json.dumps(body).encode()
+    assert "session-restarted" not in {f.rule for f in c.analyze().all_findings()}
+
+
 @E.fires("session-not-closed", event=1)
 def never_closed():
     return started()
