@@ -214,6 +214,8 @@ class EdgeSession(Session):
     protocol = edge_spec.PROTOCOL
     _check_envelope = staticmethod(edge_envelope.check)
     _check_start = staticmethod(lambda s, ev, realtime: None)  # part of edge_envelope.check
+    # media-edge.md Decisions (Web SDK and Edge Media SDKs allow 10-50 s); rules.md keeps REST at the tunable
+    infers_ping_interval = True
     edge_hint: str | None = None  # the location hint every call of the session must use
 
     def emit(self, rule: str, message: str, event: Event | None = None, severity: Severity | None = None,
@@ -514,6 +516,10 @@ class Analyzer:
         deltas: list[Delta] = []
         end = self._latest_t
         for s in self.sessions:
+            before = len(s.findings)
+            pings.settle(s)  # gaps that waited for the session's ping interval (Media Edge API)
+            for f in s.findings[before:]:
+                deltas.append(Delta("finding", s, None, f))
             if s.downloaded or s.closed is not None or s.completed:
                 continue
             if not s.sid:

@@ -157,6 +157,8 @@ class SessionState:
 
     #: "rest" or "edge" (``session.EdgeSession``): the protocol whose default severities its findings get
     protocol = "rest"
+    #: the main ping interval is learnt from the session's first pings (Media Edge API; rules/pings.py)
+    infers_ping_interval = False
 
     def __init__(self, key: str, sid: str | None, config: Config, downloaded: bool = False) -> None:
         self.key = key
@@ -237,6 +239,10 @@ class SessionState:
         self.last_main_ping_t: int | None = None  # for pings that come too often
         self.short_pings_reported = False
         self.first_main_ping_seen = False
+        self.ping_interval: float | None = None  # the session's main interval once settled (pings.interval)
+        self.inferred_ping_interval = False  # settled on its pings' interval rather than the tunable
+        self.ping_gaps: list[int] = []  # the first main-content ping gaps (ms), while learning
+        self.pending_gaps: list[tuple[Event, int, str, bool]] = []  # (event, timer start, its kind, first ping?)
         self.ad_ref: int | None = None  # t of the previous event of the open ad
         self.ad_start_t: int | None = None
         self.ad_pings = 0

@@ -12,6 +12,11 @@ from mcscope.core.state import Event, SessionState
 
 OFFLINE_PING_INTERVAL = 50.0  # R92: Adobe's SDK pings every 50 s in downloaded content
 IGNORED_AD = "the ignored ad"  # main_ref_kind while an ad Adobe ignores is open
+# media-edge.md Decisions: the main ping intervals Adobe's Edge clients can be configured to (Web SDK
+# mainPingInterval, Edge Media SDKs config.mainpinginterval, Roku), and how many gaps settle a session's.
+INFERABLE_INTERVAL = (10.0, 50.0)
+INFER_GAPS = 3
+MAX_PENDING = 16  # a session that sends late events but no pings settles on the tunable (bounded memory)
 
 
 def handle(s: SessionState, ev: Event) -> None:
@@ -42,19 +47,61 @@ def handle(s: SessionState, ev: Event) -> None:
             if is_ping:
                 _main_ping(s, ev)
         return
+    elapsed = ev.t - s.main_ref
     _judge_main_gap(s, ev)
     if is_ping:
-        _main_ping(s, ev)
+        _main_ping(s, ev, elapsed)
     _restart(s, ev.t, et or "event")
+
+
+# --- the session's main ping interval (media-edge.md Decisions) ----------------------------------------------
+def interval(s: SessionState) -> float:
+    """The main-content ping interval ``s`` is judged against: the tunable (10 s), or on a Media Edge API session
+    the one its first main-content ping gaps settled on."""
+    settled = s.ping_interval
+    return settled if settled is not None else s.tun("main_ping_interval")
+
+
+def _inferring(s: SessionState) -> bool:
+    """Still learning the interval: the gaps that may be late under some candidate interval wait (pending_gaps)."""
+    return s.infers_ping_interval and not s.downloaded and s.ping_interval is None
+
+
+def _learn(s: SessionState, elapsed: int) -> None:
+    """A main-content ping came ``elapsed`` ms after the previous event: one of the first gaps. Three that agree
+    within the tolerance and lie in 10-50 s settle the interval on their median; any other gap settles the
+    tunable at once."""
+    gaps = s.ping_gaps
+    gaps.append(elapsed)
+    tol = s.tun("ping_tolerance") * 1000
+    low, high = (INFERABLE_INTERVAL[0] * 1000 - tol, INFERABLE_INTERVAL[1] * 1000 + tol)
+    if max(gaps) - min(gaps) > tol or not low <= elapsed <= high:
+        settle(s)
+    elif len(gaps) == INFER_GAPS:
+        median = sorted(gaps)[len(gaps) // 2] / 1000
+        settle(s, min(max(float(round(median)), INFERABLE_INTERVAL[0]), INFERABLE_INTERVAL[1]))
+
+
+def settle(s: SessionState, inferred: float | None = None) -> None:
+    """Fix the session's interval (``inferred``, else the tunable) and judge the gaps that waited for it. Called
+    when the gaps decide, when the session closes and at the end of the capture; a no-op once settled."""
+    if not _inferring(s):
+        return
+    default = s.tun("main_ping_interval")
+    s.ping_interval = inferred if inferred is not None else default
+    s.inferred_ping_interval = inferred is not None and inferred != default
+    pending, s.pending_gaps = s.pending_gaps, []
+    for ev, ref, kind, first in pending:
+        _late(s, ev, ref, kind, first)
 
 
 # --- main content -------------------------------------------------------------------------------------------
 def _limits(s: SessionState) -> tuple[float, float]:
     """(too frequent, too late) in ms: pings closer together than the first, events further apart than the
     second."""
-    interval = s.tun("main_ping_interval")
+    main = interval(s)
     tol = s.tun("ping_tolerance")
-    return (interval - tol) * 1000, (_offline(s, interval) + tol) * 1000
+    return (main - tol) * 1000, (_offline(s, main) + tol) * 1000
 
 
 def _offline(s: SessionState, interval: float) -> float:
@@ -94,29 +141,44 @@ def _since(kind: str) -> str:
 
 def _judge_main_gap(s: SessionState, ev: Event) -> None:
     assert s.main_ref is not None
+    first = not s.first_main_ping_seen
+    if _inferring(s):
+        tol = s.tun("ping_tolerance")
+        if ev.t - s.main_ref > (min(s.tun("main_ping_interval"), INFERABLE_INTERVAL[0]) + tol) * 1000:
+            s.pending_gaps.append((ev, s.main_ref, s.main_ref_kind, first))  # late under some candidate
+            if len(s.pending_gaps) >= MAX_PENDING:
+                settle(s)
+        return
+    _late(s, ev, s.main_ref, s.main_ref_kind, first)
+
+
+def _late(s: SessionState, ev: Event, ref: int, kind: str, first: bool) -> None:
+    """ping-first-late / ping-interval when ``ev`` came too long after the event at ``ref``."""
     _, high = _limits(s)
-    elapsed = ev.t - s.main_ref
+    elapsed = ev.t - ref
     if elapsed <= high:
         return
-    _gap(s, s.main_ref, ev.t)
-    interval = s.tun("main_ping_interval")
-    since = _since(s.main_ref_kind)
-    if not s.first_main_ping_seen and "ping-first-late" not in s.fired:
+    _gap(s, ref, ev.t)
+    main = interval(s)
+    since = _since(kind)
+    due = f"a ping is due {main:g} s after the previous event" + (
+        ", the interval this session's first pings keep" if s.inferred_ping_interval else "")
+    if first and "ping-first-late" not in s.fired:
         s.emit_once("ping-first-late", f"{elapsed / 1000:.1f} s without any event since {since}, and no "
-                    f"main-content ping yet since playback start (a ping is due {interval:g} s after the "
-                    "previous event)", ev)
+                    f"main-content ping yet since playback start ({due})", ev)
     else:
-        s.emit("ping-interval", f"{elapsed / 1000:.1f} s without any event since {since} (a ping is due "
-               f"{interval:g} s after the previous event)", ev)
+        s.emit("ping-interval", f"{elapsed / 1000:.1f} s without any event since {since} ({due})", ev)
 
 
-def _main_ping(s: SessionState, ev: Event) -> None:
+def _main_ping(s: SessionState, ev: Event, elapsed: int | None = None) -> None:
+    if elapsed is not None and _inferring(s):
+        _learn(s, elapsed)
     low, _ = _limits(s)
     prev = s.last_main_ping_t
     if prev is not None and ev.t - prev < low and not s.short_pings_reported:
         s.short_pings_reported = True  # once per session
         s.emit("ping-interval", f"ping {(ev.t - prev) / 1000:.1f} s after the previous one (expected every "
-               f"{s.tun('main_ping_interval'):g} s; reported once per session)", ev, severity=Severity.INFO)
+               f"{interval(s):g} s; reported once per session)", ev, severity=Severity.INFO)
     s.last_main_ping_t = ev.t
     s.first_main_ping_seen = True
 
@@ -182,6 +244,7 @@ def _ad_without_pings(s: SessionState, target: Event, end_t: int) -> None:
 
 # --- session ------------------------------------------------------------------------------------------------
 def on_close(s: SessionState, ev: Event | None) -> None:
+    settle(s)
     if s.in_ad and s.ad_start_t is not None:
         on_ad_end(s, ev)
     if s.any_ping or s.first_ts is None or s.last_ts is None:

@@ -922,6 +922,103 @@ def ping_gap():
     return c
 
 
+# --- the session's main ping interval, inferred from its first three main-content ping gaps ----------------
+def every(seconds: int, pings: int = 4, first_event: int | None = None) -> EdgeCapture:
+    """playing (events 0-1), optionally a bitrateChange ``first_event`` s after the play, then pings every
+    ``seconds`` s."""
+    c = playing()
+    if first_event is not None:
+        c.ev("bitrateChange", dt=first_event * 1000, mc={"qoeDataDetails": {"bitrate": 3000}})
+    c.ping_for(seconds * pings, every=seconds * 1000)
+    return c
+
+
+@E.quiet("ping-first-late", "pings regular at 15 s")
+@E.quiet("ping-interval", "pings regular at 15 s")
+def regular_15s():
+    return closed(every(15))
+
+
+@E.quiet("ping-interval", "pings regular at 50 s, the longest a client allows")
+def regular_50s():
+    return closed(every(50))
+
+
+@E.fires("ping-interval", "a gap late for the session's 15 s interval", event=6)
+def late_for_15s():
+    c = every(15)  # pings: events 2-5
+    c.ev("ping", dt=17100)
+    return c
+
+
+@E.fires("ping-first-late", "first event late for the session's 15 s interval", event=2)
+def first_event_late_for_15s():
+    return every(15, first_event=18)
+
+
+@E.quiet("ping-first-late", "first event on time for the session's 15 s interval")
+def first_event_on_time_for_15s():
+    return every(15, first_event=16)
+
+
+@E.fires("ping-first-late", "gaps that disagree: judged at 10 s", event=2)
+def gaps_disagree():
+    c = playing()
+    for gap in (15, 11, 15):
+        c.ev("ping", dt=gap * 1000)
+    return closed(c)
+
+
+@E.fires("ping-first-late", "pings every 60 s: beyond 50 s, judged at 10 s", event=2)
+def regular_60s():
+    return closed(every(60, pings=3))
+
+
+@E.fires("ping-first-late", "two 15 s gaps only: judged at 10 s at the close", event=2)
+def two_gaps_only():
+    return closed(every(15, pings=2))
+
+
+def _ping_findings(c: EdgeCapture) -> list[tuple[str, int | None, str]]:
+    an = c.analyze()
+    return [(f.rule, f.event, f.severity.label) for f in an.all_findings() if f.rule.startswith("ping-")]
+
+
+def test_inferred_interval_is_named_in_the_message():
+    an = late_for_15s().analyze()
+    found = [f for f in an.all_findings() if f.rule == "ping-interval"]
+    assert len(found) == 1 and "due 15 s after" in found[0].message and "this session's first pings" in \
+        found[0].message
+
+
+def test_pings_faster_than_the_inferred_interval_are_reported_once_as_info():
+    c = every(15)
+    c.ping_for(20, every=10_000)
+    assert _ping_findings(c) == [("ping-interval", 6, "info")]
+
+
+def test_a_session_without_pings_is_judged_at_the_tunable_gap_by_gap():
+    c = playing()
+    for _ in range(20):  # more late gaps than the learning keeps (MAX_PENDING)
+        c.ev("bitrateChange", dt=13_000, mc={"qoeDataDetails": {"bitrate": 3000}})
+    found = _ping_findings(closed(c))
+    assert found[0] == ("ping-first-late", 2, "warning")
+    assert found[1:] == [("ping-interval", n, "warning") for n in range(3, 22)]
+
+
+def test_the_tunable_stays_the_default_when_no_interval_is_inferred():
+    c = closed(every(15, pings=2))
+    assert _ping_findings(c) == [("ping-first-late", 2, "warning"), ("ping-interval", 3, "warning")]
+    quiet = Config.from_options(tunables={"main_ping_interval": 15})
+    assert [f.rule for f in c.analyze(quiet).all_findings() if f.rule.startswith("ping-")] == []
+
+
+def test_an_open_session_is_judged_at_the_end_of_the_capture():
+    an = every(15, pings=2).analyze()  # never closed: the gaps wait for three pings until finish()
+    assert [(f.rule, f.event) for f in an.all_findings() if f.rule.startswith("ping-")] == [
+        ("ping-first-late", 2), ("ping-interval", 3)]
+
+
 @E.fires("ad-ping-interval", event=4)
 def ad_pings_5s():
     c = in_ad()

@@ -296,6 +296,15 @@ T.quiet("ping-first-late")(clean_vod)
 T.quiet("ping-interval", "clean_vod with a mid-roll")(clean_vod)
 T.quiet("ad-no-pings")(clean_vod)
 
+
+@T.fires("ping-first-late", "REST keeps the tunable even for pings regular at 15 s", event=2)
+def _rest_regular_15s() -> Capture:
+    c = playing()
+    c.ping_for(60, every=15_000)
+    c.ev("sessionComplete", dt=1000)
+    return c
+
+
 test_fires, test_quiet = T.tests()
 
 
