@@ -9,8 +9,11 @@ import html
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from mcscope.core import edge_exchange as ee
+from mcscope.core import edge_spec as es
 from mcscope.core.model import Exchange, Finding
 from mcscope.core.rules.catalogue import RULES
 from mcscope.gui import style
@@ -59,6 +62,21 @@ def findings_html(findings: Iterable[Finding], with_event: bool = False) -> str:
     return "".join(items)
 
 
+def _clip(text: str) -> str:
+    text = text.replace("\x00", "\u2400")  # a NUL would end the pane's text
+    if len(text) > MAX_BODY_CHARS:
+        text = text[:MAX_BODY_CHARS] + f"\n… ({len(text) - MAX_BODY_CHARS} more characters)"
+    return text
+
+
+def pretty_json(value: Any) -> str:
+    """``value`` as indented JSON (what a body held), clipped; never raises."""
+    try:
+        return _clip(json.dumps(value, indent=2, ensure_ascii=False))
+    except (TypeError, ValueError, RecursionError):
+        return _clip(repr(value))
+
+
 def pretty_body(body: bytes | None) -> str:
     if body is None:
         return "(body not captured)"
@@ -67,11 +85,9 @@ def pretty_body(body: bytes | None) -> str:
     text = body.decode("utf-8", "replace")
     try:
         text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
-    if len(text) > MAX_BODY_CHARS:
-        text = text[:MAX_BODY_CHARS] + f"\n… ({len(text) - MAX_BODY_CHARS} more characters)"
-    return text
+    return _clip(text)
 
 
 def _headers(headers: list[tuple[str, str]]) -> str:
@@ -98,6 +114,15 @@ def exchange_html(ex: Exchange | None) -> str:
     )
 
 
+def _is_edge(value: object) -> bool:
+    return style.protocol_of(value) == "edge"
+
+
+def exchange_html_for(event: Event, ex: Exchange | None) -> str:
+    """The exchange as the event's protocol reads it: Media Edge API calls through :func:`edge_exchange_html`."""
+    return edge_exchange_html(ex, event) if _is_edge(event) and ex is not None else exchange_html(ex)
+
+
 def wall(ts_ms: int | None) -> str:
     if ts_ms is None:
         return ""
@@ -122,10 +147,12 @@ def event_html(event: Event, exchange: Exchange | None) -> str:
             f'<p style="background:{style.IGNORED_FILL};padding:4px"><b>Adobe ignores this event</b>: '
             f"{_e(event.ignored_reason or '')}</p>"
         )
+    if _is_edge(event):
+        facts.append(_e(style.PROTOCOL_NAME["edge"]))
     return (
         f"<h3>{title}</h3><p>{' · '.join(facts)}</p>{ignored}"
         f"<h4>Findings</h4>{findings_html(event.findings)}"
-        f"{exchange_html(exchange)}"
+        f"{exchange_html_for(event, exchange)}"
     )
 
 
@@ -212,8 +239,12 @@ def groups_html(findings: Iterable[Finding], expanded: frozenset[str] | set[str]
 def session_html(session: Session, expanded: frozenset[str] | set[str] = frozenset(), source: str = "") -> str:
     media = session.media
     name = media.get("name") or media.get("id") or session.key
+    protocol = style.protocol_of(session)
     facts = [
         ("Session id", session.sid or session.key),
+        ("Protocol", style.PROTOCOL_NAME[protocol]),
+        ("Location hint", (getattr(session, "edge_hint", None) or "none (calls go to /ee/)") if protocol == "edge"
+         else None),
         ("Status", style.status_text(session.status)),
         ("File", source),
         ("Events", len(session.events)),
@@ -253,8 +284,10 @@ def rule_html(rule: str) -> str:
 
 def finding_text(f: Finding) -> str:
     """One finding as plain text (the "copy finding" menu)."""
-    where = f" (event {f.event})" if f.event is not None else ""
-    text = f"{f.severity.label} {f.rule}{where}: {f.message}"
+    where = [style.PROTOCOL_NAME["edge"]] if _is_edge(f) else []  # REST lines stay as they always were
+    if f.event is not None:
+        where.append(f"event {f.event}")
+    text = f"{f.severity.label} {f.rule}" + (f" ({', '.join(where)})" if where else "") + f": {f.message}"
     if f.ignored:
         text += " [ignored by Adobe" + (f": {f.consequence}" if f.consequence else "") + "]"
     if f.sid:
@@ -266,8 +299,199 @@ def group_text(findings: Iterable[Finding], rule: str) -> str:
     """A rule group as plain text: the headline, then every occurrence."""
     for g in group_findings(findings):
         if g["rule"] == rule:
-            where = group_where(g)
+            where = ", ".join(w for w in ((style.PROTOCOL_NAME["edge"] if _is_edge(g["first"]) else ""),
+                                           group_where(g)) if w)
             lines = [f"{g['severity']} {rule}" + (f" ({where})" if where else "") + f": {g['first'].message}"]
             lines += [f"  {finding_text(f).splitlines()[0]}" for f in g["findings"][:MAX_OCCURRENCES]]
             return "\n".join(lines)
     return ""
+
+
+# --------------------------------------------------------------------------------------- Media Edge API
+MAX_REPORT_DETAILS = 100  # report.details entries listed per error
+
+
+def _text(value: object) -> str | None:
+    """A JSON scalar as text (None for objects, lists, null: garbage where a string belongs is not shown)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return None
+
+
+def report_details(item: dict[str, Any]) -> list[tuple[str, str]] | str | None:
+    """``report.details`` of an Edge error as (JSONPath, reason) pairs, or its text when the Edge sent a string
+    (media-edge.md §1.7; the 207 schema's ``report.report`` spelling too). None: there is none."""
+    report = item.get("report")
+    if not isinstance(report, dict):
+        return None
+    details = report.get("details")
+    if details is None:
+        details = report.get("report")
+    if isinstance(details, str):
+        return details
+    if not isinstance(details, list):
+        return None
+    pairs = []
+    for d in details:
+        if isinstance(d, dict):
+            pairs.append((_text(d.get("name")) or "", _text(d.get("reason")) or _text(d.get("message")) or ""))
+        elif _text(d) is not None:
+            pairs.append(("", str(_text(d))))
+    return pairs
+
+
+def problem_html(item: dict[str, Any], kind: str = "error") -> str:
+    """One Edge error (a problem+json answer, or an entry of a 207's ``errors[]``/``warnings[]``): its type,
+    status, title, detail, and each ``report.details`` JSONPath with its reason as a list."""
+    sev = "warning" if kind == "warning" else "error"
+    code = ee.error_code(item)
+    title = _text(item.get("title"))
+    status = _text(item.get("status"))
+    head = " ".join(p for p in (f"<code>{_e(code)}</code>" if code else "", f"<b>{_e(title)}</b>" if title else "",
+                                f"(status {_e(status)})" if status else "") if p)
+    parts = [f'<div style="background:{style.SEVERITY_BG[sev]};padding:4px 6px;margin:4px 0">'
+             f'<b style="color:{style.SEVERITY_FG[sev]}">{_e(style.SEVERITY_GLYPH[sev])} '
+             f"{'Warning' if sev == 'warning' else 'Error'}</b> {head or '(no type or title)'}"]
+    detail = _text(item.get("detail"))
+    if detail:
+        parts.append(f"<br>{_e(detail)}")
+    report = item.get("report")
+    if isinstance(report, dict):
+        where = [f"event index {_e(_text(report.get('eventIndex')))}" if _text(report.get("eventIndex")) else "",
+                 f"request {_e(_text(report.get('requestId')))}" if _text(report.get("requestId")) else ""]
+        if any(where):
+            parts.append(f'<br><span style="color:{style.TEXT_MUTED}">{" · ".join(w for w in where if w)}</span>')
+    details = report_details(item)
+    if isinstance(details, str):
+        parts.append(f"<br>{_e(details)}")
+    elif details:
+        rows = "".join(
+            "<li>" + (f"<code>{_e(name)}</code>" if name else "") + (": " if name and reason else "")
+            + _e(reason) + "</li>" for name, reason in details[:MAX_REPORT_DETAILS])
+        more = len(details) - min(len(details), MAX_REPORT_DETAILS)
+        parts.append(f"<ul style=\"margin:2px 0\">{rows}</ul>"
+                     + (f"… and {more:,} more" if more else ""))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _handles_html(handles: list[Any]) -> list[str]:
+    rows = []
+    for h in handles:
+        if not isinstance(h, dict):
+            continue
+        kind = _text(h.get("type")) or "(no type)"
+        payload = h.get("payload")
+        items = [p for p in payload if isinstance(p, dict)] if isinstance(payload, list) else []
+        if kind == es.NEW_SESSION_HANDLE:
+            sids = [_text(p.get("sessionId")) for p in items]
+            shown = ", ".join(f"<code>{_e(sid)}</code>" for sid in sids if sid) or "<b>no sessionId</b>"
+            index = _text(h.get("eventIndex"))
+            rows.append(f"New session: {shown}" + (f" (event index {_e(index)})" if index else ""))
+        elif kind == es.LOCATION_HINT_HANDLE:
+            for p in items:
+                hint, scope, ttl = _text(p.get("hint")), _text(p.get("scope")), _text(p.get("ttlSeconds"))
+                rows.append(f"Location hint{f' ({_e(scope)})' if scope else ''}: <b>{_e(hint or '(none)')}</b>"
+                            + (f" for {_e(ttl)} s" if ttl else ""))
+        else:
+            rows.append(f"Handle <code>{_e(kind)}</code> ({len(items)} item{'s' if len(items) != 1 else ''})")
+    return rows
+
+
+def edge_answer_html(body: bytes | None) -> str:
+    """What the Edge answered, readable: the handles (new session id, location hint), every error and
+    warning (problem+json or a 207's lists), then the body itself (streamed records one by one)."""
+    records = [r for r in ee.response_records(body) if isinstance(r, dict)]
+    parts: list[str] = []
+    handles: list[str] = []
+    for record in records:
+        if isinstance(record.get("type"), str) and "status" in record:
+            parts.append(problem_html(record))
+        h = record.get("handle")
+        if isinstance(h, list):
+            handles += _handles_html(h)
+        for key in ("errors", "warnings"):
+            items = record.get(key)
+            if isinstance(items, list):
+                parts += [problem_html(i, key[:-1]) for i in items if isinstance(i, dict)]
+    head = f"<ul style=\"margin:2px 0\">{''.join(f'<li>{row}</li>' for row in handles)}</ul>" if handles else ""
+    return head + "".join(parts) + f"<pre>{_e(readable_body(body))}</pre>"
+
+
+def readable_body(body: bytes | None) -> str:
+    """An answer's body for people: streamed ``\\u0000{json}\\n`` records one after the other, each indented;
+    anything else as :func:`pretty_body`."""
+    if not body or b"\x00" not in body:
+        return pretty_body(body)
+    records = ee.response_records(body)
+    if not records:
+        return pretty_body(body)
+    return _clip(f"(streamed: {len(records)} record{'s' if len(records) != 1 else ''})\n"
+                 + "\n".join(pretty_json(r) for r in records))
+
+
+def _call_facts(call: ee.EdgeCall, event: Event | None) -> str:
+    endpoint = f"/va/v1/{call.path_segment}" if call.kind in (ee.VA, ee.DOWNLOADED) else "/v1/interact"
+    if call.pre_prod:
+        endpoint = "pre-production " + endpoint
+    n = len(call.events)
+    position = _position(call, event)
+    if n > 1 and position is not None:
+        endpoint += f" (media event {position + 1} of {n})"
+    facts = [("Endpoint", endpoint),
+             ("Location hint", call.hint or "none (sent to /ee/)"),
+             ("configId", call.config_id or "missing"),
+             ("requestId", call.request_id)]
+    rows = "".join(f"<tr><td>{_e(k)}</td><td><b>{_e(v)}</b></td></tr>" for k, v in facts if v)
+    return f'<table cellspacing="0" cellpadding="1">{rows}</table>'
+
+
+def _position(call: ee.EdgeCall, event: Event | None) -> int | None:
+    xdm = getattr(event, "xdm", None)
+    if xdm is None:
+        return None
+    for i, x in enumerate(call.events):
+        if x == xdm:
+            return i
+    return None
+
+
+def edge_exchange_html(ex: Exchange | None, event: Event | None = None) -> str:
+    """A Media Edge API exchange: the URL with its location hint and configId, the event's XDM
+    (``events[i].xdm``) apart from the rest of the envelope, and the answer made readable."""
+    if ex is None:
+        return exchange_html(None)
+    call = ee.parse(ex)
+    xdm = getattr(event, "xdm", None)
+    if xdm is None and call.events:
+        xdm = call.events[0]
+    payload = call.payload
+    req = [f"<h4>Request</h4><p><code>{_e(ex.method)} {_e(ex.url)}</code></p>{_call_facts(call, event)}"
+           f"{_headers(ex.request_headers)}"]
+    rest = ""  # the envelope around the events: long (meta, identityMap) and rarely the point, so last
+    if isinstance(xdm, dict):
+        position = _position(call, event)
+        req.append(f"<h4>XDM event (<code>events[{position if position is not None else 0}].xdm</code>)</h4>"
+                   f"<pre>{_e(pretty_json(xdm))}</pre>")
+    if isinstance(payload, dict):
+        others = {k: v for k, v in payload.items() if k != "events"}
+        if others:
+            rest = f"<h4>Rest of the request body</h4><pre>{_e(pretty_json(others))}</pre>"
+    else:  # no envelope to take apart: the body as it came
+        req.append(f"<pre>{_e(pretty_body(ex.request_body))}</pre>")
+    status = ex.response_status
+    if status is None:
+        resp = f"<h4>No response</h4><p>{_e(ex.error or '')}</p>"
+    else:
+        resp = (f"<h4>Response {_e(status)}{_e(_phrase(status))}</h4>{_headers(ex.response_headers)}"
+                f"{edge_answer_html(ex.response_body)}")
+    return "".join(req) + resp + rest
+
+
+def _phrase(status: int) -> str:
+    try:
+        return " " + HTTPStatus(status).phrase
+    except ValueError:
+        return ""

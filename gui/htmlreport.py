@@ -7,8 +7,9 @@ offending event of every rule group (by flow id) and the capture files' modifica
 
 Layout: the capture files, the totals, a summary table (problem sessions first, each linked to its
 section), findings tied to no session, then one section per session (problem sessions first): facts,
-timeline picture, findings grouped by rule (expandable, with the first offending request body) and what
-Adobe will count.
+timeline picture, findings grouped by rule (expandable, with the first offending request body; for a Media
+Edge API session its XDM event) and what Adobe will count. Every session shows its protocol (REST or Edge) as
+a badge in the summary table and its section header.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ details.g{border:1px solid #e0e0e0;border-left:4px solid #bdbdbd;border-radius:4
 details.g-error{border-left-color:#c62828;background:#fffafa}details.g-warning{border-left-color:#f29900}
 details.g-info{border-left-color:#3b82d6}details.g>summary{cursor:pointer;font-weight:400;color:#212121}
 details.g ol{margin:4px 0;padding-left:22px;font-size:13px}
+.proto{display:inline-block;font-size:11px;font-weight:700;line-height:14px;padding:0 5px;border-radius:3px;
+vertical-align:2px;border:1px solid #5f6b73;color:#5f6b73;background:#fff}
+.proto-edge{background:#006d77;border-color:#006d77;color:#fff;clip-path:polygon(5px 0,calc(100% - 5px) 0,100% 50%,
+calc(100% - 5px) 100%,5px 100%,0 50%);padding:0 8px;border-radius:0}
+h2 .proto{font-size:12px}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
 .legend i{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:-1px}
 """
@@ -91,6 +97,17 @@ def _status(status: Any) -> str:
     return f'<span class="st" style="color:{color}">{_e(style.status_text(st))}</span>'
 
 
+def _protocol(s: Mapping[str, Any]) -> str:
+    """"edge" or "rest" (reports written before Media Edge support carry no protocol: REST)."""
+    return style.protocol_of(s.get("protocol"))
+
+
+def _badge(protocol: str) -> str:
+    """REST: an outlined box; Edge: filled with pointed ends (the window's badge: shape tells them apart)."""
+    return (f'<span class="proto proto-{_e(protocol)}" title="{_e(style.PROTOCOL_NAME[protocol])}">'
+            f"{_e(style.PROTOCOL_TEXT[protocol])}</span>")
+
+
 def _sev(label: str) -> str:
     return f'<span class="{_e(label)}">{_e(style.SEVERITY_GLYPH.get(label, ""))} {_e(label)}</span>'
 
@@ -101,7 +118,7 @@ def pretty(body: bytes | str | None, limit: int = MAX_BODY) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
     try:
         text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than json reads
         pass
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit:,} more characters)"
@@ -129,8 +146,35 @@ def problem_rank(s: Mapping[str, Any]) -> tuple[int, int, int, int]:
     return (-min(c["error"], 1), -min(c["warning"] + c["ignored"] + bad_status, 1), -c["error"], -c["warning"])
 
 
-def _groups_html(findings: list[Mapping[str, Any]], bodies: Mapping[str, bytes | str], open_first: bool = True
-                 ) -> str:
+def edge_xdm(body: bytes | str) -> list[Any] | None:
+    """The ``events[].xdm`` objects of a Media Edge API request body (None: not such a body)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(events, list):
+        return None
+    xdm = [e["xdm"] for e in events if isinstance(e, dict) and isinstance(e.get("xdm"), dict)]
+    return xdm or None
+
+
+def _body_html(body: bytes | str, event: Any, protocol: str) -> str:
+    """The first offending request: for Edge its XDM event (the envelope around it is the same in every
+    request), else the body."""
+    at = f" (event {_e(event)})" if event is not None else ""
+    xdm = edge_xdm(body) if protocol == "edge" else None
+    if xdm is None:
+        return f"<div>Request body of the first offending event{at}:</div><pre>{_e(pretty(body))}</pre>"
+    if len(xdm) == 1:
+        return (f"<div>XDM of the first offending event{at}, <code>events[0].xdm</code>:</div>"
+                f"<pre>{_e(pretty(json.dumps(xdm[0], ensure_ascii=False)))}</pre>")
+    return (f"<div>XDM events of the request of the first offending event{at}, <code>events[].xdm</code>:</div>"
+            f"<pre>{_e(pretty(json.dumps(xdm, ensure_ascii=False)))}</pre>")
+
+
+def _groups_html(findings: list[Mapping[str, Any]], bodies: Mapping[str, bytes | str], open_first: bool = True,
+                 protocol: str = "rest") -> str:
     if not findings:
         return '<p class="muted">No findings.</p>'
     from mcscope.core.rules.catalogue import RULES
@@ -166,10 +210,7 @@ def _groups_html(findings: list[Mapping[str, Any]], bodies: Mapping[str, bytes |
                 inner.append(f"<ol>{items}</ol>" + (f'<p class="muted">… and {more:,} more</p>' if more else ""))
         body = bodies.get(str(first.get("flow") or ""))
         if body is not None:
-            ev = first.get("event")
-            inner.append("<div>Request body of the first offending event"
-                         + (f" (event {_e(ev)})" if ev is not None else "") + ":</div>"
-                         f"<pre>{_e(pretty(body))}</pre>")
+            inner.append(_body_html(body, first.get("event"), style.protocol_of(first.get("protocol") or protocol)))
         opened = " open" if open_first and n == 0 and label == "error" else ""
         out.append(f'<details class="g g-{_e(label)}"{opened}><summary>{head}</summary>{"".join(inner)}</details>')
     return "".join(out)
@@ -194,8 +235,10 @@ def _session_block(s: Mapping[str, Any], anchor: str, png: bytes | None, bodies:
                    single_source: bool) -> str:
     media = s.get("media") or {}
     title = _title(s)
-    parts = [f'<h2 id="{anchor}">{_e(title)} {_status(s.get("status"))}</h2>']
+    protocol = _protocol(s)
+    parts = [f'<h2 id="{anchor}">{_badge(protocol)} {_e(title)} {_status(s.get("status"))}</h2>']
     facts = [
+        ("Protocol", style.PROTOCOL_NAME[protocol]),
         ("Session id", s.get("sid") or s.get("key")),
         ("File", None if single_source else s.get("source")),
         ("Started", _date(s.get("first_ts"))),
@@ -213,7 +256,7 @@ def _session_block(s: Mapping[str, Any], anchor: str, png: bytes | None, bodies:
         parts.append(f'<img class="tl" alt="timeline of {_e(title)}" src="data:image/png;base64,{b64}">')
     findings = list(s.get("findings") or [])
     parts.append(f"<h3>Findings ({len(findings):,})</h3>" if findings else "<h3>Findings</h3>")
-    parts.append(_groups_html(findings, bodies))
+    parts.append(_groups_html(findings, bodies, protocol=protocol))
     metrics = s.get("metrics") or {}
     if metrics:
         parts.append("<h3>What Adobe will count</h3>")
@@ -250,7 +293,7 @@ def _files_table(report: Mapping[str, Any], file_times: Mapping[str, float]) -> 
 def _summary_table(sessions: list[tuple[str, Mapping[str, Any]]], single_source: bool) -> str:
     if not sessions:
         return '<p class="muted">No Media Collection sessions found.</p>'
-    head = ("<tr><th>Session</th><th>Status</th>" + ("" if single_source else "<th>File</th>")
+    head = ("<tr><th>Session</th><th>Protocol</th><th>Status</th>" + ("" if single_source else "<th>File</th>")
             + "<th>Events</th><th>Errors</th><th>Warnings</th><th>Ignored</th><th>Worst finding</th></tr>")
     rows = []
     for anchor, s in sessions:
@@ -266,7 +309,7 @@ def _summary_table(sessions: list[tuple[str, Mapping[str, Any]]], single_source:
         rows.append(
             f'<tr class="sev-{sev}"><td class=w><a href="#{anchor}">{_e(_title(s))}</a><br>'
             f'<code class="muted">{_e(str(s.get("sid") or s.get("key") or "")[:12])}…</code></td>'
-            f"<td>{_status(s.get('status'))}</td>"
+            f"<td>{_badge(_protocol(s))}</td><td>{_status(s.get('status'))}</td>"
             + ("" if single_source else f"<td><code>{_e(Path(str(s.get('source') or '')).name)}</code></td>")
             + f"<td class=n>{_e(_fmt(s.get('events') or 0))}</td>"
             f"<td class=\"n{' bad' if c['error'] else ''}\">{c['error']:,}</td>"

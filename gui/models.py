@@ -48,7 +48,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QFont, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QFont, QFontMetricsF, QGuiApplication, QIcon, QPainter, QPen, QPixmap
 
 from mcscope.gui import style
 from mcscope.gui.timeline.data import format_duration, session_title
@@ -317,6 +317,8 @@ class SessionListModel(_Batched["Session"]):
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == self.COL_STATUS:
             return status_icon(status)
+        if role == Qt.ItemDataRole.DecorationRole and col == self.COL_MEDIA:
+            return protocol_badge(style.protocol_of(s))
         if role == Qt.ItemDataRole.FontRole and col == self.COL_STATUS and status == "open":
             f = QFont()
             f.setBold(True)
@@ -360,7 +362,9 @@ class SessionListModel(_Batched["Session"]):
 
     def _tooltip(self, s: Session, c: _Counts, status: str) -> str:
         mid = s.media.get("id")
+        protocol = style.protocol_of(s)
         lines = [session_title(s) + (f" (media id {mid})" if mid and str(mid) != session_title(s) else ""),
+                 f"{style.PROTOCOL_TEXT[protocol]}: a {style.PROTOCOL_NAME[protocol]} session",
                  f"session {self._key(s)} — {style.STATUS_TEXT.get(status, status)}: "
                  f"{style.STATUS_HELP.get(status, '')}".rstrip(": "),
                  f"{_n(c.error, 'error')}, {_n(c.warning, 'warning')}, {_n(c.info, 'info')}"]
@@ -421,11 +425,59 @@ def status_icon(status: str) -> QIcon:
 _ICONS: dict[tuple[str, str], QIcon] = {}
 
 
+def protocol_badge(protocol: str) -> QPixmap:
+    """The session list's protocol badge: "REST" in an outlined rounded box, "Edge" white on a filled box with
+    pointed ends (shape and fill tell them apart without colour). A pixmap, not an icon: item views draw a
+    pixmap at its own size, so the text is not shrunk into a 16 px square."""
+    protocol = style.protocol_of(protocol)
+    screen = QGuiApplication.primaryScreen()
+    dpr = max(1.0, screen.devicePixelRatio() if screen is not None else 1.0)
+    key = (protocol, style.PROTOCOL_COLOR[protocol], style.PROTOCOL_ON, dpr)
+    pix = _BADGES.get(key)
+    if pix is not None:
+        return pix
+    font = QFont()
+    font.setPixelSize(10)
+    font.setBold(True)
+    metrics = QFontMetricsF(font)
+    # one width for both badges, so the titles after them line up
+    w = max(metrics.horizontalAdvance(t) for t in style.PROTOCOL_TEXT.values()) + 12
+    h = 14
+    pix = QPixmap(round(w * dpr), round(h * dpr))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = style.qcolor(key[1])
+    p.setFont(font)
+    if protocol == "edge":
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(color)
+        p.drawPolygon([QPointF(0.5, h / 2), QPointF(4.5, 0.5), QPointF(w - 4.5, 0.5), QPointF(w - 0.5, h / 2),
+                       QPointF(w - 4.5, h - 0.5), QPointF(4.5, h - 0.5)])
+        p.setPen(style.qcolor(key[2]))
+    else:
+        pen = QPen(color)
+        pen.setWidthF(1.2)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(QRectF(1, 1, w - 2, h - 2), 3.5, 3.5)
+    p.drawText(QRectF(0, 0, w, h), int(Qt.AlignmentFlag.AlignCenter), style.PROTOCOL_TEXT[protocol])
+    p.end()
+    _BADGES[key] = pix
+    return pix
+
+
+_BADGES: dict[tuple[str, str, str, float], QPixmap] = {}
+
+
 def session_search_text(s: Session, source: str = "") -> str:
     """Lower-case text the session search matches: media, ids, client, file, rule ids, every parameter value
     of every event (ad, chapter and media ids, player names ...)."""
     parts: list[str] = [str(v) for v in s.media.values()]
-    parts += [str(s.key), str(s.sid or ""), str(s.client or ""), source, str(s.status)]
+    protocol = style.protocol_of(s)
+    parts += [str(s.key), str(s.sid or ""), str(s.client or ""), source, str(s.status), protocol,
+              style.PROTOCOL_NAME[protocol], str(getattr(s, "edge_hint", None) or "")]
     parts += sorted({f.rule for f in s.findings})
     values: set[str] = set()
     for e in s.events:

@@ -82,6 +82,21 @@ def status_text(status: str, glyph: bool = True) -> str:
     g = STATUS_GLYPH.get(status)
     return f"{g} {text}" if glyph and g else text
 
+# Session protocol badges ("rest" | "edge", the core's Session.protocol). Told apart without colour: Edge's
+# badge is filled with pointed ends, REST's an outlined rounded box; the hues (slate grey, deep cyan) are none
+# of the statuses' or severities'.
+PROTOCOL_TEXT: dict[str, str] = {"rest": "REST", "edge": "Edge"}
+PROTOCOL_NAME: dict[str, str] = {"rest": "REST Media Collection API", "edge": "Media Edge API"}
+PROTOCOL_COLOR: dict[str, str] = {"rest": "#5f6b73", "edge": "#006d77"}
+PROTOCOL_ON = "#ffffff"  # text on a filled (Edge) badge
+
+
+def protocol_of(value: object) -> str:
+    """"edge" or "rest" from a session, event or finding (its ``protocol``) or a report's string."""
+    p = value if isinstance(value, str) else getattr(value, "protocol", None)
+    return p if isinstance(p, str) and p in PROTOCOL_TEXT else "rest"
+
+
 # Ignored events / spans: hatch colour and the grey used for "dropped" events.
 IGNORED_HATCH = "#c2185b"  # magenta-red hatch lines: never used for anything else
 IGNORED_FILL = "#f8d7e6"
@@ -151,6 +166,8 @@ _DARK: dict[str, object] = {
     "SEVERITY_BG": {"error": "#4a2323", "warning": "#44361a", "info": "#1f3149"},
     "STATUS_COLOR": {"open": "#3ddc97", "completed": "#62a8ff", "ended": "#a7b4bd", "timed-out": "#ffa040",
                      "gone": "#d49a6a", "rejected": "#b48ae6"},
+    "PROTOCOL_COLOR": {"rest": "#a7b4bd", "edge": "#5fd3dc"},
+    "PROTOCOL_ON": "#0b1d1f",
     "IGNORED_HATCH": "#ff5fa2",
     "IGNORED_FILL": "#4a2238",
     "DROPPED_GREY": "#9e9e9e",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from html.parser import HTMLParser
 
@@ -108,3 +109,76 @@ def test_sixty_sessions_stay_small() -> None:
     png = b"x" * (IMAGE_BUDGET // 60)  # the window stops adding pictures at its budget
     html = render_html(rep, {f"{i:064d}": png for i in range(60)}, bodies={"f0": body})
     assert len(html.encode()) < 500_000
+
+
+# ------------------------------------------------------------------ Media Edge API sessions
+def _mixed_html() -> str:
+    from mcscope.io.report import build_report, offending_flows
+    from tests.gui.sessions import mixed_analyzer, mixed_exchanges
+
+    rep = build_report(mixed_analyzer(), ["mixed.ndjson"])
+    wanted = offending_flows(rep)
+    bodies = {ex.flow_id: ex.request_body for ex in mixed_exchanges() if ex.flow_id in wanted and ex.request_body}
+    return render_html(rep, bodies=bodies)
+
+
+def _section(html: str, title: str) -> str:
+    start = html.index(title, html.index("<h2"))
+    start = html.rindex("<h2", 0, start)
+    end = html.find("<h2", start + 1)
+    return html[start:end if end > 0 else len(html)]
+
+
+def test_summary_table_has_a_protocol_badge_per_session() -> None:
+    html = _mixed_html()
+    table = html[html.index("Sessions (problems first)"):html.index("</table>", html.index("Sessions (problems"))]
+    assert "<th>Protocol</th>" in table
+    rows = table.split("<tr")[2:]  # past the header row
+    assert len(rows) == 5
+    by_title = {re.search(r'href="#s\d+">([^<]+)<', r).group(1): r for r in rows}  # type: ignore[union-attr]
+    for title in ("Edge VOD with pre-roll", "Edge VOD, bad bitrate"):
+        assert 'class="proto proto-edge"' in by_title[title] and ">Edge</span>" in by_title[title]
+    for title in ("Clean VOD with pre-roll", "Ad outside break"):
+        assert 'class="proto proto-rest"' in by_title[title] and ">REST</span>" in by_title[title]
+    assert sum('proto-edge"' in r for r in rows) == 3  # the rejected sessionStart too
+
+
+def test_edge_section_names_its_protocol_and_shows_the_xdm_of_the_first_offending_event() -> None:
+    html = _mixed_html()
+    edge = _section(html, "Edge VOD, bad bitrate")
+    assert edge.startswith('<h2 id="s') and 'proto-edge" title="Media Edge API">Edge</span>' in edge[:300]
+    assert "Protocol: <b>Media Edge API</b>" in edge
+    assert "XDM of the first offending event (event 3), <code>events[0].xdm</code>" in edge
+    shown = edge[edge.index("XDM of the first"):]
+    shown = shown[:shown.index("</pre>")]
+    assert "&quot;eventType&quot;: &quot;media.bitrateChange&quot;" in shown
+    assert "&quot;bitrate&quot;: &quot;3000&quot;" in shown
+    assert "konductorConfig" not in shown and "identityMap" not in shown  # the XDM, not the envelope
+    rest = _section(html, "Ad outside break")
+    assert 'proto-rest" title="REST Media Collection API">REST</span>' in rest[:300]
+    assert "Protocol: <b>REST Media Collection API</b>" in rest
+    assert "Request body of the first offending event (event 3):" in rest and "XDM of" not in rest
+    assert "&quot;eventType&quot;: &quot;adStart&quot;" in rest
+
+
+def test_edge_bodies_that_are_not_an_envelope_are_shown_as_they_came() -> None:
+    rep = report()
+    s = rep["sessions"][0]
+    s["protocol"] = "edge"
+    s["findings"] = [dict(s["findings"][0], flow="f1")]
+    for body in (b"not json", b'{"events": 3}', b"[" * 50_000, b'{"events": [{"xdm": []}]}'):
+        html = render_html(rep, bodies={"f1": body})
+        assert "Request body of the first offending event (event 7):" in html and "XDM of" not in html
+    two = {"events": [{"xdm": {"eventType": "media.play"}}, {"xdm": {"eventType": "media.ping"}}]}
+    html = render_html(rep, bodies={"f1": json.dumps(two).encode()})
+    assert "XDM events of the request of the first offending event (event 7)" in html
+    assert "media.play" in html and "media.ping" in html
+
+
+def test_reports_without_or_with_a_strange_protocol_read_as_rest() -> None:
+    rep = report()  # written before Media Edge support: no "protocol"
+    html = render_html(rep)
+    assert 'proto-rest"' in html and 'proto-edge"' not in html
+    rep["sessions"][0]["protocol"] = ["edge"]
+    html = render_html(rep)
+    assert 'proto-rest"' in html and 'proto-edge"' not in html

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QColor, QPixmap
 
 from mcscope.core.config import Config
 from mcscope.core.model import Severity
@@ -24,7 +25,14 @@ from mcscope.gui.models import (
     key_params,
 )
 from mcscope.io.capture import read_exchanges
-from tests.gui.sessions import clean_capture, clean_session, ignored_ad_session
+from tests.gui.sessions import (
+    analyze,
+    clean_capture,
+    clean_session,
+    edge_clean_capture,
+    edge_clean_session,
+    ignored_ad_session,
+)
 
 
 class InsertSpy:
@@ -341,3 +349,73 @@ def test_event_filter_only_problems() -> None:
     shown = [proxy.index(r, 0).data(OBJECT_ROLE) for r in range(proxy.rowCount())]
     assert shown and all(e.ignored or max(int(f.severity) for f in e.findings) >= 2 for e in shown)
     assert proxy.rowCount() < model.rowCount()
+
+
+# ------------------------------------------------------------------ protocol badges (Media Edge API)
+def _badge(m: SessionListModel, s: Any) -> QPixmap:
+    pix = m.index(m.row_of(s.key), SessionListModel.COL_MEDIA).data(Qt.ItemDataRole.DecorationRole)
+    assert isinstance(pix, QPixmap)
+    return pix
+
+
+def _pixel(pix: QPixmap, x: float, y: float) -> QColor:
+    dpr = pix.devicePixelRatio()
+    return pix.toImage().pixelColor(int(x * dpr), int(y * dpr))
+
+
+def test_protocol_badge_for_rest_and_edge_sessions() -> None:
+    m = SessionListModel()
+    rest, edge = clean_session("r"), edge_clean_session("e")
+    m.set_sessions([rest, edge])
+    r, e = _badge(m, rest), _badge(m, edge)
+    size = r.deviceIndependentSize()
+    assert size == e.deviceIndependentSize() and size.width() > 24  # drawn at its size, not squeezed to 16 px
+    mid = size.width() / 2
+    # Edge: filled in its colour (inside, above the text); REST: an outline (its colour on the edge, empty inside)
+    assert _pixel(e, mid, 2).name() == style.PROTOCOL_COLOR["edge"]
+    assert _pixel(r, mid, 2).alpha() == 0
+    assert _pixel(r, mid, 1).alpha() > 0 and _pixel(r, mid, 1).red() < 140
+    assert r.toImage() != e.toImage()
+    tip = m.index(m.row_of(edge.key), 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "Edge: a Media Edge API session" in tip
+    tip = m.index(m.row_of(rest.key), 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "REST: a REST Media Collection API session" in tip
+    assert m.index(m.row_of(edge.key), SessionListModel.COL_MEDIA).data() == "Edge VOD with pre-roll"  # no text added
+
+
+def test_protocol_badge_follows_the_dark_scheme() -> None:
+    m = SessionListModel()
+    edge = edge_clean_session("e")
+    m.set_sessions([edge])
+    light = _badge(m, edge)
+    style.apply_scheme(True)
+    try:
+        dark = _badge(m, edge)
+        assert _pixel(dark, dark.deviceIndependentSize().width() / 2, 2).name() == style.PROTOCOL_COLOR["edge"]
+        assert style.PROTOCOL_COLOR["edge"] != style.light("PROTOCOL_COLOR")["edge"]  # type: ignore[index]
+        assert dark.toImage() != light.toImage()
+    finally:
+        style.apply_scheme(False)
+
+
+def test_session_search_finds_sessions_by_protocol_and_location_hint() -> None:
+    m = SessionListModel()
+    rest = clean_session("r")
+    edge = analyze(edge_clean_capture("vod-7", hint="va6", name="Sintel"))
+    m.set_sessions([rest, edge])
+    proxy = SessionFilterProxy()
+    proxy.setSourceModel(m)
+
+    def shown() -> list[Any]:
+        return [proxy.index(r, 0).data(OBJECT_ROLE) for r in range(proxy.rowCount())]
+
+    proxy.set_text("edge")
+    assert shown() == [edge]
+    proxy.set_text("media edge api")
+    assert shown() == [edge]
+    proxy.set_text("va6")
+    assert shown() == [edge]
+    proxy.set_text("rest")
+    assert shown() == [rest]
+    proxy.set_text("")
+    assert len(shown()) == 2
