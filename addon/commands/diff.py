@@ -401,8 +401,10 @@ def apply_expect(reference: str, explicit: Sequence[str], tolerances: Any, confi
     if matching.unmatched_a and compare.RULE not in config.ignore and analyzers:
         target = next(iter(analyzers.values()))
         for ref_session in matching.unmatched_a:
-            target.transport_findings.append(Finding(compare.RULE, config.severity_of(compare.RULE),
-                                                     compare.unmatched_message(ref_session, True, reference)))
+            protocol = ref_session.protocol  # the reference session's: its default severity, its report column
+            target.transport_findings.append(Finding(compare.RULE, config.severity_of(compare.RULE, protocol),
+                                                     compare.unmatched_message(ref_session, True, reference),
+                                                     protocol=protocol))
     lines = [f"reference {reference}: {len(matching.pairs)} sessions matched, {differing} differ"]
     for session in matching.unmatched_b:
         lines.append(f"  session {session.sid or session.key} has no reference session "

@@ -154,3 +154,49 @@ def test_redact(tmp_path: Path, capsys) -> None:
     doc = json.loads(out)
     assert doc["redacted"]["by"] == "mcscope"
     assert leaks(out) == [] and leaks(md.read_text()) == [] and "identifiers redacted" in md.read_text()
+
+
+def _edge_files(tmp_path: Path) -> dict[str, str]:
+    from tests.edge_builder import edge_vod, session_details
+
+    dropped = edge_vod().exchanges
+    del dropped[-3]
+    two = edge_vod()
+    two.sid = "b" * 64
+    two.start(session_details(name="another-episode"), dt=1000)
+    two.ev("play", dt=10)
+    two.ev("sessionComplete", dt=5000)
+    return {
+        "reference": write(tmp_path / "edge-ref.ndjson", edge_vod().exchanges),
+        "same": write(tmp_path / "edge-same.ndjson", edge_vod().exchanges),
+        "dropped": write(tmp_path / "edge-dropped.ndjson", dropped),
+        "two": write(tmp_path / "edge-two.ndjson", two.exchanges),
+    }
+
+
+def _expect_findings(argv: list[str], capsys) -> tuple[int, list[dict]]:
+    code = cli.main(["check", *argv, "--json", "-"])
+    out, _ = capsys.readouterr()
+    report = json.loads(out)
+    found = [f for s in report["sessions"] for f in s["findings"]] + report["findings"]
+    return code, [f for f in found if f["rule"] == "differs-from-reference"]
+
+
+def test_check_expect_on_edge_sessions(tmp_path: Path, capsys) -> None:
+    files = _edge_files(tmp_path)
+    code, found = _expect_findings([files["same"], "--expect", files["reference"]], capsys)
+    assert code == 0 and found == []
+    code, found = _expect_findings([files["dropped"], "--expect", files["reference"]], capsys)
+    assert code == 1 and found
+    assert {(f["severity"], f["protocol"]) for f in found} == {("error", "edge")}  # the Edge default
+    code, found = _expect_findings([files["dropped"], "--expect", files["reference"],
+                                    "--severity", "differs-from-reference=warning", "--fail-on", "error"], capsys)
+    assert code == 0 and {f["severity"] for f in found} == {"warning"}
+
+
+def test_check_expect_unmatched_edge_reference_session(tmp_path: Path, capsys) -> None:
+    files = _edge_files(tmp_path)
+    code, found = _expect_findings([files["same"], "--expect", files["two"]], capsys)
+    assert code == 1
+    unmatched = [f for f in found if f["sid"] is None and "no session in the capture" in f["message"]]
+    assert unmatched and unmatched[0]["protocol"] == "edge" and unmatched[0]["severity"] == "error"
