@@ -180,7 +180,7 @@ class McScope:
         if mock is None or not self._mock_on or flow.response is not None:
             return
         try:
-            if match.wanted(flow, self._hosts, match.MOCK_RE, edge=False):
+            if match.wanted(flow, self._hosts, match.MOCK_RE):
                 mock.answer(flow)
         except Exception as exc:  # noqa: BLE001 - a hook must never raise into the proxy
             log.warning("mcscope mock: cannot answer %s: %s", flow.request.path[:200], exc)

@@ -21,14 +21,21 @@ from __future__ import annotations
 import json
 import math
 import re
-import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from mcscope.core.edge_exchange import is_edge_path
 from mcscope.core.model import HttpResponse
+from mcscope.sim.edge_collector import EdgeCollector
+from mcscope.sim.sessions import (
+    IDLE_TIMEOUT_MS,
+    MAX_AGE_MS,
+    PLAYHEAD_TIMEOUT_MS,
+    SessionState,
+    SessionStore,
+    new_sid,
+)
 
 __all__ = ["MockCollector", "MockResponse", "EVENT_TYPES", "CORS_HEADERS"]
 
@@ -116,20 +123,7 @@ _REQUIRED_PARAMS: dict[str, dict[str, str]] = {
 }
 _PARAMS_REQUIRED_FOR = frozenset({"sessionStart", *_REQUIRED_PARAMS, "statesUpdate"})
 
-IDLE_TIMEOUT_MS = 600_000
-PLAYHEAD_TIMEOUT_MS = 1_800_000
-
-
 MockResponse = HttpResponse  # what MockCollector.handle answers
-
-
-@dataclass(slots=True)
-class _SessionState:
-    closed: str | None = None  # None = open, else the reason ("sessionEnd", "idle timeout", ...)
-    last_ts: int | None = None
-    playhead: float | None = None
-    playhead_moved_ts: int | None = None
-    events: int = 0
 
 
 class _Invalid(Exception):
@@ -159,10 +153,6 @@ def _json_response(status: int, message: str) -> MockResponse:
     )
 
 
-def _new_sid() -> str:
-    return secrets.token_hex(32)
-
-
 class MockCollector:
     """In-memory state of sessions created through this collector.
 
@@ -175,16 +165,18 @@ class MockCollector:
     def __init__(
         self,
         *,
-        sid_factory: Callable[[], str] = _new_sid,
+        sid_factory: Callable[[], str] = new_sid,
         idle_timeout_ms: int | None = IDLE_TIMEOUT_MS,
         playhead_timeout_ms: int | None = PLAYHEAD_TIMEOUT_MS,
         max_sessions: int = 100_000,
+        edge: EdgeCollector | None = None,
     ) -> None:
-        self._sid_factory = sid_factory
-        self._idle_timeout_ms = idle_timeout_ms
-        self._playhead_timeout_ms = playhead_timeout_ms
-        self._max_sessions = max(1, max_sessions)
-        self._sessions: OrderedDict[str, _SessionState] = OrderedDict()
+        self._sessions = SessionStore(sid_factory=sid_factory, idle_timeout_ms=idle_timeout_ms,
+                                      playhead_timeout_ms=playhead_timeout_ms, max_sessions=max_sessions)
+        # Edge sessions live in a store of their own (a REST id is no Edge session), with the same timeouts.
+        self.edge = edge if edge is not None else EdgeCollector(SessionStore(
+            sid_factory=sid_factory, idle_timeout_ms=idle_timeout_ms, playhead_timeout_ms=playhead_timeout_ms,
+            max_age_ms=MAX_AGE_MS, max_sessions=max_sessions))
         self._lock = threading.Lock()
         self.requests = 0
 
@@ -196,33 +188,34 @@ class MockCollector:
         headers: Sequence[tuple[str, str]] | None = None,
         body: bytes | None = b"",
     ) -> MockResponse:
-        """Answer one HTTP request. Never raises. ``headers`` are accepted but unused: the answer depends
-        on the method, the path and the body only."""
+        """Answer one HTTP request. Never raises. Media Edge API paths go to :attr:`edge`; a REST answer
+        depends on the method, the path and the body only."""
         try:
             with self._lock:
                 self.requests += 1
-                return self._route(str(method or "").upper(), str(path or ""), body)
+                method, path = str(method or "").upper(), str(path or "")
+                if is_edge_path(_bare_path(path)):
+                    return self.edge.handle(method, path, headers or [], body)
+                return self._route(method, path, body)
         except Exception as exc:  # noqa: BLE001 - boundary: network input (server, proxy); a bug is a 500
             return _json_response(500, f"internal error: {type(exc).__name__}")
 
     def session_status(self, sid: str) -> str | None:
         """ "open", the close reason, or None for an unknown sid (for tests and diagnostics)."""
         with self._lock:
-            state = self._sessions.get(sid)
+            state = self._sessions.get(sid) or self.edge.sessions.get(sid)
             if state is None:
                 return None
             return state.closed or "open"
 
     @property
     def session_count(self) -> int:
-        return len(self._sessions)
+        """Sessions of both protocols."""
+        return len(self._sessions) + len(self.edge.sessions)
 
     # ------------------------------------------------------------------ routing
     def _route(self, method: str, path: str, body: bytes | None) -> MockResponse:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        if "://" in path:  # absolute-form request target
-            after = path.split("://", 1)[1]
-            path = after[after.find("/") :] if "/" in after else "/"
+        path = _bare_path(path)
         idx = path.find("/api/v1/")
         if idx < 0:
             return _json_response(404, "not found")
@@ -333,34 +326,21 @@ class MockCollector:
 
     # ------------------------------------------------------------------ session state
     def _create(self, closed: str | None, start: dict[str, Any] | None) -> str:
-        sid = self._sid_factory()
-        while sid in self._sessions:
-            sid = self._sid_factory() + secrets.token_hex(2)
-        state = _SessionState(closed=closed)
-        if start is not None:
-            state.last_ts = start["playerTime"]["ts"]
-            state.playhead = start["playerTime"]["playhead"]
-            state.playhead_moved_ts = state.last_ts
-        self._sessions[sid] = state
-        while len(self._sessions) > self._max_sessions:
-            self._sessions.popitem(last=False)
-        return sid
+        if start is None:
+            return self._sessions.create(closed)
+        return self._sessions.create(closed, start["playerTime"]["ts"], start["playerTime"]["playhead"])
 
-    def _timed_out(self, state: _SessionState, ts: int, playhead: float) -> bool:
-        idle = self._idle_timeout_ms
-        if state.last_ts is not None and idle is not None and ts - state.last_ts > idle:
-            state.closed = "idle timeout"
-            return True
-        stuck = self._playhead_timeout_ms
-        if state.playhead != playhead or state.playhead_moved_ts is None:
-            state.playhead = playhead
-            state.playhead_moved_ts = ts
-        elif stuck is not None and ts - state.playhead_moved_ts > stuck:  # exactly 30 min is still accepted
-            state.closed = "playhead timeout"
-            return True
-        if state.last_ts is None or ts > state.last_ts:
-            state.last_ts = ts
-        return False
+    def _timed_out(self, state: SessionState, ts: int, playhead: float) -> bool:
+        return self._sessions.timed_out(state, ts, playhead)
+
+
+def _bare_path(path: str) -> str:
+    """The path of a request target: no query, no fragment, origin-form (absolute-form's host dropped)."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    if "://" in path:  # absolute-form request target
+        after = path.split("://", 1)[1]
+        path = after[after.find("/") :] if "/" in after else "/"
+    return path
 
 
 # ---------------------------------------------------------------------- validation (per request)
