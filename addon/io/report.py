@@ -244,6 +244,8 @@ def _finding_line(f: Mapping[str, Any]) -> str:
         where.append(f"ts {f['ts']}")
     if f.get("flow"):
         where.append(f"flow {f['flow']}")
+    if f.get("protocol"):
+        where.append(f"protocol {f['protocol']}")
     text = f"[{f.get('severity', '?')}] {f.get('rule', '?')}: {f.get('message', '')}"
     if f.get("ignored"):
         text += " (ignored by Adobe" + (f": {f['consequence']}" if f.get("consequence") else "") + ")"
@@ -254,12 +256,15 @@ def _finding_line(f: Mapping[str, Any]) -> str:
 
 def _testcase(
     suite: ET.Element, classname: str, name: str, findings: list[dict[str, Any]], threshold: Severity | None,
-    time: float = 0.0, status: str | None = None,
+    time: float = 0.0, status: str | None = None, protocol: str | None = None,
 ) -> int:
     case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{time:.3f}")
-    if status is not None:
+    if status is not None or protocol is not None:
         props = ET.SubElement(case, "properties")
-        ET.SubElement(props, "property", name="status", value=status)
+        if status is not None:
+            ET.SubElement(props, "property", name="status", value=status)
+        if protocol is not None:
+            ET.SubElement(props, "property", name="protocol", value=protocol)
     failures = 0
     others: list[str] = []
     for f in findings:
@@ -284,7 +289,8 @@ def to_junit(report: Mapping[str, Any], fail_on: str | Severity | None = "error"
     finding at or above ``fail_on``; lower findings go to ``<system-out>``.
 
     ``times`` maps a source to the seconds its check took: the suite's ``time``, shared evenly among its
-    testcases (a session's media duration is not test time)."""
+    testcases (a session's media duration is not test time). Each session's testcase has ``status`` and
+    ``protocol`` (rest|edge) properties; each finding's text names its protocol."""
     threshold = fail_threshold(fail_on)
     sources = list(report.get("sources") or [])
     multi = any("source" in s for s in report.get("sessions", [])) or any(
@@ -311,7 +317,8 @@ def to_junit(report: Mapping[str, Any], fail_on: str | Severity | None = "error"
         for s in sessions:
             tests += 1
             failures += _testcase(suite, f"mcscope.{stem}", _session_title(s), list(s.get("findings", [])),
-                                  threshold, share, str(s.get("status") or "") or None)
+                                  threshold, share, str(s.get("status") or "") or None,
+                                  str(s.get("protocol") or "") or None)
         if transport:
             tests += 1
             failures += _testcase(suite, f"mcscope.{stem}", "transport (findings tied to no session)",
@@ -339,6 +346,9 @@ def to_junit(report: Mapping[str, Any], fail_on: str | Severity | None = "error"
 
 # --------------------------------------------------------------------------------------------------
 # Markdown (CI job summary)
+
+
+_PROTOCOL_LABELS = {"rest": "REST", "edge": "Edge"}
 
 
 def _md(text: Any) -> str:
@@ -371,8 +381,8 @@ def to_markdown(report: Mapping[str, Any], fail_on: str | Severity | None = "err
         lines += [
             "### Sessions",
             "",
-            "| Session | Source | Media | Status | Events | Errors | Warnings | Infos | Ignored events |",
-            "|---|---|---|---|---:|---:|---:|---:|---:|",
+            "| Session | Protocol | Source | Media | Status | Events | Errors | Warnings | Infos | Ignored events |",
+            "|---|---|---|---|---|---:|---:|---:|---:|---:|",
         ]
         only = (report.get("sources") or [""])[0] if len(report.get("sources") or []) == 1 else ""
         full: list[str] = []
@@ -383,7 +393,8 @@ def to_markdown(report: Mapping[str, Any], fail_on: str | Severity | None = "err
             sid = str(s.get("sid") or s.get("key") or "?")
             src = Path(str(s.get("source") or only)).name if (s.get("source") or only) else ""
             lines.append(
-                f"| `{_md(sid[:12])}…` | {_md(src)} | {_md(label)} | {_md(st.label(str(s.get('status', ''))))} "
+                f"| `{_md(sid[:12])}…` | {_md(_PROTOCOL_LABELS.get(str(s.get('protocol')), s.get('protocol') or ''))} "
+                f"| {_md(src)} | {_md(label)} | {_md(st.label(str(s.get('status', ''))))} "
                 f"| {_int(s.get('events'))} | {c['error']} | {c['warning']} | {c['info']} "
                 f"| {_int(s.get('ignored_events'))} |"
             )
@@ -402,11 +413,14 @@ def to_markdown(report: Mapping[str, Any], fail_on: str | Severity | None = "err
             by_rule.items(),
             key=lambda kv: (-(_severity_of(kv[1][0].get("severity")) or 0), -len(kv[1]), kv[0]),
         )
-        lines += ["### Top findings", "", "| Rule | Severity | Count | Example |", "|---|---|---:|---|"]
+        lines += ["### Top findings", "", "| Rule | Severity | Protocol | Count | Example |", "|---|---|---|---:|---|"]
         for rule, items in ranked[:top]:
             ex = items[0]
             note = " (ignored by Adobe)" if ex.get("ignored") else ""
-            lines.append(f"| `{_md(rule)}` | {_md(ex.get('severity'))} | {len(items)} | {_md(ex.get('message'))}{note} |")
+            protocols = ", ".join(_PROTOCOL_LABELS.get(p, p) for p in sorted({str(f.get("protocol") or "rest")
+                                                                             for f in items}))
+            lines.append(f"| `{_md(rule)}` | {_md(ex.get('severity'))} | {_md(protocols)} | {len(items)} "
+                         f"| {_md(ex.get('message'))}{note} |")
         if len(ranked) > top:
             lines.append(f"\n…and {len(ranked) - top} more rules.")
         lines.append("")

@@ -145,7 +145,7 @@ def test_markdown() -> None:
     lines = md.splitlines()
     top = lines.index("### Top findings")
     assert "`ad-outside-break`" in lines[top + 4]  # errors first
-    assert "| `ping-interval` | warning | 2 |" in md
+    assert "| `ping-interval` | warning | REST | 2 |" in md
     assert "gap of 75 s \\| <odd>" in md  # table pipes escaped
     ok = rpt.to_markdown(rpt.build_report(FakeAnalyzer([]), ["empty.har"]), "error")
     assert "✅ passed" in ok and "No findings." in ok
@@ -209,6 +209,35 @@ def test_junit_time_is_the_check_time_and_no_empty_transport_case() -> None:
 
 def test_markdown_source_column_and_full_sids() -> None:
     md = rpt.to_markdown(rpt.build_report({"one.har": _analyzer()}), "error")
-    assert "| Session | Source | Media |" in md
-    assert "| one.har | Show aaaa |" in md
+    assert "| Session | Protocol | Source | Media |" in md
+    assert "| REST | one.har | Show aaaa |" in md
     assert "<details><summary>Full session ids</summary>" in md and f"- `{'a' * 64}`" in md
+
+
+def _mixed_report() -> dict:
+    from mcscope.core.session import Analyzer
+    from tests.builder import clean_vod
+    from tests.edge_builder import EdgeCapture, edge_vod
+
+    an = Analyzer()
+    bad = EdgeCapture(t0=1_700_000_900_000)
+    bad.post(bad.url("/va/v1/play"), None, raw=b"{oops")  # an Edge transport finding
+    for ex in clean_vod().exchanges + edge_vod(EdgeCapture(t0=1_700_000_500_000)).exchanges + bad.exchanges:
+        an.feed(ex)
+    an.finish()
+    return rpt.build_report(an, ["mixed.har"])
+
+
+def test_junit_and_markdown_name_each_sessions_and_findings_protocol() -> None:
+    rep = _mixed_report()
+    root = ET.fromstring(rpt.to_junit(rep, "error"))
+    protocols = {case.get("name"): case.find("properties/property[@name='protocol']")
+                 for case in root.iter("testcase")}
+    sessions = {c: p.get("value") for c, p in protocols.items() if p is not None}
+    assert sorted(sessions.values()) == ["edge", "rest"]
+    failure = root.find(".//failure[@type='body-not-json']")
+    assert failure is not None and "protocol edge" in failure.text
+    md = rpt.to_markdown(rep, "error")
+    rows = [line for line in md.splitlines() if line.startswith("| `") and "…` |" in line]
+    assert sorted(row.split(" | ")[1] for row in rows) == ["Edge", "REST"]
+    assert "| `body-not-json` | error | Edge | 1 |" in md
