@@ -1,6 +1,7 @@
 #!/bin/sh
-# Render the main window offscreen for three captures (clean VOD with ads, chapters, an ignored ad) and,
-# with --update, refresh the README picture (assets/screenshot.png).
+# Render the main window offscreen for three captures (clean VOD with ads, chapters, an ignored ad) and a mixed
+# REST + Media Edge API capture (assets/window_edge.py) and, with --update, refresh the README pictures
+# (assets/screenshot.png, assets/window-edge.png).
 #   sh assets/screenshots.sh [OUTDIR] [--update]
 set -eu
 here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd -P)
@@ -30,7 +31,10 @@ fx="$root/tests/fixtures"
 shoot ignored-ad "$fx/faulty-ad-outside-break.har" "$fx/clean-vod.har" "$fx/clean-live.har" \
     "$fx/clean-chapters.har" "$fx/clean-player-states.har" "$fx/faulty-events-after-end.har" \
     "$fx/faulty-ts-seconds.har" "$fx/clean-downloaded.har"
+sh "$root/addon/run.sh" python "$here/window_edge.py" "$out/window-edge.png"
+echo "$out/window-edge.png"
 if [ "$update" = yes ]; then
     cp "$out/ignored-ad.png" "$here/screenshot.png"
-    echo "updated $here/screenshot.png"
+    cp "$out/window-edge.png" "$here/window-edge.png"
+    echo "updated $here/screenshot.png $here/window-edge.png"
 fi

@@ -400,14 +400,28 @@ def _handles_html(handles: list[Any]) -> list[str]:
     return rows
 
 
-def edge_answer_html(body: bytes | None) -> str:
+def _is_problem(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("type"), str) and "status" in record
+
+
+def answer_has_problems(body: bytes | None) -> bool:
+    """The Edge answered a problem+json or a 207 with errors or warnings."""
+    for record in ee.response_records(body):
+        if isinstance(record, dict) and (_is_problem(record) or any(
+                isinstance(record.get(k), list) and any(isinstance(i, dict) for i in record[k])
+                for k in ("errors", "warnings"))):
+            return True
+    return False
+
+
+def edge_answer_html(body: bytes | None, with_body: bool = True) -> str:
     """What the Edge answered, readable: the handles (new session id, location hint), every error and
-    warning (problem+json or a 207's lists), then the body itself (streamed records one by one)."""
+    warning (problem+json or a 207's lists), then (``with_body``) the body itself, streamed records one by one."""
     records = [r for r in ee.response_records(body) if isinstance(r, dict)]
     parts: list[str] = []
     handles: list[str] = []
     for record in records:
-        if isinstance(record.get("type"), str) and "status" in record:
+        if _is_problem(record):
             parts.append(problem_html(record))
         h = record.get("handle")
         if isinstance(h, list):
@@ -417,7 +431,7 @@ def edge_answer_html(body: bytes | None) -> str:
             if isinstance(items, list):
                 parts += [problem_html(i, key[:-1]) for i in items if isinstance(i, dict)]
     head = f"<ul style=\"margin:2px 0\">{''.join(f'<li>{row}</li>' for row in handles)}</ul>" if handles else ""
-    return head + "".join(parts) + f"<pre>{_e(readable_body(body))}</pre>"
+    return head + "".join(parts) + (f"<pre>{_e(readable_body(body))}</pre>" if with_body else "")
 
 
 def readable_body(body: bytes | None) -> str:
@@ -460,7 +474,8 @@ def _position(call: ee.EdgeCall, event: Event | None) -> int | None:
 
 def edge_exchange_html(ex: Exchange | None, event: Event | None = None) -> str:
     """A Media Edge API exchange: the URL with its location hint and configId, the event's XDM
-    (``events[i].xdm``) apart from the rest of the envelope, and the answer made readable."""
+    (``events[i].xdm``) apart from the rest of the envelope, and the answer made readable; an answer with
+    errors or warnings comes first (it says what the Edge refused)."""
     if ex is None:
         return exchange_html(None)
     call = ee.parse(ex)
@@ -485,8 +500,11 @@ def edge_exchange_html(ex: Exchange | None, event: Event | None = None) -> str:
     if status is None:
         resp = f"<h4>No response</h4><p>{_e(ex.error or '')}</p>"
     else:
-        resp = (f"<h4>Response {_e(status)}{_e(_phrase(status))}</h4>{_headers(ex.response_headers)}"
-                f"{edge_answer_html(ex.response_body)}")
+        head = f"<h4>Response {_e(status)}{_e(_phrase(status))}</h4>{_headers(ex.response_headers)}"
+        if answer_has_problems(ex.response_body):  # what the Edge refused first, its raw body after the request
+            return (head + edge_answer_html(ex.response_body, with_body=False) + "".join(req)
+                    + f"<h4>Response body</h4><pre>{_e(readable_body(ex.response_body))}</pre>" + rest)
+        resp = head + edge_answer_html(ex.response_body)
     return "".join(req) + resp + rest
 
 

@@ -60,6 +60,8 @@ def test_problem_json_answer_lists_each_jsonpath_with_its_reason() -> None:
         assert f"<li><code>{d['name']}</code>: {d['reason']}</li>" in html
         assert f"{d['name']}: {d['reason']}" in text
     assert "Media Edge API" in text
+    # what the Edge refused comes first; the raw answer after the request
+    assert text.index("va-edge-0400-400 Bad Request") < text.index("Endpoint") < text.index("Response body")
 
 
 def test_xdm_event_location_hint_and_config_id_of_the_request() -> None:
@@ -70,7 +72,8 @@ def test_xdm_event_location_hint_and_config_id_of_the_request() -> None:
     xdm = text[text.index("XDM event"):text.index("Response")]
     assert '"eventType": "media.bitrateChange"' in xdm and '"bitrate": 3000' in xdm
     assert "identityMap" not in xdm  # the envelope is shown apart, after the answer
-    assert text.index("Rest of the request body") > text.index("Response 204")
+    assert text.index("Endpoint") < text.index("Response 204") < text.index("Rest of the request body")
+    assert "Response body" not in text  # a plain answer: its body right under its status
     assert "Endpoint /va/v1/bitrateChange" in text
     assert "Location hint or2" in text and f"configId {CONFIG_ID}" in text
 
