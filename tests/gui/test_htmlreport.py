@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from mcscope.gui.htmlreport import render_html
 
@@ -182,3 +183,21 @@ def test_reports_without_or_with_a_strange_protocol_read_as_rest() -> None:
     rep["sessions"][0]["protocol"] = ["edge"]
     html = render_html(rep)
     assert 'proto-rest"' in html and 'proto-edge"' not in html
+
+
+def test_window_export_of_a_mixed_capture_includes_the_edge_sessions(tmp_path: Path) -> None:
+    from mcscope.gui.dataset import Dataset
+    from mcscope.gui.exporting import write_html_report
+    from tests.gui.sessions import mixed_exchanges
+
+    ds = Dataset()
+    for ex in mixed_exchanges():
+        ds.feed(ex)
+    ds.finish()
+    for redact in (False, True):
+        path = tmp_path / f"report-{redact}.html"
+        write_html_report(ds, path, redact=redact)
+        html = path.read_text(encoding="utf-8")
+        assert html.count('<td><span class="proto proto-edge"') == 3
+        assert html.count('<td><span class="proto proto-rest"') == 2
+        assert "XDM of the first offending event (event 3)" in html and "media.bitrateChange" in html
