@@ -1,4 +1,5 @@
-"""``mcscope mock-collector --listen HOST:PORT``: serve the mock Media Collection API collector."""
+"""``mcscope mock-collector --listen HOST:PORT``: serve the mock Media Collection API collector and the mock
+Media Edge API on one port."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from mcscope.sim.mockserver import MockServer
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "mock-collector",
-        help="serve a local mock of Adobe's Media Collection API collector (no proxy)",
-        description="Serve a mock of the Media Collection API collector: 201 + Location on sessionStart, "
-        "204 on events, 400/404/410 like the real one. Stops on Ctrl-C.",
+        help="serve a local mock of Adobe's Media Collection API collector and Media Edge API (no proxy)",
+        description="Serve a mock of the Media Collection API collector (/api/v1/…: 201 + Location on "
+        "sessionStart, 204 on events, 400/404/410 like the real one) and of the Media Edge API "
+        "(/ee[/{hint}]/va/v1/…, /ee/v1/interact: 200 + media-analytics:new-session handle on sessionStart, "
+        "streamed when the request asks, 204 on events, 207/400/404/413/415 like the Edge). Stops on Ctrl-C.",
     )
     parser.add_argument(
         "--listen",

@@ -17,7 +17,8 @@ from mcscope.core.edge_spec import VA_PATH_RE
 
 #: Collection endpoints (after any path prefix, query stripped).
 COLLECTION_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded)/?$")
-#: What mock mode answers (collection endpoints plus the schema endpoint).
+#: What mock mode answers on REST (collection endpoints plus the schema endpoint); Media Edge calls are
+#: recognised by :func:`is_edge_media_call`.
 MOCK_RE = re.compile(r"/api/v1/(?:sessions(?:/[^/]+/events)?|downloaded|schemas/[^/]+)/?$")
 
 

@@ -12,8 +12,12 @@
 * ``OPTIONS`` preflight -> ``200`` with CORS headers; ``GET …/api/v1/schemas/{eventType}`` -> a small
   draft-04 JSON schema; anything else -> ``404``.
 
-The same object is used by the standalone mock server (addon/mockserver.py) and by the proxy addon's
-mock mode, so both answer identically. It never raises on garbage input.
+Media Edge API paths (``/ee[/{hint}]/va/v1/{eventType}``, ``/ee-pre-prd/…``, ``/ee[/{hint}]/v1/interact``, any
+case) are answered by :class:`~mcscope.sim.edge_collector.EdgeCollector` (:attr:`MockCollector.edge`), whose
+sessions live in a store of their own with the same idle and playhead timeouts (plus Edge's 24 h limit).
+
+The same object is used by the standalone mock server (``sim/mockserver.py``, ``mcscope mock-collector``) and
+by the proxy addon's mock mode (``live/mock.py``), so both answer identically. It never raises on garbage input.
 """
 
 from __future__ import annotations

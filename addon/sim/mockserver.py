@@ -1,4 +1,5 @@
-"""A small asyncio HTTP/1.1 server that serves :class:`mcscope.sim.collector.MockCollector`.
+"""A small asyncio HTTP/1.1 server that serves :class:`mcscope.sim.collector.MockCollector`: the REST Media
+Collection API and the Media Edge API (``/ee[/{hint}]/va/v1/…``, ``/ee/v1/interact``) on one port.
 
 HTTP/1.1 parsing and framing is h11's: keep-alive and pipelining, ``Content-Length`` and ``chunked``
 request bodies, ``Expect: 100-continue``. Malformed requests (h11's RemoteProtocolError) get a 400 (or
@@ -45,12 +46,17 @@ _REASONS = {
     200: "OK",
     201: "Created",
     204: "No Content",
+    207: "Multi-Status",
     400: "Bad Request",
     404: "Not Found",
+    405: "Method Not Allowed",
     408: "Request Timeout",
     410: "Gone",
     411: "Length Required",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     501: "Not Implemented",

@@ -9,7 +9,9 @@ import logging
 
 import pytest
 
+from mcscope.core.edge_exchange import response_records
 from mcscope.sim.mockserver import MockServer, ServerThread
+from tests.edge_builder import EdgeCapture, session_details
 
 START = {
     "eventType": "sessionStart",
@@ -345,3 +347,49 @@ async def test_close_ends_idle_keep_alive_connections_promptly() -> None:
     assert asyncio.get_running_loop().time() - started < 2
     assert await asyncio.wait_for(reader.read(), 3) == b""
     writer.close()
+
+
+# ---------------------------------------------------------------------------------------------- Media Edge API
+def test_edge_session_over_a_real_socket() -> None:
+    """One Edge session on one keep-alive connection: streamed 200 + handle, 204s, 207, 400, 404, 415, preflight."""
+    cap = EdgeCapture()
+    query = "?configId=cfg&requestId=r1"
+    with ServerThread() as server:
+        host, port = server.address
+        conn = http.client.HTTPConnection(host, port, timeout=5)
+
+        def send(method: str, path: str, body: object = None, ctype: str = "application/json",
+                 extra: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+            data = json.dumps(body).encode() if body is not None else b""
+            conn.request(method, path, data, {"Content-Type": ctype, **(extra or {})})
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+
+        status, headers, body = send("POST", "/ee/va/v1/sessionStart" + query,
+                                     cap.envelope(cap.xdm("sessionStart", 0, {"sessionDetails": session_details()})))
+        assert status == 200 and headers["Content-Type"] == "application/json" and body.startswith(b"\x00{")
+        (doc,) = response_records(body)
+        new = [h for h in doc["handle"] if h["type"] == "media-analytics:new-session"]
+        hint = [h for h in doc["handle"] if h["type"] == "locationHint:result"][0]["payload"][0]["hint"]
+        cap.sid = new[0]["payload"][0]["sessionId"]
+        for event_type in ("play", "ping", "sessionComplete"):
+            status, _, body = send("POST", f"/ee/{hint}/va/v1/{event_type}" + query,
+                                   cap.envelope(cap.xdm(event_type)))
+            assert (status, body) == (204, b"")
+        bad = cap.envelope(cap.xdm("sessionStart", 0, {"sessionDetails": session_details(name=None)}))
+        status, _, body = send("POST", "/ee/va/v1/sessionStart" + query, bad)
+        assert status == 207 and response_records(body)[0]["errors"][0]["report"]["details"][0]["name"] == \
+            "$.xdm.mediaCollection.sessionDetails.name"
+        no_details = cap.envelope(cap.xdm("chapterStart"))
+        status, headers, _ = send("POST", f"/ee/{hint}/va/v1/chapterStart" + query, no_details)
+        assert status == 400 and headers["Content-Type"] == "application/problem+json"
+        cap.sid = "f" * 64
+        status, _, body = send("POST", f"/ee/{hint}/va/v1/ping" + query, cap.envelope(cap.xdm("ping")))
+        assert status == 404 and b"va-edge-0404-404" in body
+        status, _, _ = send("POST", "/ee/va/v1/ping" + query, cap.envelope(cap.xdm("ping")), ctype="application/xml")
+        assert status == 415
+        status, headers, _ = send("OPTIONS", f"/ee/{hint}/va/v1/play" + query, extra={
+            "Origin": "https://player.test", "Access-Control-Request-Method": "POST"})
+        assert status == 200 and headers["Access-Control-Allow-Origin"] == "https://player.test"
+        conn.close()
+        assert server.collector.session_count == 1
