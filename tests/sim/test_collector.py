@@ -10,6 +10,7 @@ import pytest
 
 from mcscope.sim.collector import EVENT_TYPES, MockCollector, MockResponse
 from tests.builder import override
+from tests.edge_builder import EdgeCapture, session_details
 
 TS = 1_700_000_000_000
 
@@ -382,3 +383,40 @@ def test_sid_factory_collision_is_resolved() -> None:
 def start_sid_raw(c: MockCollector) -> str:
     resp = post(c, "/api/v1/sessions", event("sessionStart", params=start_params()))
     return (resp.header("Location") or "").rsplit("/", 1)[1]
+
+
+# ---------------------------------------------------------------------------------------------- Media Edge API
+def edge_start(c: MockCollector) -> str:
+    cap = EdgeCapture()
+    doc = cap.envelope(cap.xdm("sessionStart", 0, {"sessionDetails": session_details()}))
+    del doc["meta"]  # a plain JSON answer
+    resp = c.handle("POST", "/ee/va/v1/sessionStart?configId=cfg", [("Content-Type", "application/json")],
+                    json.dumps(doc).encode())
+    assert resp.status == 200, resp.body
+    (handle,) = [h for h in json.loads(resp.body)["handle"] if h["type"] == "media-analytics:new-session"]
+    return str(handle["payload"][0]["sessionId"])
+
+
+def test_edge_paths_go_to_the_edge_mock_with_sessions_of_their_own() -> None:
+    c = MockCollector(sid_factory=iter(f"{n:064x}" for n in range(1, 10)).__next__)
+    rest = start(c)
+    edge = edge_start(c)
+    assert (rest, edge) == (f"{1:064x}", f"{2:064x}")  # one id factory, two stores
+    assert c.session_count == 2 and c.session_status(edge) == "open" and c.edge.session_status(edge) == "open"
+    assert c.edge.session_status(rest) is None
+    # a REST id is no Edge session and an Edge id no REST session
+    xdm = {"eventType": "media.play", "timestamp": "2023-11-14T22:13:21.000Z",
+           "mediaCollection": {"sessionID": rest, "playhead": 0}}
+    resp = c.handle("POST", "/ee/va/v1/play?configId=cfg", [], json.dumps({"events": [{"xdm": xdm}]}).encode())
+    assert resp.status == 404 and b"va-edge-0404-404" in resp.body
+    assert post(c, f"/api/v1/sessions/{edge}/events", event("play")).status == 404
+    assert post(c, f"/api/v1/sessions/{rest}/events", event("play")).status == 204
+    assert c.requests == 5
+
+
+def test_edge_and_rest_look_alike_paths_stay_apart() -> None:
+    c = MockCollector()
+    # /api/v1 under an /ee prefix is REST; /va/v1 without /ee is neither
+    assert post(c, "/ee/api/v1/sessions", event("sessionStart", params=start_params())).status == 201
+    assert post(c, "/va/v1/play", {"events": []}).status == 404
+    assert c.handle("POST", "/EE/VA/V1/PLAY", [], b"{}").status == 400  # an Edge path: no configId
