@@ -196,7 +196,7 @@ class _Call:
             return _problem("EXEG-0112-413", self.cors, self.request_id)
         if not self.body:
             return _problem("EXEG-0109-408", self.cors, self.request_id)
-        if not _decode(self.body)[0]:
+        if self.call.payload is None and not _decode(self.body)[0]:  # the core's parse decoded it already
             return _problem("EXEG-0101-400", self.cors, self.request_id)
         return None
 
