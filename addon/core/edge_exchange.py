@@ -301,7 +301,8 @@ def parse_response(ex: Exchange) -> EdgeResponse:
             out.request_id = rid
         if isinstance(record.get("type"), str) and "status" in record:
             out.problem = record  # problem+json
-        for handle in record.get("handle") or []:
+        handles = record.get("handle")
+        for handle in handles if isinstance(handles, list) else []:
             if isinstance(handle, dict):
                 _handle(out, handle)
         for key, target in (("errors", out.errors), ("warnings", out.warnings)):
