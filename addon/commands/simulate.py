@@ -1,4 +1,5 @@
-"""``mcscope simulate``: scripted Media Collection API players (clean and faulty scenarios)."""
+"""``mcscope simulate``: scripted players of the REST Media Collection API or the Media Edge API (clean and
+faulty scenarios)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from mcscope.core.verdict import EXIT_FINDINGS as EXIT_FAILED
 from mcscope.core.verdict import EXIT_OK, EXIT_USAGE
 from mcscope.sim.httpclient import HttpError, parse_url, probe
-from mcscope.sim.simulate import SCENARIOS, PlayerResult, run_players, select_scenarios
+from mcscope.sim.simulate import PROTOCOLS, PlayerResult, run_players, scenarios_of, select_scenarios
 
 MAX_PLAYERS = 10_000
 
@@ -21,11 +22,25 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "simulate",
         help="run scripted players (clean and faulty scenarios) against a collector or through a proxy",
-        description="Play scripted Media Collection API sessions with a virtual clock: --speed 60 plays an "
-        "hour in a minute with consistent ts, --speed 0 sends as fast as possible. Exit 0 when every "
-        "response is what Adobe's collector would answer, 1 otherwise, 2 on usage or connection errors.",
+        description="Play scripted Media Collection API sessions (--protocol rest, the default) or Media Edge "
+        "API sessions as Adobe's Edge Media SDKs, the Web SDK and hand-built clients send them (--protocol "
+        "edge) with a virtual clock: --speed 60 plays an hour in a minute with consistent timestamps, "
+        "--speed 0 sends as fast as possible. Exit 0 when every response is what Adobe's collector (or the "
+        "Edge) would answer, 1 otherwise, 2 on usage or connection errors.",
     )
-    parser.add_argument("--target", metavar="URL", help="collector base URL, e.g. http://127.0.0.1:8090")
+    parser.add_argument(
+        "--target",
+        metavar="URL",
+        help="collector base URL, e.g. http://127.0.0.1:8090 (mcscope mock-collector answers both protocols; "
+        "Adobe's Edge is https://edge.adobedc.net)",
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="rest",
+        help="which scenarios: rest (/api/v1/sessions, the default), edge (/ee/va/v1/…, /ee/v1/interact) "
+        "or all",
+    )
     parser.add_argument(
         "--proxy", metavar="URL", help="HTTP proxy to send through, e.g. http://127.0.0.1:8080"
     )
@@ -51,16 +66,17 @@ def add_parser(subparsers: Any) -> None:
         "--timeout", type=float, default=10.0, metavar="S", help="per-request timeout in seconds"
     )
     parser.add_argument(
-        "--list", action="store_true", help="list the scenarios with their expected rules and exit"
+        "--list", action="store_true", help="list the protocol's scenarios with their expected rules and exit"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the final summary line")
     parser.set_defaults(func=run)
 
 
-def list_scenarios() -> str:
-    width = max(len(name) for name in SCENARIOS)
+def list_scenarios(protocol: str = "rest") -> str:
+    scenarios = scenarios_of(protocol)
+    width = max(len(name) for name in scenarios)
     lines = []
-    for sc in SCENARIOS.values():
+    for sc in scenarios.values():
         rules = (
             ", ".join(sorted(sc.expected_rules)) if sc.expected_rules else "clean (no errors, no warnings)"
         )
@@ -78,14 +94,14 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.list:
-        print(list_scenarios())
+        print(list_scenarios(args.protocol))
         return EXIT_OK
     if not args.target:
         return _fail("--target URL is required (or use --list)")
     try:
         target = parse_url(args.target, what="--target")
         proxy = parse_url(args.proxy, what="--proxy", allow_https=False) if args.proxy else None
-        scenarios = select_scenarios(args.scenario or ["all"])
+        scenarios = select_scenarios(args.scenario or ["all"], args.protocol)
     except ValueError as exc:
         return _fail(str(exc))
     if not scenarios:

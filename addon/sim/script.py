@@ -1,28 +1,51 @@
 """Scripted media players: the building blocks of the ``mcscope simulate`` scenarios.
 
-A :class:`Player` records what a real MC API client would send, as a list of :class:`Step`
-(virtual time offset in seconds, endpoint, JSON body). A virtual clock gives every event a ``ts``
-(ms) equal to ``t0_ms + offset``, so a scenario played at any speed carries the same timestamps.
+A :class:`Player` records what a real media client would send, as a list of protocol-neutral :class:`Step`
+(virtual time offset in seconds, endpoint, the event in the MC API's JSON shape, which is also the core's event
+model). A wire (``sim/wire.py`` for REST, ``sim/edge_wire.py`` for the Media Edge API) turns each step into
+the request of its protocol. A virtual clock gives every event a ``ts`` (ms) equal to ``t0_ms + offset``, so
+a scenario played at any speed carries the same timestamps.
 
 The player keeps the bookkeeping a well-behaved client does: ``ts`` strictly increasing (>= 1 ms
 apart), content pings every 10 s (also while paused or buffering), ad pings every 1 s, playhead frozen
 inside ad breaks and equal to ``podSecond``, ``play`` after every ad break that resumes content,
 chapter offsets equal to the playhead. Faulty scenarios break these rules on purpose, either through
-the low-level :meth:`Player.emit` or the ``ts_divisor`` / ``playhead_factor`` knobs.
+the low-level :meth:`Player.emit` or the ``ts_divisor`` / ``playhead_factor`` knobs; a :class:`Tweak`
+(:meth:`Player.tweaked`) makes the requests of some steps deviate on the wire (a wrong path, no sessionID…).
+With ``restart_pings`` (the Edge SDKs' timer) the next ping falls due one interval after the previous
+event of any type rather than after the previous ping.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
-__all__ = ["Step", "Player", "Scenario", "SCENARIOS", "scenario", "base_params", "event_body"]
+__all__ = [
+    "Step", "Tweak", "Player", "Client", "Scenario", "SCENARIOS", "EDGE_SCENARIOS", "BY_PROTOCOL", "scenario",
+    "base_params", "event_body",
+]
 
 MAIN_PING_S = 10.0
 AD_PING_S = 1.0
 _EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Tweak:
+    """How one request deviates from what its client would send (faulty scenarios); None: as the client does.
+
+    ``content_type`` applies to every protocol; the others are read by the Edge wire only."""
+
+    content_type: str | None = None
+    path: str | None = None  # the /va/v1/{path} segment instead of the event's own type
+    query: str | None = None  # the query string instead of configId=…&requestId=… ("" = none)
+    hint: str | None = None  # send under /ee/{hint}/ instead of the session's hint ("" = without a hint)
+    session_id: Literal["answer", "omit", "request-id"] = "answer"  # where mediaCollection.sessionID comes from
+    edit: Callable[[dict[str, Any]], None] | None = None  # changes the encoded request body in place
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +55,8 @@ class Step:
     at: float  # virtual seconds since the player started
     endpoint: str  # "sessions" | "events" | "downloaded"
     body: Any  # JSON-serialisable object/array, or bytes sent verbatim
-    sid: str | None = None  # for "events": a fixed sid instead of the one from the 201
-    content_type: str = "application/json"
+    sid: str | None = None  # for "events": a fixed sid instead of the one the collector gave
+    tweak: Tweak | None = None
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -94,7 +117,7 @@ def event_body(
 class Player:
     """Records the steps of one scripted playback."""
 
-    def __init__(self, t0_ms: int, index: int = 0) -> None:
+    def __init__(self, t0_ms: int, index: int = 0, *, restart_pings: bool = False) -> None:
         self.t0_ms = int(t0_ms)
         self.index = index
         self.t = 0.0  # virtual seconds
@@ -111,6 +134,8 @@ class Player:
         self.main_ping_interval = MAIN_PING_S
         self.ad_ping_interval = AD_PING_S
         self.pings = True
+        self.restart_pings = restart_pings  # the ping timer restarts at every event (Edge SDKs)
+        self._tweak: Tweak | None = None
         self._last_ms: int | None = None
         self._media_suffix = f"-p{index}" if index else ""
 
@@ -180,14 +205,30 @@ class Player:
         self._tick()
         doc = self.body(event_type, params, qoe, custom, playhead=playhead, ts=ts)
         self.add(doc, endpoint=endpoint, sid=sid)
+        if self.restart_pings and event_type != "ping":
+            self._restart_ping_timer()
         return doc
 
     def add(self, body: Any, *, endpoint: str = "events", sid: str | None = None) -> None:
         """Record an arbitrary body (bytes, array, malformed object) at the current instant."""
         self._tick()
         self._last_ms = round(self.t * 1000)
-        content_type = "application/json"
-        self.steps.append(Step(self.t, endpoint, body, sid, content_type))
+        self.steps.append(Step(self.t, endpoint, body, sid, self._tweak))
+
+    @contextmanager
+    def tweaked(self, **fields: Any) -> Iterator[None]:
+        """Every step recorded inside the block carries ``Tweak(**fields)``."""
+        previous, self._tweak = self._tweak, Tweak(**fields)
+        try:
+            yield
+        finally:
+            self._tweak = previous
+
+    def _restart_ping_timer(self) -> None:
+        if self.in_ad and self.ad_ping_due is not None:
+            self.ad_ping_due = round(self.t + self.ad_ping_interval, 3)
+        elif not self.in_break and self.main_ping_due is not None:
+            self.main_ping_due = round(self.t + self.main_ping_interval, 3)
 
     # ------------------------------------------------------------------ session
     def start(
@@ -306,25 +347,41 @@ class Player:
         self.emit("stateEnd", {"media.state.name": name})
 
 
+class Client(Protocol):
+    """The client a scenario plays (REST scenarios have none: the MC API reference player)."""
+
+    @property
+    def protocol(self) -> str: ...
+
+    @property
+    def restart_pings(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A named scripted playback. ``expected_rules`` (rule ids of rules.md) is empty for clean ones.
 
     ``expected_rules`` are what the scenario yields judged at the end of its own capture; ``timeout_rules``
-    what a capture that runs on past the idle timeout adds (a session left open then times out)."""
+    what a capture that runs on past the idle timeout adds (a session left open then times out). ``client``
+    names the client and protocol that send the steps (None: a REST MC API client)."""
 
     name: str
     script: Callable[[Player], None]
     description: str
     expected_rules: frozenset[str] = field(default_factory=frozenset)
     timeout_rules: frozenset[str] = field(default_factory=frozenset)
+    client: Client | None = None
 
     @property
     def clean(self) -> bool:
         return not self.expected_rules
 
+    @property
+    def protocol(self) -> str:
+        return "rest" if self.client is None else self.client.protocol
+
     def steps(self, t0_ms: int, index: int = 0) -> list[Step]:
-        player = Player(t0_ms, index)
+        player = Player(t0_ms, index, restart_pings=self.client is not None and self.client.restart_pings)
         self.script(player)
         return player.steps
 
@@ -334,18 +391,27 @@ class Scenario:
         return steps[-1].at if steps else 0.0
 
 
-SCENARIOS: dict[str, Scenario] = {}
+SCENARIOS: dict[str, Scenario] = {}  # the REST MC API scenarios (sim/scenarios.py)
+EDGE_SCENARIOS: dict[str, Scenario] = {}  # the Media Edge API scenarios (sim/edge_scenarios.py)
+BY_PROTOCOL: dict[str, dict[str, Scenario]] = {"rest": SCENARIOS, "edge": EDGE_SCENARIOS}
 
 
 def scenario(
-    name: str, *expected_rules: str, timeout_rules: tuple[str, ...] = ()
+    name: str,
+    *expected_rules: str,
+    timeout_rules: tuple[str, ...] = (),
+    client: Client | None = None,
+    description: str | None = None,
 ) -> Callable[[Callable[[Player], None]], Callable[[Player], None]]:
-    """Register a scenario; its docstring is the description, ``expected_rules`` the rule ids it triggers."""
+    """Register a scenario of ``client``'s protocol (a script may be registered for several clients);
+    ``description`` defaults to the script's docstring, ``expected_rules`` are the rule ids it triggers."""
 
     def register(func: Callable[[Player], None]) -> Callable[[Player], None]:
-        doc = " ".join((func.__doc__ or name).split())
-        SCENARIOS[name] = Scenario(name, func, doc, frozenset(expected_rules), frozenset(timeout_rules))
-        func.expected_rules = frozenset(expected_rules)  # type: ignore[attr-defined]
+        doc = " ".join((description or func.__doc__ or name).split())
+        sc = Scenario(name, func, doc, frozenset(expected_rules), frozenset(timeout_rules), client)
+        if any(name in registry for registry in BY_PROTOCOL.values()):
+            raise ValueError(f"scenario {name!r} is registered twice")  # names are unique across protocols
+        BY_PROTOCOL[sc.protocol][name] = sc
         return func
 
     return register

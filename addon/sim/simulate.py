@@ -1,23 +1,26 @@
-"""Scripted players for the Media Collection API: run scenarios against a collector, a proxy or in-process.
+"""Scripted players for the Media Collection API and the Media Edge API: run scenarios against a collector,
+a proxy or in-process.
 
-    from mcscope.sim.simulate import SCENARIOS, run_players, simulate_offline
+    from mcscope.sim.simulate import SCENARIOS, EDGE_SCENARIOS, run_players, simulate_offline
 
-* :data:`SCENARIOS` — every scenario (addon/scenarios.py), each a :class:`~mcscope.sim.script.Scenario`
-  with a description and ``expected_rules`` (empty for clean ones);
+* :data:`SCENARIOS` — every REST scenario (sim/scenarios.py), :data:`EDGE_SCENARIOS` every Media Edge API one
+  (sim/edge_scenarios.py), each a :class:`~mcscope.sim.script.Scenario` with a description and
+  ``expected_rules`` (empty for clean ones); :func:`select_scenarios` picks them by name, group and protocol;
 * :func:`run_players` — plays scenarios over HTTP (directly or through a proxy) with N concurrent
   players, waiting ``virtual time / speed`` between requests (``speed 0`` = no waiting);
 * :func:`simulate_offline` — plays one scenario against an in-process :class:`MockCollector` and
   returns the :class:`~mcscope.core.model.Exchange` list a proxy would have captured (tests, demos).
 
 A player sends its steps one after the other and waits for each answer, so events due while the
-``sessionStart`` is in flight are queued until the ``201`` and its ``Location`` arrive, then sent with
-their original ``ts``. If ``sessionStart`` fails there is no sid, and the player drops its events.
+``sessionStart`` is in flight are queued until the answer names the session (REST: the ``201`` and its
+``Location``; Edge: the ``media-analytics:new-session`` handle), then sent with their original ``ts``. If
+``sessionStart`` fails there is no session, and the player drops its events. The scenario's client decides
+the protocol (``make_wire``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 import time
 from collections import Counter
@@ -25,13 +28,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mcscope.core.model import Exchange, HttpResponse
+from mcscope.sim import edge_scenarios as _edge_scenarios  # noqa: F401 - registers the Edge scenarios
 from mcscope.sim import scenarios as _scenarios  # noqa: F401 - registers the scenarios
 from mcscope.sim.collector import MockCollector
+from mcscope.sim.edge_wire import EdgeClient, EdgeWire
 from mcscope.sim.httpclient import Endpoint, HttpClient, HttpError
-from mcscope.sim.script import SCENARIOS, Player, Scenario, Step
+from mcscope.sim.script import BY_PROTOCOL, EDGE_SCENARIOS, SCENARIOS, Player, Scenario, Step
+from mcscope.sim.wire import SID_RE, Request, RestWire, Wire
 
 __all__ = [
     "SCENARIOS",
+    "EDGE_SCENARIOS",
+    "PROTOCOLS",
+    "scenarios_of",
+    "make_wire",
     "Player",
     "Scenario",
     "Step",
@@ -46,11 +56,22 @@ __all__ = [
     "SID_RE",
 ]
 
-SID_RE = re.compile(r"^/api/(.*)/sessions/(.*)")  # the regex of Adobe's reference player and SDK
+PROTOCOLS = (*BY_PROTOCOL, "all")  # what --protocol takes
 
 
-def select_scenarios(names: Iterable[str]) -> list[Scenario]:
-    """Resolve names; ``all``, ``clean`` and ``faulty`` are groups. Raise ValueError for unknown names."""
+def scenarios_of(protocol: str) -> dict[str, Scenario]:
+    """The scenarios of ``rest``, ``edge`` or ``all`` (REST first); ValueError for another protocol."""
+    if protocol == "all":
+        return {name: sc for registry in BY_PROTOCOL.values() for name, sc in registry.items()}
+    if protocol not in BY_PROTOCOL:
+        raise ValueError(f"unknown protocol {protocol!r} (one of {', '.join(PROTOCOLS)})")
+    return BY_PROTOCOL[protocol]
+
+
+def select_scenarios(names: Iterable[str], protocol: str = "rest") -> list[Scenario]:
+    """Resolve names among ``protocol``'s scenarios; ``all``, ``clean`` and ``faulty`` are groups. Raise
+    ValueError for unknown names (saying so when the name is another protocol's)."""
+    available = scenarios_of(protocol)
     chosen: list[Scenario] = []
     for raw in names:
         for name in (n.strip() for n in raw.split(",")):
@@ -59,15 +80,18 @@ def select_scenarios(names: Iterable[str]) -> list[Scenario]:
             if name in ("all", "clean", "faulty"):
                 group = [
                     s
-                    for s in SCENARIOS.values()
+                    for s in available.values()
                     if name == "all" or (s.clean if name == "clean" else not s.clean)
                 ]
                 chosen.extend(s for s in group if s not in chosen)
-            elif name in SCENARIOS:
-                if SCENARIOS[name] not in chosen:
-                    chosen.append(SCENARIOS[name])
+            elif name in available:
+                if available[name] not in chosen:
+                    chosen.append(available[name])
             else:
-                raise ValueError(f"unknown scenario {name!r} (see 'mcscope simulate --list')")
+                other = scenarios_of("all").get(name)
+                hint = f"; it is a {other.protocol} scenario (--protocol {other.protocol})" if other else ""
+                listing = "--list" if protocol == "rest" else f"--protocol {protocol} --list"
+                raise ValueError(f"unknown scenario {name!r} (see 'mcscope simulate {listing}'){hint}")
     return chosen
 
 
@@ -113,27 +137,6 @@ def clock_misfits(scenarios: Iterable[Scenario], speed: float, window_s: float,
     """The scenarios whose ts cannot stay within ``window_s`` of the real clock at ``speed``: a virtual
     half hour played in half a minute is that far ahead of (or behind) any clock, whatever the anchor."""
     return [sc for sc in scenarios if worst_skew(sc, speed) + margin_s > window_s]
-
-
-def _path(prefix: str, step: Step, sid: str | None) -> str:
-    if step.endpoint == "sessions":
-        return f"{prefix}/api/v1/sessions"
-    if step.endpoint == "downloaded":
-        return f"{prefix}/api/v1/downloaded"
-    return f"{prefix}/api/v1/sessions/{step.sid or sid}/events"
-
-
-def _sid_from(location: str | None) -> str | None:
-    if not location:
-        return None
-    path = location.strip()
-    if "://" in path:
-        rest = path.split("://", 1)[1]
-        path = rest[rest.find("/") :] if "/" in rest else "/"
-    m = SID_RE.match(path)
-    if not m or not m.group(2):
-        return None
-    return m.group(2).split("?", 1)[0] or None
 
 
 @dataclass
@@ -208,6 +211,13 @@ class _Offline:
         return None
 
 
+def make_wire(scenario: Scenario, prefix: str = "") -> Wire:
+    """The wire of the scenario's client: the Media Edge API for an Edge client, else the REST MC API."""
+    if isinstance(scenario.client, EdgeClient):
+        return EdgeWire(scenario.client, prefix)
+    return RestWire(prefix)
+
+
 async def _play(
     scenario: Scenario,
     index: int,
@@ -221,45 +231,37 @@ async def _play(
 ) -> PlayerResult:
     steps = scenario.steps(t0_ms, index)
     result = PlayerResult(scenario.name, index, virtual_seconds=steps[-1].at if steps else 0.0)
+    wire = make_wire(scenario, prefix)
     began = clock()
-    sid: str | None = None
-    session_failed = False
     try:
         for n, step in enumerate(steps):
             if speed > 0:
                 delay = began + step.at / speed - clock()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            if step.endpoint == "events" and step.sid is None and (sid is None or session_failed):
+            request = wire.request(step)
+            if request is None:
                 result.statuses.append(None)
                 result.skipped += 1
                 continue
-            path = _path(prefix, step, sid)
-            headers = [("Content-Type", step.content_type)]
-            payload = step.payload()
             sent_at = time.time()
             try:
-                response = await transport.request("POST", path, payload, headers)
+                response = await transport.request(request.method, request.path, request.body, request.headers)
             except HttpError as exc:
                 result.statuses.append(None)
                 result.failures.append(str(exc))
                 if record:
-                    _record(result, n, transport.url(path), headers, payload, sent_at, None, str(exc))
+                    _record(result, n, transport.url(request.path), request, sent_at, None, str(exc))
                 if not result.sent:
                     break  # could not even reach the collector: give up on this player
                 continue
             result.statuses.append(response.status)
-            if step.endpoint == "sessions" and isinstance(step.body, dict):
-                if response.status == 201:
-                    sid = _sid_from(response.header("Location"))
-                    result.sid = sid
-                    session_failed = sid is None
-                    if sid is None:
-                        result.failures.append("201 without a usable Location header")
-                else:
-                    session_failed = True
+            failure = wire.answer(step, response)
+            if failure:
+                result.failures.append(failure)
+            result.sid = wire.sid
             if record:
-                _record(result, n, transport.url(path), headers, payload, sent_at, response)
+                _record(result, n, transport.url(request.path), request, sent_at, response)
     finally:
         await transport.close()
     while len(result.statuses) < len(steps):
@@ -268,17 +270,17 @@ async def _play(
     return result
 
 
-def _record(result: PlayerResult, n: int, url: str, headers: list[tuple[str, str]], payload: bytes,
-            sent_at: float, response: HttpResponse | None, error: str | None = None) -> None:
+def _record(result: PlayerResult, n: int, url: str, request: Request, sent_at: float,
+            response: HttpResponse | None, error: str | None = None) -> None:
     """Keep step ``n`` as a live Exchange: its response, or (``response`` None) the transport error."""
     result.exchange_steps.append(n)
     result.exchanges.append(
         Exchange(
             f"sim-{result.scenario}-{result.index}-{n}",
-            "POST",
+            request.method,
             url,
-            headers,
-            payload,
+            list(request.headers),
+            request.body,
             None if response is None else response.status,
             [] if response is None else list(response.headers),
             None if response is None else response.body,
@@ -309,7 +311,7 @@ def simulate_offline(
 
     ``Exchange.live`` is False and ``timestamp_start`` follows the virtual clock, so the result reads
     like a capture file (no clock-skew checks)."""
-    sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
+    sc = scenarios_of("all")[scenario] if isinstance(scenario, str) else scenario
     transport = _Offline(collector or MockCollector(), origin)
     result = asyncio.run(_play(sc, index, transport, t0_ms=t0_ms, speed=0, record=True))
     steps = sc.steps(t0_ms, index)

@@ -8,19 +8,21 @@ from typing import Any
 
 import pytest
 
+from mcscope.core.model import HttpResponse
 from mcscope.sim.collector import MockCollector
 from mcscope.sim.httpclient import Endpoint, parse_url
 from mcscope.sim.mockserver import MockServer
 from mcscope.sim.script import Player, Step
 from mcscope.sim.simulate import (
+    EDGE_SCENARIOS,
     SCENARIOS,
-    _sid_from,
     anchor_t0,
     expected_statuses,
     run_players,
     select_scenarios,
     simulate_offline,
 )
+from mcscope.sim.wire import RestWire, sid_from
 
 T0 = 1_767_225_600_000
 CLEAN = [s for s in SCENARIOS.values() if s.clean]
@@ -198,7 +200,7 @@ def test_simulate_offline_exchanges() -> None:
     exchanges = simulate_offline("vod-preroll-midroll")
     assert exchanges[0].url == "http://collector.test/api/v1/sessions"
     assert exchanges[0].response_status == 201
-    sid = _sid_from(exchanges[0].response_header("Location"))
+    sid = sid_from(exchanges[0].response_header("Location"))
     assert sid and exchanges[1].url.endswith(f"/sessions/{sid}/events")
     assert all(not e.live for e in exchanges)
     starts = [e.timestamp_start for e in exchanges]
@@ -212,6 +214,60 @@ def test_select_scenarios() -> None:
     assert [s.name for s in select_scenarios(["live,chapters", "live"])] == ["live", "chapters"]
     with pytest.raises(ValueError, match="unknown scenario"):
         select_scenarios(["nope"])
+
+
+def test_select_scenarios_by_protocol() -> None:
+    edge = select_scenarios(["all"], "edge")
+    assert edge == list(EDGE_SCENARIOS.values()) and all(s.protocol == "edge" for s in edge)
+    assert select_scenarios(["clean"], "edge") == [s for s in edge if s.clean]
+    assert select_scenarios(["all"], "all") == list(SCENARIOS.values()) + edge
+    assert [s.name for s in select_scenarios(["live,edge-live"], "all")] == ["live", "edge-live"]
+    with pytest.raises(ValueError, match="it is a edge scenario \\(--protocol edge\\)"):
+        select_scenarios(["edge-live"])
+    with pytest.raises(ValueError, match="it is a rest scenario"):
+        select_scenarios(["live"], "edge")
+    with pytest.raises(ValueError, match="unknown protocol"):
+        select_scenarios(["all"], "soap")
+
+
+def test_scenario_names_are_unique_across_protocols() -> None:
+    from mcscope.sim.script import scenario
+
+    with pytest.raises(ValueError, match="registered twice"):
+        scenario("live")(lambda p: None)
+    with pytest.raises(ValueError, match="registered twice"):
+        scenario("edge-live")(lambda p: None)
+
+
+def test_tweaked_marks_only_the_steps_inside_the_block() -> None:
+    p = Player(T0)
+    p.start()
+    with p.tweaked(path="adBreakComplete", content_type="text/plain"):
+        p.emit("play")
+        with p.tweaked(hint=""):
+            p.emit("ping")
+        p.emit("ping")
+    p.emit("sessionEnd")
+    tweaks = [s.tweak for s in p.steps]
+    assert tweaks[0] is None and tweaks[-1] is None
+    assert tweaks[1] == tweaks[3] and tweaks[1] is not None and tweaks[1].path == "adBreakComplete"
+    assert tweaks[2] is not None and tweaks[2].hint == "" and tweaks[2].path is None
+
+
+def test_rest_wire_content_type_tweak() -> None:
+    wire = RestWire("/p")
+    step = Player(T0)
+    step.start()
+    with step.tweaked(content_type="text/plain"):
+        step.emit("play")
+    start = wire.request(step.steps[0])
+    assert start is not None and start.path == "/p/api/v1/sessions"
+    assert start.headers == [("Content-Type", "application/json")]
+    assert wire.request(step.steps[1]) is None  # no sid yet
+    wire.answer(step.steps[0], HttpResponse(201, [("Location", "/api/v1/sessions/abc")]))
+    play = wire.request(step.steps[1])
+    assert play is not None and play.path == "/p/api/v1/sessions/abc/events"
+    assert play.headers == [("Content-Type", "text/plain")]
 
 
 def test_anchor_t0() -> None:
@@ -232,7 +288,7 @@ def test_anchor_t0() -> None:
     ],
 )
 def test_sid_from_location(location: str | None, sid: str | None) -> None:
-    assert _sid_from(location) == sid
+    assert sid_from(location) == sid
 
 
 def test_parse_url() -> None:
