@@ -197,7 +197,8 @@ class EdgeIngest:
         """A 4xx: judged, not applied. Always False."""
         ex = call.exchange
         status = ex.response_status
-        problem = call.response.problem
+        # a problem+json answer, else the first errors[] record (Adobe's SDK tests answer a 400 that way)
+        problem = call.response.problem or (call.response.errors[0] if call.response.errors else None)
         code = ee.error_code(problem) if problem else ""
         if status == 429:
             after = ex.response_header("retry-after")
