@@ -339,6 +339,36 @@ def format_wall(epoch_ms: float) -> str:
     return dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
 
 
+def _local(epoch_ms: float) -> _dt.datetime | None:
+    try:
+        return _dt.datetime.fromtimestamp(epoch_ms / 1000.0)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def wall_text(epoch_ms: float, step: float = 1000.0, with_date: bool = False) -> str:
+    """Local wall-clock time as precise as a tick ``step`` (ms) needs: ``14:03:22.512``, ``14:03:22``,
+    ``14:03``; a day or more (or ``with_date``): the date too, ``3 Mar 2019`` / ``3 Mar 2019 14:03``."""
+    dt = _local(epoch_ms)
+    if dt is None:
+        return "?"
+    if step >= 86_400_000:
+        return f"{dt.day} {dt:%b %Y}"
+    if step < 1000:
+        clock = dt.strftime("%H:%M:%S.") + f"{dt.microsecond // 1000:03d}"
+    elif step < 60_000:
+        clock = dt.strftime("%H:%M:%S")
+    else:
+        clock = dt.strftime("%H:%M")
+    return f"{dt.day} {dt:%b %Y} {clock}" if with_date else clock
+
+
+def same_day(a_ms: float, b_ms: float) -> bool:
+    """Both times fall on the same local calendar day."""
+    a, b = _local(a_ms), _local(b_ms)
+    return a is not None and b is not None and a.date() == b.date()
+
+
 def format_duration(ms: float) -> str:
     if ms < 1000:
         return f"{ms:.0f} ms"

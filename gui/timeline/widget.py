@@ -11,6 +11,8 @@ Public API (used by gui/window.py; sessions are ``mcscope.core.session.Session``
     tl.fit()                            # whole session (or all sessions) in view
     tl.eventClicked(session_key: str, event_index: int)   # signal: user clicked an event mark
     tl.sessionClicked(session_key: str)                   # signal: user clicked a row of the overview
+    tl.eventMenuRequested(session_key, event_index, global_pos)  # signal: right-click on an event's mark
+    tl.sessionMenuRequested(session_key, global_pos)       # signal: right-click on a session (bar or lanes)
     tl.viewChanged(start_s: float, end_s: float)          # signal: visible range, seconds from start
 
 Interaction: wheel zooms at the cursor, left-drag pans, double-click fits, keys ``+``/``-``/``0`` and
@@ -28,19 +30,28 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
+    QContextMenuEvent,
     QFont,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QResizeEvent,
     QShowEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from mcscope.gui import style
+from mcscope.gui.timeline.brokenaxis import BrokenAxis
 from mcscope.gui.timeline.data import SessionColumns, build_session_columns, event_index
-from mcscope.gui.timeline.overview import OverviewData, build_overview, overview_legend, paint_overview
+from mcscope.gui.timeline.overview import (
+    OverviewData,
+    build_overview,
+    gap_text,
+    overview_legend,
+    paint_overview,
+)
 from mcscope.gui.timeline.paint import (
     ALWAYS_SHOWN,
     LANE_HELP,
@@ -77,6 +88,10 @@ class TimelineWidget(QWidget):
     eventClicked = Signal(str, int)
     sessionClicked = Signal(str)
     viewChanged = Signal(float, float)
+    #: right-click on a mark of an event (session key, event index, global position)
+    eventMenuRequested = Signal(str, int, QPoint)
+    #: right-click on a session's bar in the overview, or on the shown session away from its events' marks
+    sessionMenuRequested = Signal(str, QPoint)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -213,12 +228,30 @@ class TimelineWidget(QWidget):
                      max(10, self.height() - AXIS_H - legend_height(self.width(), self.fontMetrics(), self._legend())))
 
     def timeAt(self, x: float) -> float:  # noqa: N802
+        """ms from the origin at widget x (the overview's broken axis taken into account)."""
+        u = self._unit_at(x)
+        axis = self.overviewAxis()
+        return axis.to_time(u) if axis is not None else u
+
+    def xAt(self, t_ms: float) -> float:  # noqa: N802
+        """Widget x of ``t_ms`` ms from the origin (the overview's broken axis taken into account)."""
+        axis = self.overviewAxis()
+        return self._x_of_unit(axis.to_axis(t_ms) if axis is not None else t_ms)
+
+    def overviewAxis(self) -> BrokenAxis | None:  # noqa: N802
+        """The overview's axis for the rows in view (None in session mode: the axis is linear there)."""
+        if self._session is not None:
+            return None
+        self._ensure_data()
+        return self._overview.axis(self.plotRect()) if self._overview is not None else None
+
+    def _unit_at(self, x: float) -> float:
         r = self.plotRect()
         return self._x0 + (x - r.left()) / r.width() * (self._x1 - self._x0)
 
-    def xAt(self, t_ms: float) -> float:  # noqa: N802
+    def _x_of_unit(self, u: float) -> float:
         r = self.plotRect()
-        return r.left() + (t_ms - self._x0) / (self._x1 - self._x0) * r.width()
+        return r.left() + (u - self._x0) / (self._x1 - self._x0) * r.width()
 
     def laneRect(self, name: str) -> QRect:  # noqa: N802
         """Pixel rectangle of lane ``name`` (a ``LaneSpec.key`` such as "ad") in session mode."""
@@ -232,7 +265,7 @@ class TimelineWidget(QWidget):
         """Zoom in (factor > 1) or out keeping the time under ``anchor_x`` (default: centre) fixed."""
         r = self.plotRect()
         ax = r.center().x() if anchor_x is None else anchor_x
-        t = self.timeAt(ax)
+        t = self._unit_at(ax)
         span = (self._x1 - self._x0) / factor
         lo, hi = self._data_range()
         span = min(max(span, MIN_SPAN_MS), max(hi - lo, 1000.0) * 20)
@@ -412,7 +445,7 @@ class TimelineWidget(QWidget):
         r = self.plotRect()
         if not r.contains(pos):
             return None
-        t = self.timeAt(pos.x())
+        t = self._unit_at(pos.x())
         tol = 4.0 * (self._x1 - self._x0) / r.width()
         for spec, y, h in self._lane_layout():
             if not (y <= pos.y() < y + h):
@@ -444,8 +477,14 @@ class TimelineWidget(QWidget):
             return None
         if self._session is None:
             ov = self._overview
-            row = ov.row_at(pos.y(), self.plotRect()) if ov else None
-            return ov.tooltip(row) if ov and row is not None else None
+            if ov is None:
+                return None
+            plot = self.plotRect()
+            gap = ov.axis(plot).gap_at(self._unit_at(pos.x())) if plot.left() <= pos.x() <= plot.right() else None
+            if gap is not None and pos.y() <= plot.bottom():
+                return gap_text(gap, ov.t0)
+            row = ov.row_at(pos.y(), plot)
+            return ov.tooltip(row) if row is not None else None
         hit = self._hit(pos)
         if hit is None:
             return None
@@ -536,9 +575,40 @@ class TimelineWidget(QWidget):
         self._schedule()
         self.eventClicked.emit(self._session.key, idx)
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        """Right-click: the menu of the event whose mark is under the cursor, else of the session there
+        (the window builds the menus: they are the events table's and the session list's)."""
+        target = self.menuTarget(event.pos())
+        if target is not None:
+            key, index = target
+            if index is None:
+                self.sessionMenuRequested.emit(key, event.globalPos())
+            else:
+                self.eventMenuRequested.emit(key, index, event.globalPos())
+        event.accept()
+
+    def menuTarget(self, pos: QPoint) -> tuple[str, int | None] | None:  # noqa: N802
+        """(session key, event index or None) of what a right-click at ``pos`` is about, or None."""
+        if self._session is None:
+            ov = self._overview
+            row = ov.row_at(pos.y(), self.plotRect()) if ov is not None else None
+            return (ov.rows[row].key, None) if ov is not None and row is not None else None
+        if not self.plotRect().contains(pos):
+            return None
+        hit = self._hit(pos)
+        return self._session.key, event_index(hit[1].event) if hit else None
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.fit()
         event.accept()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        # the overview's axis depends on the plot's width (its gaps and narrowest bars are a number of px)
+        if self._auto_fit and self._session is None and self._overview is not None:
+            lo, hi = self._data_range()
+            pad = (hi - lo) * FIT_PAD
+            self._x0, self._x1 = lo - pad, hi + pad
+        super().resizeEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
         self._hover_x = None

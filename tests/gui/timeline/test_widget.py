@@ -343,3 +343,97 @@ def test_overlapping_player_states_get_their_own_rows(tl: TimelineWidget) -> Non
     bottom = tl.hoverText(QPoint(x, lane.top() + 8 + 16)) or ""
     assert "fullscreen" in top and "mute" in bottom
     assert img.pixelColor(x, lane.top() + 8) != img.pixelColor(x, lane.top() + 24)
+
+
+# ------------------------------------------------------------------ the overview's broken axis
+YEAR_MS = 365 * 86_400_000
+
+
+def _short_session(key: str, t0: int, seconds: int) -> Any:
+    """A completed session of ``seconds`` starting at epoch ms ``t0``."""
+    from tests.builder import Capture, start_params
+    from tests.gui.sessions import analyze, sid_of
+
+    c = Capture(t0=t0, sid=sid_of(key))
+    c.start(start_params(media__id=f"{key}-media", media__name=f"Session {key}"))
+    c.ev("play", dt=1000)
+    c.ping_for(seconds)
+    c.ev("sessionComplete", dt=500)
+    return analyze(c)
+
+
+def _bar_columns(img: QImage, y: int, x0: int, x1: int) -> int:
+    """Pixel columns in [x0, x1) where the row's bar edge (y) is drawn (not the rows' backgrounds or grid)."""
+    plain = (style.BACKGROUND, style.LANE_ALT, style.GRID)
+    return sum(1 for x in range(max(0, x0), min(img.width(), x1))
+               if not any(_near(img.pixelColor(x, y), c, 30) for c in plain))
+
+
+def test_overview_axis_collapses_years_and_keeps_every_session_readable(tl: TimelineWidget) -> None:
+    # the list's order (not time order): the overview keeps it
+    sessions = [_short_session("late", T0 + 3 * YEAR_MS, 30), _short_session("hour", T0, 3600),
+                _short_session("blip", T0 + 3 * YEAR_MS + 90_000, 2), _short_session("early", T0 - 2 * YEAR_MS, 10)]
+    tl.setSessions(sessions)
+    img = _grab(tl)
+    axis = tl.overviewAxis()
+    assert axis is not None and len(axis.gaps) == 2, "two empty stretches of years, cut out"
+    plot = tl.plotRect()
+    rh = 26
+    origin = tl.origin()
+    for i, s in enumerate(sessions):
+        y = plot.top() + rh * i
+        assert f"session {s.key}" in (tl.hoverText(QPoint(plot.left() + 5, y + rh // 2)) or ""), "list order"
+        a, b = tl.xAt(s.first_ts - origin), tl.xAt(s.last_ts - origin)
+        assert b - a >= 12, f"{s.key}: {b - a:.1f} px"
+        assert _bar_columns(img, y + 3, int(a) - 2, int(b) + 3) >= 12, f"{s.key}: the bar as painted"
+    gap = axis.gaps[0]
+    tip = tl.hoverText(QPoint(int(tl._x_of_unit((gap.u0 + gap.u1) / 2)), plot.top() + 5)) or ""
+    assert tip.startswith("no session for") and " y" in tip.splitlines()[0]
+    # the hour-long session is wider than the short ones: within a stretch the axis stays proportional
+    widths = {s.key: tl.xAt(s.last_ts - origin) - tl.xAt(s.first_ts - origin) for s in sessions}
+    assert widths[sessions[1].key] > 5 * widths[sessions[0].key]
+
+
+def test_overview_of_one_capture_is_linear(tl: TimelineWidget) -> None:
+    sessions = [clean_session("a"), ignored_ad_session("b")]
+    tl.setSessions(sessions)
+    tl.grab()
+    axis = tl.overviewAxis()
+    assert axis is not None and axis.is_identity()
+    assert tl.timeAt(tl.xAt(33_000)) == pytest.approx(33_000, abs=1.0)
+
+
+# ------------------------------------------------------------------ right-click menus
+def _right_click(w: TimelineWidget, x: float, y: float) -> None:
+    from PySide6.QtGui import QContextMenuEvent
+
+    pos = QPoint(int(x), int(y))
+    QApplication.sendEvent(w, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, w.mapToGlobal(pos)))
+
+
+def test_right_click_asks_for_the_menu_of_the_mark_or_session(tl: TimelineWidget, qtbot: Any) -> None:
+    s = ignored_ad_session("menu-1")
+    tl.setSession(s)
+    tl.grab()
+    ad_index = next(e.index for e in s.events if e.event_type == "adStart")
+    x, y = tl.xAt(27_000), tl.laneRect("ad").center().y()
+    with qtbot.waitSignal(tl.eventMenuRequested, timeout=1000) as blocker:
+        _right_click(tl, x, y)
+    assert blocker.args[:2] == [s.key, ad_index]
+    assert blocker.args[2] == tl.mapToGlobal(QPoint(int(x), int(y)))
+    finding = next(e for e in s.events if e.findings and tl.eventTime(e.index) is not None)
+    fx, fy = tl.xAt(tl.eventTime(finding.index)), tl.laneRect("finding").center().y()
+    assert tl.menuTarget(QPoint(int(fx), fy)) == (s.key, finding.index)
+    with qtbot.waitSignal(tl.sessionMenuRequested, timeout=1000) as blocker:  # no mark there: the session
+        _right_click(tl, x, tl.laneRect("playhead").center().y())  # between two playhead points
+    assert blocker.args[0] == s.key
+    other = clean_session("menu-2")
+    tl.setSessions([s, other])
+    tl.setSession(None)
+    tl.grab()
+    plot = tl.plotRect()
+    with qtbot.waitSignal(tl.sessionMenuRequested, timeout=1000) as blocker:
+        _right_click(tl, plot.left() + 40, plot.top() + 26 + 13)
+    assert blocker.args[0] == other.key
+    with qtbot.assertNotEmitted(tl.sessionMenuRequested), qtbot.assertNotEmitted(tl.eventMenuRequested):
+        _right_click(tl, plot.left() + 40, plot.top() + 26 * 3 + 13)  # below the rows
