@@ -73,6 +73,7 @@ from mcscope.core.session import Analyzer, Session
 from mcscope.core.state import Event
 from mcscope.gui import compare, details, dialogs, exporting, style
 from mcscope.gui.banner import Banner
+from mcscope.gui.columns import ColumnFitter, ColumnSpec, ElidingDelegate
 from mcscope.gui.dataset import Dataset
 from mcscope.gui.feed import FileLoader, LoadResult, StreamClient
 from mcscope.gui.models import EventFilterProxy, EventTableModel, SessionFilterProxy, SessionListModel
@@ -113,14 +114,29 @@ SESSION_HIDDEN_COLUMNS = (_S.COL_PLAYER, _S.COL_START, _S.COL_EVENTS)
 #: visual order of the session columns (problem counts first: they are what people scan for)
 SESSION_COLUMN_ORDER = (_S.COL_STATUS, _S.COL_MEDIA, _S.COL_ERRORS, _S.COL_WARNINGS, _S.COL_IGNORED,
                         _S.COL_DURATION, _S.COL_SOURCE, _S.COL_EVENTS)
-#: sample contents that size a column (its header counts too); the media column takes what is left
-SESSION_COLUMN_SAMPLES = {_S.COL_STATUS: ("",), _S.COL_DURATION: ("1:23:45",),
-                          _S.COL_EVENTS: ("12,345",), _S.COL_ERRORS: ("999",), _S.COL_WARNINGS: ("999",),
-                          _S.COL_IGNORED: ("999",)}
+#: how the session columns are sized; the media column takes what is left (never less than MEDIA_MIN)
+SESSION_COLUMN_SPECS = {
+    _S.COL_STATUS: ColumnSpec(fixed=30),  # the status icon (its word is the tooltip; the shape tells it apart)
+    _S.COL_DURATION: ColumnSpec(samples=("1:23:45",), maximum=110),
+    _S.COL_EVENTS: ColumnSpec(samples=("12,345",), maximum=80),
+    _S.COL_ERRORS: ColumnSpec(samples=("999",), maximum=60),
+    _S.COL_WARNINGS: ColumnSpec(samples=("999",), maximum=60),
+    _S.COL_IGNORED: ColumnSpec(samples=("999",), maximum=60),
+    _S.COL_SOURCE: ColumnSpec(minimum=64, maximum=180),  # file names are elided in the middle
+}
+MEDIA_MIN = 220
 _E = EventTableModel
 EVENT_HIDDEN_COLUMNS = (_E.COL_WALL,)
-EVENT_COLUMN_WIDTHS = {_E.COL_INDEX: 44, _E.COL_TIME: 68, _E.COL_TYPE: 120, _E.COL_PLAYHEAD: 72,
-                       _E.COL_PARAMS: 170, _E.COL_HTTP: 44}
+#: how the event columns are sized; the parameters column takes what is left (never less than PARAMS_MIN)
+EVENT_COLUMN_SPECS = {
+    _E.COL_INDEX: ColumnSpec(samples=("999",), maximum=70),
+    _E.COL_TIME: ColumnSpec(samples=("99.999",), maximum=96),
+    _E.COL_TYPE: ColumnSpec(minimum=90, maximum=150),
+    _E.COL_PLAYHEAD: ColumnSpec(samples=("999.9",), maximum=90),
+    _E.COL_HTTP: ColumnSpec(samples=("204",), maximum=56),
+    _E.COL_FINDINGS: ColumnSpec(minimum=80, maximum=230),
+}
+PARAMS_MIN = 150
 
 
 class MainWindow(QMainWindow):
@@ -141,6 +157,8 @@ class MainWindow(QMainWindow):
         self.choose_partner: Callable[[Session, list[Session], bool], Any] = self._choose_partner
         #: (title) -> path of a reference capture or ""; tests replace it
         self.ask_reference_file: Callable[[str], str] = self._ask_reference_file
+        #: (menu, global position) -> shows a right-click menu; tests replace it to look at the menu
+        self.popup: Callable[[QMenu, QPoint], object] = lambda menu, where: menu.exec(where)
         self._reference: Analyzer | None = None  # the reference file's sessions while compared
         self.view = ViewState(Dataset(config=self.settings.config(), live=True))
         self.capture = CaptureState()
@@ -210,21 +228,18 @@ class MainWindow(QMainWindow):
         self.sessions_view.verticalHeader().hide()
         self.sessions_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.sessions_view.verticalHeader().setDefaultSectionSize(22)
-        self.sessions_view.horizontalHeader().setStretchLastSection(True)
         self.sessions_view.setAlternatingRowColors(True)
         self.sessions_view.setWordWrap(False)
-        self.sessions_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.sessions_view.setItemDelegate(ElidingDelegate(self.sessions_view))
         self.sessions_view.setItemDelegateForColumn(SessionListModel.COL_STATUS, IconOnlyDelegate(self.sessions_view))
+        for col in (_S.COL_MEDIA, _S.COL_SOURCE):  # ids and file names: cut in the middle; names: at the end
+            self.sessions_view.setItemDelegateForColumn(col, ElidingDelegate(self.sessions_view, None))
         for col in (*SESSION_HIDDEN_COLUMNS, _S.COL_SOURCE):
             self.sessions_view.setColumnHidden(col, True)
         header = self.sessions_view.horizontalHeader()
         for visual, col in enumerate(SESSION_COLUMN_ORDER):
             header.moveSection(header.visualIndex(col), visual)
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setSectionResizeMode(_S.COL_MEDIA, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(24)
-        self.sessions_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.session_columns = ColumnFitter(self.sessions_view, SESSION_COLUMN_SPECS, _S.COL_MEDIA, MEDIA_MIN)
         self._size_session_columns()
         self.sessions_view.selectionModel().currentRowChanged.connect(self._on_session_row)
         self.session_model.source_of = self._source_of
@@ -251,6 +266,8 @@ class MainWindow(QMainWindow):
         self.timeline = TimelineWidget(self)
         self.timeline.eventClicked.connect(self._on_timeline_event)
         self.timeline.sessionClicked.connect(self._on_timeline_session)
+        self.timeline.eventMenuRequested.connect(self._timeline_event_menu)
+        self.timeline.sessionMenuRequested.connect(self._timeline_session_menu)
 
         self.event_model = EventTableModel(self)
         self.event_filter = EventFilterProxy(self)
@@ -262,12 +279,12 @@ class MainWindow(QMainWindow):
         self.events_view.verticalHeader().hide()
         self.events_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.events_view.verticalHeader().setDefaultSectionSize(20)
-        self.events_view.horizontalHeader().setStretchLastSection(True)
         self.events_view.setWordWrap(False)
+        self.events_view.setItemDelegate(ElidingDelegate(self.events_view))
         for col in EVENT_HIDDEN_COLUMNS:
             self.events_view.setColumnHidden(col, True)
-        for col, width in EVENT_COLUMN_WIDTHS.items():
-            self.events_view.setColumnWidth(col, width)
+        self.event_columns = ColumnFitter(self.events_view, EVENT_COLUMN_SPECS, _E.COL_PARAMS, PARAMS_MIN,
+                                          default=ColumnSpec(maximum=120))
         self.events_view.selectionModel().currentRowChanged.connect(self._on_event_row)
         self.events_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.events_view.customContextMenuRequested.connect(self._event_menu)
@@ -328,7 +345,7 @@ class MainWindow(QMainWindow):
         self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 4)
         self.main_split.setStretchFactor(2, 2)
-        self.main_split.setSizes([460, 615, 325])
+        self.main_split.setSizes([500, 590, 310])
 
         self.compare_view = compare.CompareView(self)
         self.compare_view.closed.connect(self.close_compare)
@@ -516,22 +533,11 @@ class MainWindow(QMainWindow):
         return str(sources[0]) if len(sources) == 1 and not self.dataset.live else ""
 
     def _size_session_columns(self) -> None:
-        """Columns sized to their content (the media column takes the rest: no horizontal scrolling)."""
-        view = self.sessions_view
-        fm = view.fontMetrics()
-        hfm = view.horizontalHeader().fontMetrics()
-        model = self.session_model
-        for col, samples in SESSION_COLUMN_SAMPLES.items():
-            head = str(model.headerData(col, Qt.Orientation.Horizontal) or "")
-            width = max([fm.horizontalAdvance(t) for t in samples] + [hfm.horizontalAdvance(head) + 4]) + 14
-            if col == _S.COL_STATUS:
-                width = 30  # the status icon (its word is the tooltip; the shape tells it apart too)
-            view.setColumnWidth(col, width)
+        """The file column when several files are open; every column sized to its content (the media column
+        takes the rest, so nothing scrolls sideways)."""
         several = len({str(p) for p in self.dataset.sources}) > 1
-        view.setColumnHidden(_S.COL_SOURCE, not several)
-        if several:
-            names = [Path(str(p)).name for p in self.dataset.sources]
-            view.setColumnWidth(_S.COL_SOURCE, min(100, max(fm.horizontalAdvance(n) for n in names) + 14))
+        self.sessions_view.setColumnHidden(_S.COL_SOURCE, not several)
+        self.session_columns.remeasure()
 
     def listed_sessions(self) -> list[Session]:
         """The sessions as the list shows them (its order and filters)."""
@@ -1234,8 +1240,11 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return
         session = self.session_model.session_at(self.session_proxy.mapToSource(index).row())
-        if session is None:
-            return
+        if session is not None:
+            self.popup(self.session_menu(session), self.sessions_view.viewport().mapToGlobal(pos))
+
+    def session_menu(self, session: Session) -> QMenu:
+        """The right-click menu of a session: the list's rows and the timeline's session bars (also used by tests)."""
         menu = QMenu(self)
         menu.addAction("Copy session id", lambda: self._copy(session.sid or session.key, "the session id"))
         mid = session.media.get("id")
@@ -1253,7 +1262,7 @@ class MainWindow(QMainWindow):
             menu.addAction("Compare the two selected sessions", lambda: self.compare(*self._ordered(*pair)))
         menu.addAction("Compare with…", lambda: self.compare_dialog(session))
         menu.addAction("Compare with a reference file…", lambda: self.compare_file_dialog(session))
-        menu.exec(self.sessions_view.viewport().mapToGlobal(pos))
+        return menu
 
     def event_menu(self, event: Event) -> QMenu:
         """The right-click menu of an event (also used by tests)."""
@@ -1284,7 +1293,20 @@ class MainWindow(QMainWindow):
             return
         event = self.event_model.event_at(self.event_filter.mapToSource(index).row())
         if event is not None:
-            self.event_menu(event).exec(self.events_view.viewport().mapToGlobal(pos))
+            self.popup(self.event_menu(event), self.events_view.viewport().mapToGlobal(pos))
+
+    def _timeline_event_menu(self, session_key: str, index: int, where: QPoint) -> None:
+        """Right-click on an event's mark: that event is selected (as a click would) and gets its table menu."""
+        self._on_timeline_event(session_key, index)
+        session = self.current_session()
+        event = _event_of(session, index) if session is not None and session.key == session_key else None
+        if event is not None:
+            self.popup(self.event_menu(event), where)
+
+    def _timeline_session_menu(self, session_key: str, where: QPoint) -> None:
+        session = self.dataset.session(session_key)
+        if session is not None:
+            self.popup(self.session_menu(session), where)
 
     def _filter_rule(self, rule: str) -> None:
         i = self.filter_rule.findData(rule)
@@ -1307,7 +1329,7 @@ class MainWindow(QMainWindow):
             act.setEnabled(bool(text))
             menu.addAction(f"Explain {rest}…", lambda: self.show_rules(rest))
             menu.addAction(f"Only events with {rest}", lambda: self._filter_rule(rest))
-        menu.exec(self.details.viewport().mapToGlobal(pos))
+        self.popup(menu, self.details.viewport().mapToGlobal(pos))
 
     def show_rules(self, rule: str | None) -> None:
         explanation = details.rule_html(rule) if rule else ""
@@ -1399,6 +1421,14 @@ def dark_palette() -> QPalette:
                         (roles.ToolTipText, "#111111"), (roles.Link, "#7fb2ff"), (roles.PlaceholderText, "#8a8a8a")):
         pal.setColor(role, c(value))
     return pal
+
+
+def _event_of(session: Session, index: int) -> Event | None:
+    """The event of ``session`` with ``Event.index == index``."""
+    events = session.events
+    if 0 <= index < len(events) and events[index].index == index:
+        return events[index]
+    return next((e for e in events if e.index == index), None)
 
 
 def curl_command(ex: Exchange | None) -> str:

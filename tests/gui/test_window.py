@@ -388,3 +388,129 @@ def test_export_says_where_the_file_went(qtbot: QtBot, window: MainWindow, tmp_p
     window._guarded("Export HTML report", lambda: window.export_html(str(target)), str(target))
     assert target.exists() and not window.export_note.isHidden()
     assert str(target) in window.export_note.text() and "Open folder" in window.export_note.text()
+
+
+# ------------------------------------------------------------------------------- column widths
+LONG_NAME = "Premier League highlights: Manchester United v Liverpool, extended cut with post-match analysis"
+LONG_ID = "d51bc04ee01c66d2438e1f0a7c3b5e9d2f4a6b8c0e1d3f5a7b9c1e3d5f7a9b1c"
+
+
+def long_name_captures(folder: Path) -> list[Path]:
+    """Two journals with long file names: sessions with a long media name, a long bare id and an ignored ad."""
+    from mcscope.gui.exporting import write_journal
+    from tests.builder import Capture, ad_params, start_params
+
+    paths = []
+    for n, (name, mid) in enumerate(((LONG_NAME, "epl-2024-25-mu-liv"), (None, LONG_ID))):
+        c = Capture(t0=1_700_000_000_000 + n * 3_600_000, sid=f"{n}" * 64)
+        c.start(start_params(media__id=mid, **({"media__name": name} if name else {})))
+        c.ev("play", dt=1000)
+        c.ev("adStart", dt=5000, params=ad_params(1, media__ad__length=15))  # outside a break: ignored
+        c.ev("adComplete", dt=15000)
+        c.ping_for(30)
+        c.ev("sessionComplete", dt=500)
+        path = folder / f"recording-2026-12-01-android-tv-exoplayer-build-471{n}-with-a-long-name.ndjson"
+        write_journal(c.exchanges, path)
+        paths.append(path)
+    return paths
+
+
+def test_tables_fit_the_default_window_without_sideways_scrolling(qtbot: QtBot, window: MainWindow,
+                                                                 tmp_path: Path) -> None:
+    from mcscope.gui.columns import fits_without_scrolling
+    from mcscope.gui.models import EventTableModel, SessionListModel
+    from mcscope.gui.window import MEDIA_MIN, PARAMS_MIN
+
+    assert open_and_wait(qtbot, window, *long_name_captures(tmp_path), FIXTURES / "faulty-ad-outside-break.har")
+    qtbot.wait(50)
+    S, E = SessionListModel, EventTableModel
+    sessions, events = window.sessions_view, window.events_view
+    assert not sessions.isColumnHidden(S.COL_SOURCE)
+    assert fits_without_scrolling(sessions) and fits_without_scrolling(events)
+    assert sessions.columnWidth(S.COL_MEDIA) >= MEDIA_MIN and events.columnWidth(E.COL_PARAMS) >= PARAMS_MIN
+    header_fm = sessions.horizontalHeader().fontMetrics()
+    assert sessions.columnWidth(S.COL_DURATION) >= header_fm.horizontalAdvance("Duration") + 8, "never 'Dur…'"
+    for col in range(events.model().columnCount()):  # the usual columns show their header whole
+        if not events.isColumnHidden(col):
+            head = str(events.model().headerData(col, Qt.Orientation.Horizontal))
+            assert events.columnWidth(col) >= events.horizontalHeader().fontMetrics().horizontalAdvance(head) + 8
+    # the long values are elided, and their cells' tooltips say them whole
+    row = next(r for r in range(window.session_proxy.rowCount())
+               if window.session_proxy.index(r, S.COL_MEDIA).data() == LONG_NAME)
+    cell = window.session_proxy.index(row, S.COL_MEDIA)
+    delegate = sessions.itemDelegateForIndex(cell)
+    assert delegate.is_elided(cell) and delegate.tooltip(cell).startswith(LONG_NAME)
+    source = window.session_proxy.index(row, S.COL_SOURCE)
+    assert sessions.itemDelegateForIndex(source).tooltip(source).startswith("recording-2026-12-01")
+    short = next(r for r in range(window.session_proxy.rowCount())
+                 if window.session_proxy.index(r, S.COL_MEDIA).data() == "Faulty: ad outside break")
+    short_cell = window.session_proxy.index(short, S.COL_MEDIA)
+    assert not sessions.itemDelegateForIndex(short_cell).is_elided(short_cell)
+
+
+def test_columns_refit_when_the_list_is_resized(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    from mcscope.gui.columns import fits_without_scrolling
+    from mcscope.gui.models import SessionListModel as S
+
+    assert open_and_wait(qtbot, window, *long_name_captures(tmp_path))
+    view = window.sessions_view
+    natural = window.session_columns.natural_width(S.COL_SOURCE)
+    narrow = view.columnWidth(S.COL_SOURCE)
+    assert narrow < natural, "at the default size the long file names give way to the media names"
+    sizes = window.main_split.sizes()
+    window.main_split.setSizes([sizes[0] + 400, sizes[1] - 200, sizes[2] - 200])
+    qtbot.waitUntil(lambda: view.columnWidth(S.COL_SOURCE) == natural, timeout=2000)
+    assert fits_without_scrolling(view)
+    window.main_split.setSizes(sizes)
+    qtbot.waitUntil(lambda: view.columnWidth(S.COL_SOURCE) == narrow, timeout=2000)
+
+
+# ------------------------------------------------------------------------ timeline right-click menus
+class Popups:
+    def __init__(self) -> None:
+        self.menus: list[tuple[list[str], Any]] = []
+
+    def __call__(self, menu: Any, where: Any) -> None:
+        self.menus.append(([a.text() for a in menu.actions() if a.text()], where))
+        self.last = menu
+
+
+def test_right_click_on_timeline_marks_opens_the_table_menus(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    assert open_and_wait(qtbot, window, FIXTURES / "faulty-ad-outside-break.har", FIXTURES / "clean-vod.har")
+    popups = Popups()
+    window.popup = popups
+    session = window.current_session()
+    flagged = next(e for e in session.events if e.findings)
+    tl = window.timeline
+    tl.grab()
+    where = QPoint(300, 200)
+    x = tl.xAt(tl.eventTime(flagged.index))
+    assert tl.menuTarget(QPoint(int(x), tl.laneRect("finding").center().y())) == (session.key, flagged.index)
+    tl.eventMenuRequested.emit(session.key, flagged.index, where)  # what a right-click on the mark sends
+    titles, at = popups.menus[-1]
+    assert titles == [a.text() for a in window.event_menu(flagged).actions() if a.text()], "the table's menu"
+    assert titles[:3] == ["Copy as cURL", "Copy request body", "Copy session id"] and at == where
+    assert "Copy findings as text" in titles and "Explain ad-outside-break…" in titles
+    assert window.selected_event() is flagged, "the mark's event is selected, as by a click"
+    next(a for a in popups.last.actions() if a.text() == "Copy request body").trigger()
+    assert "adStart" in QApplication.clipboard().text()
+    # a session bar of the overview: the session list's menu, for that session
+    window.show_overview()
+    tl.grab()
+    other = window.listed_sessions()[1]
+    plot = tl.plotRect()
+    assert tl.menuTarget(QPoint(plot.left() + 30, plot.top() + 26 + 13)) == (other.key, None)
+    tl.sessionMenuRequested.emit(other.key, where)
+    titles, _ = popups.menus[-1]
+    assert titles == [a.text() for a in window.session_menu(other).actions() if a.text()]
+    assert "Compare with…" in titles
+    next(a for a in popups.last.actions() if a.text() == "Copy session id").trigger()
+    assert QApplication.clipboard().text() == other.sid
+    # the events table's own right-click goes through the same menu
+    window.select_session(session.key)
+    index = window.event_filter.index(flagged.index, 0)
+    window._event_menu(window.events_view.visualRect(index).center())
+    assert popups.menus[-1][0][:3] == ["Copy as cURL", "Copy request body", "Copy session id"]
