@@ -62,9 +62,11 @@ class ColumnFitter(QObject):
     rest; it is never narrower than ``stretch_min`` while others can give way."""
 
     def __init__(self, view: QTableView, specs: dict[int, ColumnSpec], stretch: int, stretch_min: int,
-                 default: ColumnSpec | None = None) -> None:
+                 default: ColumnSpec | None = None, source: QAbstractItemModel | None = None) -> None:
         super().__init__(view)
         self.view = view
+        #: the model measured: the view's, or the one behind its filter (widths do not jump while filtering)
+        self.source = source
         self.specs = specs
         self.stretch = stretch
         self.stretch_min = stretch_min
@@ -78,7 +80,7 @@ class ColumnFitter(QObject):
         header.setMinimumSectionSize(20)
         self._viewport = view.viewport()
         self._viewport.installEventFilter(self)
-        self.watch(view.model())
+        self.watch(source or view.model())
 
     def watch(self, model: QAbstractItemModel | None) -> None:
         """Refit when ``model`` (the view's model) resets, changes its layout or gets rows."""
@@ -90,6 +92,9 @@ class ColumnFitter(QObject):
         model.rowsInserted.connect(self._rows_inserted)
 
     # -- measuring
+    def _measured(self) -> QAbstractItemModel:
+        return self.source if self.source is not None else self.view.model()
+
     def _columns(self) -> list[int]:
         model = self.view.model()
         count = model.columnCount() if model is not None else 0
@@ -99,7 +104,7 @@ class ColumnFitter(QObject):
         return self.specs.get(col, self.default)
 
     def _text_width(self, col: int, rows: list[int]) -> int:
-        model = self.view.model()
+        model = self._measured()
         fm = self.view.fontMetrics()
         seen: dict[str, int] = {}
         widest = 0
@@ -121,7 +126,7 @@ class ColumnFitter(QObject):
 
     def _decoration_width(self, col: int, row: int) -> int:
         """Room a cell's icon or badge takes (the session list's protocol badge, the status icon)."""
-        model = self.view.model()
+        model = self._measured()
         deco = model.data(model.index(row, col), Qt.ItemDataRole.DecorationRole)
         if deco is None:
             return 0
@@ -142,7 +147,7 @@ class ColumnFitter(QObject):
 
     def remeasure(self, *args: object) -> None:
         """Measure every column again (a new session or new data) and refit."""
-        model = self.view.model()
+        model = self._measured()
         rows = sample_rows(model.rowCount()) if model is not None else []
         self._natural = {col: self._measure(col, rows) for col in self._columns()}
         self.fit()

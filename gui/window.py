@@ -239,7 +239,8 @@ class MainWindow(QMainWindow):
         header = self.sessions_view.horizontalHeader()
         for visual, col in enumerate(SESSION_COLUMN_ORDER):
             header.moveSection(header.visualIndex(col), visual)
-        self.session_columns = ColumnFitter(self.sessions_view, SESSION_COLUMN_SPECS, _S.COL_MEDIA, MEDIA_MIN)
+        self.session_columns = ColumnFitter(self.sessions_view, SESSION_COLUMN_SPECS, _S.COL_MEDIA, MEDIA_MIN,
+                                            source=self.session_model)
         self._size_session_columns()
         self.sessions_view.selectionModel().currentRowChanged.connect(self._on_session_row)
         self.session_model.source_of = self._source_of
@@ -284,7 +285,7 @@ class MainWindow(QMainWindow):
         for col in EVENT_HIDDEN_COLUMNS:
             self.events_view.setColumnHidden(col, True)
         self.event_columns = ColumnFitter(self.events_view, EVENT_COLUMN_SPECS, _E.COL_PARAMS, PARAMS_MIN,
-                                          default=ColumnSpec(maximum=120))
+                                          default=ColumnSpec(maximum=120), source=self.event_model)
         self.events_view.selectionModel().currentRowChanged.connect(self._on_event_row)
         self.events_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.events_view.customContextMenuRequested.connect(self._event_menu)

@@ -85,13 +85,20 @@ class OverviewData:
     _axis_key: tuple[object, ...] = ()
 
     def row_height(self, plot: QRect) -> float:
-        if not self.rows:
+        n = len(self.rows)
+        if not n:
             return ROW_MAX
-        return max(ROW_MIN, min(ROW_MAX, (plot.height() - FOOTER_H) / len(self.rows)))
+        if plot.height() >= n * ROW_MIN:  # every row fits: they share the height
+            return min(ROW_MAX, plot.height() / n)
+        return ROW_MIN
 
     def visible_rows(self, plot: QRect) -> int:
-        """Rows that fit (a footer line is kept free for the scroll note)."""
-        return min(len(self.rows), max(1, int((plot.height() - FOOTER_H) // self.row_height(plot))))
+        """Rows that fit (when they do not all fit, a footer line is kept free for the scroll note)."""
+        n = len(self.rows)
+        rh = self.row_height(plot)
+        if n * rh <= plot.height() + 0.5:
+            return n
+        return min(n, max(1, int((plot.height() - FOOTER_H) // rh)))
 
     def overflows(self, plot: QRect) -> bool:
         return self.visible_rows(plot) < len(self.rows)

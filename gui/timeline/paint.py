@@ -195,13 +195,17 @@ class Painter(Canvas):
         lanes_bottom = layout[-1][1] + layout[-1][2] if layout else self.plot.bottom()
         title_font = QFont(p.font())
         title_font.setBold(True)
+        title_fm = QFontMetrics(title_font)
         for n, (spec, y, h) in enumerate(layout):
             if n % 2:
                 p.fillRect(QRect(0, y, self.full.width(), h), style.qcolor(style.LANE_ALT))
-            p.setFont(title_font)
+            # a title too wide in bold is set plain (then elided) rather than cut ("Dropped by Adob")
+            wide = title_fm.horizontalAdvance(spec.title) > GUTTER - 14
+            p.setFont(self._plain_font(title_font) if wide else title_font)
             p.setPen(style.qcolor(style.TEXT))
+            title = p.fontMetrics().elidedText(spec.title, Qt.TextElideMode.ElideRight, GUTTER - 14)
             p.drawText(QRect(8, y, GUTTER - 14, h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                       spec.title)
+                       title)
         p.setFont(self._plain_font(title_font))
         self.axis(cols.t0 if cols else 0.0, hover_x, lanes_bottom)
         p.setPen(QPen(style.qcolor(style.RULE)))

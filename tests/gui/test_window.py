@@ -446,6 +446,10 @@ def test_tables_fit_the_default_window_without_sideways_scrolling(qtbot: QtBot, 
                  if window.session_proxy.index(r, S.COL_MEDIA).data() == "Faulty: ad outside break")
     short_cell = window.session_proxy.index(short, S.COL_MEDIA)
     assert not sessions.itemDelegateForIndex(short_cell).is_elided(short_cell)
+    widths = [events.columnWidth(c) for c in range(events.model().columnCount())]
+    window.filter_text.setText("sessionStart")  # filtering keeps the widths (they come from every event)
+    assert window.event_filter.rowCount() == 1
+    assert [events.columnWidth(c) for c in range(events.model().columnCount())] == widths
 
 
 def test_columns_refit_when_the_list_is_resized(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:

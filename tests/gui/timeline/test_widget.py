@@ -437,3 +437,18 @@ def test_right_click_asks_for_the_menu_of_the_mark_or_session(tl: TimelineWidget
     assert blocker.args[0] == other.key
     with qtbot.assertNotEmitted(tl.sessionMenuRequested), qtbot.assertNotEmitted(tl.eventMenuRequested):
         _right_click(tl, plot.left() + 40, plot.top() + 26 * 3 + 13)  # below the rows
+
+
+def test_overview_shows_every_row_that_fits_without_a_scroll_note(tl: TimelineWidget) -> None:
+    from mcscope.gui.timeline.overview import FOOTER_H, ROW_MIN
+
+    sessions = [_short_session(f"row-{i}", T0 + i * 120_000, 20) for i in range(22)]
+    tl.setSessions(sessions)
+    tl.grab()
+    ov, plot = tl._overview, tl.plotRect()
+    assert ov is not None and plot.height() >= 22 * ROW_MIN
+    assert ov.visible_rows(plot) == 22 and not ov.overflows(plot)
+    assert 22 * ov.row_height(plot) > plot.height() - FOOTER_H, "no line kept free for a note that is not shown"
+    tl.resize(1200, 300)  # too low for 22 rows: they scroll, with the note
+    tl.grab()
+    assert tl._overview.overflows(tl.plotRect()) and tl._overview.visible_rows(tl.plotRect()) < 22
