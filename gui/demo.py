@@ -1,8 +1,9 @@
 """``mcscope --demo``: capture with the addon's mock collector and scripted players (a live tour).
 
-The proxy child runs with ``mcscope_mock=true`` (it answers collection calls like Adobe's collector), and
-a second child plays every scenario of :mod:`mcscope.sim.simulate` through the proxy, round after round, so a
-newcomer sees clean and faulty sessions fill the window within seconds.
+The proxy child runs with ``mcscope_mock=true`` (it answers REST MC API and Media Edge API calls like Adobe's
+collector and Edge), and a second child plays every scenario of :mod:`mcscope.sim.simulate`, REST and Edge side
+by side (the REST ones to ``DEMO_TARGET``, the Edge ones to ``DEMO_EDGE_TARGET``), through the proxy, round
+after round, so a newcomer sees clean and faulty sessions of both protocols fill the window within seconds.
 
 The players' clock runs ``speed`` times fast, anchored so that their ``ts`` stay within the clock-skew
 window of the proxy's clock (sim/simulate.py ``anchor_t0``). A scenario longer than about twice that
@@ -26,6 +27,8 @@ from mcscope.gui.settings import WindowSettings
 log = logging.getLogger(__name__)
 
 DEMO_TARGET = "http://demo.hb-api.omtrdc.net"
+DEMO_EDGE_TARGET = "http://edge.adobedc.net"  # answered by the proxy's mock, never reached
+DEMO_PROTOCOL = "all"  # REST and Edge scenarios side by side
 DEMO_SPEED = 60.0
 ROUND_PAUSE_MS = 3000
 MAX_ROUNDS = 20
@@ -35,9 +38,14 @@ PLAYERS_SCRIPT = """
 import asyncio, sys
 from mcscope.sim.httpclient import parse_url
 from mcscope.sim.simulate import run_players, select_scenarios
-target, proxy, speed = parse_url(sys.argv[1]), parse_url(sys.argv[2]), float(sys.argv[3])
-results = asyncio.run(run_players(select_scenarios(sys.argv[4].split(",")), target, proxy=proxy, speed=speed,
-                                  check_expected=False))
+targets = {"rest": parse_url(sys.argv[1]), "edge": parse_url(sys.argv[2])}
+proxy, speed = parse_url(sys.argv[3]), float(sys.argv[4])
+chosen = select_scenarios(sys.argv[5].split(","), sys.argv[6])
+async def play():
+    runs = [run_players([s for s in chosen if s.protocol == p], t, proxy=proxy, speed=speed, check_expected=False)
+            for p, t in targets.items() if any(s.protocol == p for s in chosen)]
+    return [r for results in await asyncio.gather(*runs) for r in results]
+results = asyncio.run(play())
 print(f"demo round: {len(results)} players done, {sum(r.sent for r in results)} requests sent", flush=True)
 """
 
@@ -70,13 +78,14 @@ class DemoSettings(WindowSettings):
 
 class Demo(QObject):
     def __init__(self, window: Any, speed: float = DEMO_SPEED, scenarios: Sequence[str] = ("all",),
-                 max_rounds: int = MAX_ROUNDS) -> None:
+                 max_rounds: int = MAX_ROUNDS, protocol: str = DEMO_PROTOCOL) -> None:
         super().__init__(window)
         from mcscope.sim.simulate import clock_misfits, select_scenarios
 
         self.window = window
         self.speed = speed
         self.scenarios = ",".join(scenarios)
+        self.protocol = protocol
         self.max_rounds = max_rounds
         self.rounds = 0
         self.rounds_done = 0
@@ -84,7 +93,8 @@ class Demo(QObject):
         self._proc: QProcess | None = None
         self._stopped = False
         window_s = float(window.settings.config().tunables["clock_skew"])
-        self.clock_misfits = [sc.name for sc in clock_misfits(select_scenarios(scenarios), speed, window_s)]
+        self.clock_misfits = [sc.name for sc in clock_misfits(select_scenarios(scenarios, protocol), speed,
+                                                                   window_s)]
         self.clock_off = bool(self.clock_misfits) and CLOCK_RULE not in window.settings.ignored_rules()
         self.clock_label: QLabel | None = None
         if self.clock_off:
@@ -126,7 +136,8 @@ class Demo(QObject):
         proc.finished.connect(self._on_round_done)
         proxy_url = f"http://{cfg.host if cfg.host not in ('0.0.0.0', '::') else '127.0.0.1'}:{cfg.port}"
         self._proc = proc
-        proc.start(sys.executable, ["-c", PLAYERS_SCRIPT, DEMO_TARGET, proxy_url, str(self.speed), self.scenarios])
+        proc.start(sys.executable, ["-c", PLAYERS_SCRIPT, DEMO_TARGET, DEMO_EDGE_TARGET, proxy_url, str(self.speed),
+                                    self.scenarios, self.protocol])
 
     def _on_round_done(self, code: int, status: QProcess.ExitStatus) -> None:
         proc = self._proc

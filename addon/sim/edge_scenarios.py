@@ -10,6 +10,7 @@ has nothing after it), as the REST faulty scenarios do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcscope.sim import scenarios as rest
@@ -20,6 +21,9 @@ FIRST_QOE = rest.FIRST_QOE
 STORED_HINT = "va6"  # a location hint the client kept from an earlier session (media-edge.md §1.1)
 HINTED_SDK = EdgeClient("Edge Media SDK (Android/iOS) with a stored location hint", hint=STORED_HINT)
 RAW_METADATA_SDK = EdgeClient("Edge Media SDK (Android/iOS), raw custom metadata keys", tenant=None)
+# A session whose every event after sessionStart the Edge refused is left open; once the capture outlives the
+# idle timeout it times out without a play (as the REST "abandoned" scenario).
+NEVER_PLAYED = ("no-content-play",)
 
 
 def _vod(p: Player, media_id: str, name: str, length: float, **over: Any) -> None:
@@ -92,13 +96,25 @@ def location_hint(p: Player) -> None:
     p.complete()
 
 
+def _twin(script: Callable[[Player], None]) -> Callable[[Player], None]:
+    """A REST script played by an Edge client; its media ids end in ``-edge`` (played beside the REST one, as
+    in the demo, the same visitor starting the same media twice would be session-restarted)."""
+
+    def play(p: Player) -> None:
+        p.media_suffix = "-edge" + p.media_suffix
+        script(p)
+
+    return play
+
+
 scenario("edge-live", client=MEDIA_SDK, description="Edge Media SDK twin of live: " + (rest.live.__doc__ or ""))(
-    rest.live)
+    _twin(rest.live))
 scenario("edge-player-states", client=MEDIA_SDK,
          description="Edge Media SDK twin of player-states (stateStart/stateEnd become statesUpdate): "
-         + (rest.player_states.__doc__ or ""))(rest.player_states)
+         + (rest.player_states.__doc__ or ""))(_twin(rest.player_states))
 scenario("edge-audio-podcast", client=WEB_SDK,
-         description="Web SDK twin of audio-podcast: " + (rest.audio_podcast.__doc__ or ""))(rest.audio_podcast)
+         description="Web SDK twin of audio-podcast: " + (rest.audio_podcast.__doc__ or ""))(
+    _twin(rest.audio_podcast))
 
 
 # ---------------------------------------------------------------------------------------- faulty
@@ -113,7 +129,8 @@ def content_type(p: Player) -> None:
         p.complete()
 
 
-@scenario("edge-config-id-missing", "edge-config-id-missing", "http-rejected", client=HAND_BUILT)
+@scenario("edge-config-id-missing", "edge-config-id-missing", "http-rejected", timeout_rules=NEVER_PLAYED,
+          client=HAND_BUILT)
 def config_id_missing(p: Player) -> None:
     """A hand-built client sends configId on sessionStart only (the OpenAPI requires it there): the Edge
     answers 400 EXEG-0002-400 to every later event, so the session records nothing after its start."""
@@ -182,7 +199,7 @@ def session_id_missing(p: Player) -> None:
     p.complete()
 
 
-@scenario("edge-session-id-key", "edge-session-id-key", "http-rejected", client=HAND_BUILT)
+@scenario("edge-session-id-key", "edge-session-id-key", "http-rejected", timeout_rules=NEVER_PLAYED, client=HAND_BUILT)
 def session_id_key(p: Player) -> None:
     """The client copies the answer's key and sends mediaCollection.sessionId (lower-case d) instead of
     sessionID: the Edge finds no session for any event."""
@@ -193,7 +210,8 @@ def session_id_key(p: Player) -> None:
         p.complete()
 
 
-@scenario("edge-session-id-format", "edge-session-id-format", "http-rejected", client=HAND_BUILT)
+@scenario("edge-session-id-format", "edge-session-id-format", "http-rejected", timeout_rules=NEVER_PLAYED,
+          client=HAND_BUILT)
 def session_id_format(p: Player) -> None:
     """The client keeps the session id in a 63-character field: every event carries a truncated sessionID
     (the Edge answers "InvalidApiSidLength=63")."""
@@ -205,7 +223,7 @@ def session_id_format(p: Player) -> None:
 
 
 @scenario("edge-request-id-as-session-id", "edge-request-id-as-session-id", "edge-session-id-format", "http-rejected",
-          client=HAND_BUILT)
+          timeout_rules=NEVER_PLAYED, client=HAND_BUILT)
 def request_id_as_session_id(p: Player) -> None:
     """The client reads the answer's requestId instead of the media-analytics:new-session handle and sends
     it as sessionID ("requestId … is not the sessionID required for all other endpoints")."""

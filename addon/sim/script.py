@@ -137,7 +137,7 @@ class Player:
         self.restart_pings = restart_pings  # the ping timer restarts at every event (Edge SDKs)
         self._tweak: Tweak | None = None
         self._last_ms: int | None = None
-        self._media_suffix = f"-p{index}" if index else ""
+        self.media_suffix = f"-p{index}" if index else ""  # appended to media.id: players differ
 
     # ------------------------------------------------------------------ clock
     @property
@@ -241,7 +241,7 @@ class Player:
     ) -> dict[str, Any]:
         params = base_params(self.index) if params is None else params
         if "media.id" in params and isinstance(params["media.id"], str):
-            params = {**params, "media.id": params["media.id"] + self._media_suffix}
+            params = {**params, "media.id": params["media.id"] + self.media_suffix}
         self.playhead = playhead
         self.started = True
         return self.emit("sessionStart", params, qoe, custom, endpoint="sessions")

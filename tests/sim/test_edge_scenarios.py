@@ -97,6 +97,20 @@ def test_faulty_edge_scenario_triggers_exactly_its_rules(sc: Any) -> None:
     assert all(f.protocol == "edge" for f in found)
 
 
+@pytest.mark.parametrize("sc", list(EDGE_SCENARIOS.values()), ids=lambda s: s.name)
+def test_edge_scenario_in_a_capture_that_outlives_the_idle_timeout(sc: Any) -> None:
+    """Beside a REST session lasting 32 minutes (as in the demo), a session left open times out: only then
+    may the scenario's timeout_rules appear, and they do."""
+    longer = simulate_offline("paused-too-long", t0_ms=T0)
+    an = analyze(sorted(simulate_offline(sc, t0_ms=T0) + longer, key=lambda ex: ex.timestamp_start))
+    mine = [s for s in an.sessions if s.protocol == "edge"]
+    found = {f.rule for s in mine for f in s.findings} | {f.rule for f in an.transport_findings}
+    serious = {f.rule for s in mine for f in s.findings if f.severity >= Severity.WARNING}
+    assert sc.expected_rules | sc.timeout_rules <= found
+    assert serious <= sc.expected_rules | sc.timeout_rules, sorted(serious - sc.expected_rules - sc.timeout_rules)
+    assert ("timed-out" in {s.status for s in mine}) == bool(sc.timeout_rules)
+
+
 @pytest.mark.parametrize("sc", CLEAN, ids=lambda s: s.name)
 def test_clean_edge_requests_are_what_the_sdks_send(sc: Any) -> None:
     exchanges = simulate_offline(sc, t0_ms=T0)
@@ -162,6 +176,8 @@ def test_edge_twin_counts_what_its_rest_scenario_counts(edge: str, rest: str) ->
     (rest_session,) = analyze(simulate_offline(rest, t0_ms=T0)).sessions
     assert edge_session.protocol == "edge" and rest_session.protocol == "rest"
     assert edge_session.status == rest_session.status
+    rest_id = rest_session.events[0].params["media.id"]
+    assert edge_session.events[0].params["media.id"] == rest_id + "-edge"  # no session-restarted side by side
     got, want = edge_session.metrics(), rest_session.metrics()
     for key in ("content_time", "ad_time", "pause_time", "buffer_time", "media_time"):
         assert got[key] == pytest.approx(want[key], abs=1.0), key
