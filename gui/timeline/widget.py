@@ -187,8 +187,13 @@ class TimelineWidget(QWidget):
             self._schedule()
             return
         span = self._x1 - self._x0
-        if not (self._x0 + span * 0.05 <= t <= self._x1 - span * 0.05):
-            self._set_view(t - span / 2, t + span / 2, user=True)
+        margin = span * FIT_PAD / 2  # less than the fit's padding: the first and last events of a fit are in view
+        if not (self._x0 + margin <= t <= self._x1 - margin):
+            # centred on the event, but never showing more than the fit's padding beyond the data
+            lo, hi = self._data_range()
+            pad = (hi - lo) * FIT_PAD
+            x0 = min(max(t - span / 2, lo - pad), max(lo - pad, hi + pad - span))
+            self._set_view(x0, x0 + span, user=True)
         self._schedule()
 
     def showEvent(self, arg: int | QShowEvent) -> None:  # type: ignore[override]  # noqa: N802

@@ -452,3 +452,21 @@ def test_overview_shows_every_row_that_fits_without_a_scroll_note(tl: TimelineWi
     tl.resize(1200, 300)  # too low for 22 rows: they scroll, with the note
     tl.grab()
     assert tl._overview.overflows(tl.plotRect()) and tl._overview.visible_rows(tl.plotRect()) < 22
+
+
+def test_revealing_an_event_never_pans_into_empty_time(tl: TimelineWidget) -> None:
+    s = ignored_ad_session("reveal-1")
+    tl.setSession(s)
+    tl.grab()
+    fitted = tl.view()
+    tl.revealEvent(s.events[0].index)  # the first event of a fitted view is in view: nothing moves
+    assert tl.view() == pytest.approx(fitted)
+    tl.setView(20_000, 30_000)
+    tl.revealEvent(s.events[0].index)
+    lo, hi = tl.dataRange()
+    x0, x1 = tl.view()
+    assert x1 - x0 == pytest.approx(10_000) and x0 <= 0 <= x1
+    assert x0 >= lo - (hi - lo) * 0.04 - 1e-6, "not half a view of nothing before the session's start"
+    tl.revealEvent(s.events[-1].index)
+    x0, x1 = tl.view()
+    assert x0 <= tl.eventTime(s.events[-1].index) <= x1 and x1 <= hi + (hi - lo) * 0.04 + 1e-6
