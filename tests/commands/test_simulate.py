@@ -77,7 +77,7 @@ def test_unexpected_statuses_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
     from mcscope.sim.collector import MockCollector
 
     with ServerThread(MockCollector(max_sessions=1)) as server:
-        server.collector._max_sessions = 0  # noqa: SLF001 - forget sessions as soon as they are made
+        server.collector._sessions._max_sessions = 0  # noqa: SLF001 - forget sessions as soon as they are made
         code = main(["simulate", "--target", server.url, "--speed", "0", "--scenario", "no-pings"])
     out = capsys.readouterr().out
     assert code == 1
