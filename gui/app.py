@@ -74,6 +74,24 @@ def _dialog(summary: str, text: str) -> None:
     box.exec()
 
 
+def quit_on_signals(app: Any) -> None:
+    """SIGTERM and SIGINT (kill, Ctrl+C in the terminal) end the event loop instead of the process, so the window
+    shuts down as when closed: settings saved, the proxy child stopped (not left running on its port)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(sig, lambda _sig, _frame: app.quit())
+        except (ValueError, OSError):  # not the main thread, or a platform without it
+            return
+    # Python runs signal handlers between bytecodes; inside Qt's loop that needs a periodic wake-up
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+
+
 def make_app(argv: Sequence[str] = ()) -> Any:
     from PySide6.QtWidgets import QApplication
 
@@ -117,6 +135,7 @@ def run(mode: str, files: Sequence[str] = (), port: int | None = None, host: str
         return EXIT_USAGE
     app = make_app()
     install_excepthook(_dialog)
+    quit_on_signals(app)
     from mcscope.gui.window import MainWindow  # start-up time: see the module docstring
 
     settings = None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,3 +127,53 @@ def test_demo_fills_the_window_with_live_sessions(qtbot, tmp_path: Path) -> None
         assert "Capturing" in win.status_capture.text()
     finally:
         win.shutdown()
+
+
+def test_sigterm_closes_the_window_and_stops_its_proxy(tmp_path: Path) -> None:
+    """kill (SIGTERM) ends the window like closing it: the mitmdump child it started does not outlive it."""
+    from mcscope.gui.proxyproc import free_port
+
+    streams = tmp_path / "streams"
+    env = _env(QT_QPA_PLATFORM="offscreen", MCSCOPE_STREAMS_DIR=str(streams), XDG_CONFIG_HOME=str(tmp_path / "cfg"),
+               XDG_DATA_HOME=str(tmp_path / "data"), XDG_RUNTIME_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "mcscope", "--port", str(free_port())], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    child = 0
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(streams.glob("*.json")):
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        found = list(streams.glob("*.json"))
+        assert found, "the proxy child never advertised its stream"
+        child = int(json.loads(found[0].read_text()).get("pid") or found[0].stem)
+        os.kill(child, 0)  # it runs
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            if _is_zombie(child):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"the proxy child {child} outlived the window")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        if child and not _is_zombie(child):  # a failed run must not leave a proxy behind
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
