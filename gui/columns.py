@@ -46,6 +46,10 @@ class ColumnSpec:
     measure: bool = True  # measure the rows' text (False: samples and header only)
 
 
+#: the stretch column is measured only to know when it needs less than its minimum
+STRETCH_SPEC = ColumnSpec(maximum=100_000)
+
+
 def sample_rows(count: int, limit: int = SAMPLE_ROWS) -> list[int]:
     """Up to ``limit`` row numbers of ``count``: the first and last ones and an even spread in between."""
     if count <= limit:
@@ -101,6 +105,8 @@ class ColumnFitter(QObject):
         return [c for c in range(count) if c != self.stretch and not self.view.isColumnHidden(c)]
 
     def _spec(self, col: int) -> ColumnSpec:
+        if col == self.stretch:
+            return self.specs.get(col, STRETCH_SPEC)
         return self.specs.get(col, self.default)
 
     def _text_width(self, col: int, rows: list[int]) -> int:
@@ -149,7 +155,7 @@ class ColumnFitter(QObject):
         """Measure every column again (a new session or new data) and refit."""
         model = self._measured()
         rows = sample_rows(model.rowCount()) if model is not None else []
-        self._natural = {col: self._measure(col, rows) for col in self._columns()}
+        self._natural = {col: self._measure(col, rows) for col in (*self._columns(), self.stretch)}
         self.fit()
 
     def _rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
@@ -157,7 +163,7 @@ class ColumnFitter(QObject):
             return
         rows = [r + first for r in sample_rows(last - first + 1)]
         grown = False
-        for col in self._columns():
+        for col in (*self._columns(), self.stretch):
             before = self._natural.get(col, 0)
             after = self._measure(col, rows, before)
             if after != before:
@@ -178,7 +184,8 @@ class ColumnFitter(QObject):
             if col not in self._natural:
                 self._natural[col] = self._measure(col, [])
         widths = {c: self._natural[c] for c in cols}
-        room = self.view.viewport().width() - self.stretch_min
+        # the stretch column needs no more than its content: short names leave the room to the others
+        room = self.view.viewport().width() - min(self.stretch_min, self._natural.get(self.stretch, self.stretch_min))
         excess = sum(widths.values()) - room
         if excess > 0:
             for c in sorted(cols, key=lambda c: -widths[c]):

@@ -45,7 +45,7 @@ def _table(qtbot: Any, rows: list[list[str]], width: int) -> QTableView:
 
 
 def test_the_stretch_column_takes_the_rest_and_others_give_way_when_short(qtbot: Any) -> None:
-    rows = [["a short name", "a-rather-long-file-name-of-a-capture.har", "12"]]
+    rows = [["a media name long enough to want more than its minimum", "a-rather-long-file-name-of-a-capture.har", "12"]]
     view = _table(qtbot, rows, 700)
     fitter = ColumnFitter(view, {1: ColumnSpec(minimum=60, maximum=400), 2: ColumnSpec(samples=("999",))},
                           stretch=0, stretch_min=150)
@@ -71,3 +71,15 @@ def test_an_elided_cell_has_its_whole_text_as_tooltip(qtbot: Any) -> None:
     assert not delegate.is_elided(model.index(1, 0)) and delegate.tooltip(model.index(1, 0)) == "model tip"
     model.item(0, 0).setToolTip("row details")
     assert delegate.tooltip(model.index(0, 0)) == f"{long}\n\nrow details"
+
+
+def test_short_names_leave_their_room_to_the_other_columns(qtbot: Any) -> None:
+    file_name = "a-rather-long-file-name-of-a-capture.har"
+    view = _table(qtbot, [["abc", file_name, "1"]], 420)
+    fitter = ColumnFitter(view, {1: ColumnSpec(minimum=60, maximum=400)}, stretch=0, stretch_min=200)
+    fitter.remeasure()
+    assert fitter.natural_width(0) < 200
+    assert view.columnWidth(1) == fitter.natural_width(1), "the name column needs less than its minimum"
+    view.model().appendRow([QStandardItem(v) for v in ("a much longer media name that wants its room", "f", "2")])
+    qtbot.waitUntil(lambda: view.columnWidth(1) < fitter.natural_width(1), timeout=2000)
+    assert view.columnWidth(0) >= 200 and fits_without_scrolling(view)
