@@ -10,7 +10,7 @@ import json
 import os
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -546,6 +546,22 @@ def to_json(report: Mapping[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+def _json_chunks(report: Mapping[str, Any]) -> Iterator[bytes]:
+    """``printable(to_json(report))`` as UTF-8, piece by piece: a report of tens of thousands of sessions is
+    never held whole as text and again as bytes (lone surrogates are single characters, so escaping each
+    piece escapes the whole)."""
+    pending: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False, default=str).iterencode(report):
+        pending.append(piece)
+        size += len(piece)
+        if size >= 1 << 16:
+            yield printable("".join(pending)).encode("utf-8")
+            pending, size = [], 0
+    pending.append("\n")
+    yield printable("".join(pending)).encode("utf-8")
+
+
 def render(kind: str, report: Mapping[str, Any], fail_on: str | Severity | None = "error",
            times: Mapping[str, float] | None = None) -> str:
     """The report as ``kind`` (one of :data:`REPORT_KINDS`), always encodable as UTF-8 (see printable).
@@ -585,15 +601,28 @@ def offending_flows(report: Mapping[str, Any]) -> set[str]:
 
 def write_report(kind: str, report: Mapping[str, Any], path: str | Path, fail_on: str | Severity | None = "error",
                  times: Mapping[str, float] | None = None) -> None:
-    """Write the report atomically (a reader never sees half a file); OSError when it cannot."""
-    write_file(path, render(kind, report, fail_on, times).encode("utf-8"))
+    """Write the report atomically (a reader never sees half a file); OSError when it cannot. A JSON report
+    is written as it is encoded (the same bytes as ``render``)."""
+    if kind == "json":
+        write_file(path, _json_chunks(report))
+    else:
+        write_file(path, render(kind, report, fail_on, times).encode("utf-8"))
 
 
-def write_file(path: str | Path, data: bytes) -> None:
-    """Write ``data`` atomically (a temporary file beside it, then a rename), creating missing folders;
-    every report and export mcscope writes goes through here. OSError when it cannot."""
+def write_file(path: str | Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or pieces of bytes) atomically (a temporary file beside it, then a rename),
+    creating missing folders; every report and export mcscope writes goes through here. OSError when it
+    cannot (the temporary file is removed)."""
     target = Path(path).expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    try:
+        with open(tmp, "wb") as fh:
+            if isinstance(data, bytes | bytearray):
+                fh.write(data)
+            else:
+                fh.writelines(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -61,3 +61,21 @@ def test_the_analyzer_packs_kept_events() -> None:
     s = clean_vod().analyze().sessions[0]
     assert all(ev._packed is not None for ev in s.events)
     assert s.events[0].body["eventType"] == "sessionStart" and "media.id" in s.events[0].params
+
+
+def test_recent_timestamps_keep_the_last_64_like_a_bounded_deque() -> None:
+    import random
+    from collections import deque
+
+    from mcscope.core.state import RECENT_TS, RecentTimestamps
+
+    rng = random.Random(7)
+    ring, ref = RecentTimestamps(), deque(maxlen=RECENT_TS)
+    values = [rng.randrange(1_700_000_000_000, 1_700_000_100_000) for _ in range(300)]
+    values[150:150] = [2**70, -(2**70)]  # beyond int64: the ring falls back to a deque, same answers
+    for ts in values:
+        probe = rng.choice(values)
+        assert ring.count_greater(probe) == sum(1 for other in ref if other > probe)
+        ring.append(ts)
+        ref.append(ts)
+        assert list(ring) == list(ref) and len(ring) == len(ref)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,3 +243,24 @@ def test_junit_and_markdown_name_each_sessions_and_findings_protocol() -> None:
     rows = [line for line in md.splitlines() if line.startswith("| `") and "…` |" in line]
     assert sorted(row.split(" | ")[1] for row in rows) == ["Edge", "REST"]
     assert "| `body-not-json` | error | Edge | 1 |" in md
+
+
+@pytest.mark.parametrize("kind", ["json", "junit", "markdown"])
+def test_written_report_is_exactly_the_rendered_one(tmp_path: Path, kind: str) -> None:
+    rep = _mixed_report()
+    rep["sources"] = ["caf\udce9.har"]  # a lone surrogate (an undecodable byte in a file name)
+    rep["padding"] = ["x" * 1000] * 300  # several pieces of the streamed JSON
+    target = tmp_path / "sub" / f"r.{kind}"
+    rpt.write_report(kind, rep, target, "error")
+    assert target.read_bytes() == rpt.render(kind, rep, "error").encode("utf-8")
+    assert not (tmp_path / "sub" / f"r.{kind}.tmp").exists()
+
+
+def test_a_failed_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> None:
+    def pieces() -> Iterator[bytes]:
+        yield b"{"
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        rpt.write_file(tmp_path / "r.json", pieces())
+    assert list(tmp_path.iterdir()) == []

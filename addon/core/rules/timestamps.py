@@ -51,7 +51,7 @@ def _reorder(s: SessionState, ev: Event, ts: int) -> None:
     if s.max_ts is None or ts >= s.max_ts or ev.event_type == "sessionStart":
         return
     late_ms = s.max_ts - ts
-    overtaken = sum(1 for other in s.recent_ts if other > ts)
+    overtaken = s.recent_ts.count_greater(ts)
     if late_ms > s.tun("reorder_window_s") * 1000 or overtaken > s.tun("reorder_window_events"):
         s.emit("arrival-out-of-order", f"arrived {late_ms / 1000:.1f} s and {overtaken} events late: beyond the "
                "collector's reorder window", ev)
