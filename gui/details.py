@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcscope.core import edge_exchange as ee
 from mcscope.core import edge_spec as es
-from mcscope.core.model import Exchange, Finding
+from mcscope.core.model import Exchange, Finding, Severity
 from mcscope.core.rules.catalogue import RULES
 from mcscope.gui import style
 from mcscope.gui.metricsview import metric_label, metric_value
@@ -266,16 +266,43 @@ def session_html(session: Session, expanded: frozenset[str] | set[str] = frozens
     )
 
 
-def rule_html(rule: str) -> str:
-    """The explanation of one rule (the catalogue entry)."""
+def rule_severities(rule: str, protocol: str | None = None) -> list[tuple[str, Severity | None]]:
+    """(protocol, default severity or None where the rule is not judged) of ``rule``: ``protocol``'s first when
+    given, else REST then Edge. Empty for a rule not in the catalogue."""
+    info = RULES.get(rule)
+    if info is None:
+        return []
+    order = ("edge", "rest") if protocol == "edge" else ("rest", "edge")
+    return [(p, info.severity_for(p)) for p in order]
+
+
+def _default_severity_html(rule: str, protocol: str | None) -> str:
+    """The rule's default severity: with ``protocol`` (the session's), the one that applies there in colour and
+    the other protocol's after it, muted; without, both side by side."""
+    parts = []
+    for i, (p, sev) in enumerate(rule_severities(rule, protocol)):
+        name = style.PROTOCOL_TEXT[p]
+        if sev is None:
+            parts.append(f'<span style="color:{style.TEXT_MUTED}">not judged on {_e(name)}</span>')
+            continue
+        label = sev.label
+        badge = f"{_e(style.SEVERITY_GLYPH.get(label, ''))} {_e(label)}"
+        if protocol is not None and i > 0:
+            parts.append(f'<span style="color:{style.TEXT_MUTED}">{_e(name)}: {badge}</span>')
+        else:
+            parts.append(f'<b style="color:{style.SEVERITY_FG.get(label, style.TEXT)}">{badge}</b> on {_e(name)}')
+    return " · ".join(parts)
+
+
+def rule_html(rule: str, protocol: str | None = None) -> str:
+    """The explanation of one rule (the catalogue entry) with its default severity on ``protocol`` ("rest" or
+    "edge": the session's) first, or on both protocols when None."""
     info = RULES.get(rule)
     if info is None:
         return f"<h3><code>{_e(rule)}</code></h3><p>This rule is not in the catalogue.</p>"
-    sev = info.severity.label
     return (
         f"<h3><code>{_e(info.id)}</code></h3>"
-        f'<p><b style="color:{style.SEVERITY_FG.get(sev, style.TEXT)}">{_e(style.SEVERITY_GLYPH.get(sev, ""))} '
-        f"{_e(sev)}</b> · {_e(info.family)} · reference {_e(info.ref)}"
+        f"<p>{_default_severity_html(rule, protocol)} · {_e(info.family)} · reference {_e(info.ref)}"
         + (" · <b>Adobe ignores what it flags</b>" if info.ignored else "") + "</p>"
         f"<p>{_e(str(info.description).replace('*', ''))}</p>"
         + (f"<p><i>Adobe: {_e(info.consequence)}</i></p>" if info.consequence else "")

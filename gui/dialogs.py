@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import socket
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,6 +23,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from mcscope.gui import style
+
+if TYPE_CHECKING:
+    from mcscope.core.model import Severity
+    from mcscope.core.rules.catalogue import RuleInfo
 
 #: (parent, title, text) -> None ; tests replace it to stay dialog-free
 MessageFn = Callable[[QWidget | None, str, str], None]
@@ -210,25 +217,39 @@ def shortcuts_html(actions: list[tuple[str, str]]) -> str:
     return f"<h3>Keyboard shortcuts</h3><table cellpadding=3>{body}</table>"
 
 
+def _severity_cell(sev: Severity | None) -> str:
+    if sev is None:
+        return f'<td align="center" style="color:{style.TEXT_MUTED}">—</td>'  # not judged on that protocol
+    return f'<td style="color:{style.SEVERITY_FG.get(sev.label, style.TEXT)}">{html.escape(sev.label)}</td>'
+
+
+
 def rule_catalogue_html(query: str = "") -> str:
-    """Every rule of the catalogue (matching ``query``), errors first."""
+    """Every rule of the catalogue (matching ``query``) with its default severity on REST and on the Media
+    Edge API (as ``mcscope check --rules``; "—": not judged there), the most severe first."""
     from mcscope.core.rules.catalogue import RULES
 
     q = query.strip().lower()
     rows = []
-    for info in sorted(RULES.values(), key=lambda r: (-int(r.severity), r.family, r.id)):
+
+    def worst(info: RuleInfo) -> int:
+        return max((int(s) for s in (info.severity_for("rest"), info.severity_for("edge")) if s is not None),
+                   default=0)
+
+    for info in sorted(RULES.values(), key=lambda r: (-worst(r), r.family, r.id)):
         text = f"{info.id} {info.family} {info.description} {info.consequence or ''}".lower()
         if q and q not in text:
             continue
         rows.append(
             f'<tr><td><a name="{html.escape(info.id)}"></a><code>{html.escape(info.id)}</code></td>'
-            f"<td>{html.escape(info.severity.label)}</td><td>{html.escape(info.family)}</td>"
+            + _severity_cell(info.severity_for("rest")) + _severity_cell(info.severity_for("edge"))
+            + f"<td>{html.escape(info.family)}</td>"
             f"<td>{html.escape(str(info.description).replace('*', ''))}"
             + (f"<br><i>Adobe: {html.escape(info.consequence)}</i>" if info.consequence else "")
             + (" <b>(Adobe ignores it)</b>" if info.ignored else "") + f"</td><td>{html.escape(info.ref)}</td></tr>"
         )
-    return ("<table cellpadding=3 cellspacing=0 border=1><tr><th>Rule</th><th>Severity</th><th>Family</th>"
-            "<th>What it checks</th><th>Ref</th></tr>" + "".join(rows) + "</table>")
+    return ("<table cellpadding=3 cellspacing=0 border=1><tr><th>Rule</th><th>REST</th><th>Edge</th>"
+            "<th>Family</th><th width=\"55%\">What it checks</th><th>Ref</th></tr>" + "".join(rows) + "</table>")
 
 
 class RuleCatalogueDialog(QDialog):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QTextBrowser
 
-from mcscope.core.model import Exchange
+from mcscope.core.model import Exchange, Severity
 from mcscope.core.session import Session
 from mcscope.core.state import Event
 from mcscope.gui import details
@@ -210,3 +210,23 @@ def test_copy_as_curl_of_an_edge_call_round_trips() -> None:
     assert argv[:4] == ["curl", "-X", "POST", ex.url] and f"configId={CONFIG_ID}" in argv[3]
     assert ex.request_body is not None and argv[argv.index("--data-raw") + 1] == ex.request_body.decode()
     assert "Content-Type: application/json" in argv
+
+
+# ------------------------------------------------------------------ a rule's default severity per protocol
+def test_rule_explanation_shows_the_severity_of_the_sessions_protocol_first() -> None:
+    """playhead-negative: a warning on REST, an error on the Media Edge API (media-edge.md §3.2)."""
+    edge = plain(details.rule_html("playhead-negative", "edge"))
+    assert "✖ error on Edge · REST: ▲ warning" in edge
+    rest = plain(details.rule_html("playhead-negative", "rest"))
+    assert "▲ warning on REST · Edge: ✖ error" in rest
+    both = plain(details.rule_html("playhead-negative"))
+    assert "▲ warning on REST · ✖ error on Edge" in both
+    assert details.rule_severities("playhead-negative", "edge")[0] == ("edge", Severity.ERROR)
+
+
+def test_rule_explanation_says_where_a_rule_is_not_judged() -> None:
+    assert "not judged on REST · Edge: ✖ error" in plain(details.rule_html("edge-content-type", "rest"))
+    assert "✖ error on Edge · not judged on REST" in plain(details.rule_html("edge-content-type", "edge"))
+    assert "▲ warning on REST · not judged on Edge" in plain(details.rule_html("content-type"))
+    assert "not in the catalogue" in plain(details.rule_html("no-such-rule", "edge"))
+    assert details.rule_severities("no-such-rule") == []
