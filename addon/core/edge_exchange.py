@@ -65,6 +65,7 @@ class EdgeCall:
     identity: bool = False
     client: str | None = None  # the identity the request names (client_identity), for session-restarted
     response: EdgeResponse = field(default_factory=EdgeResponse)
+    answered: str | None = None  # the rule of ``findings`` that also reports the Edge's 4xx (edge_spec.ANSWER_RULES)
 
     @property
     def status(self) -> int | None:
@@ -140,7 +141,29 @@ def parse(ex: Exchange) -> EdgeCall:
         call.findings.append(RawFinding("edge-events-count", f"{len(call.events)} events in one /va/v1 request "
                                         "(every Adobe example sends exactly one)"))
     call.response = parse_response(ex)
+    _answer(call)
     return call
+
+
+def _answer(call: EdgeCall) -> None:
+    """One problem, one finding: a 4xx whose gateway code names a fault of the request (EXEG-0002-400 no configId,
+    0111-415 Content-Type, ...) goes into that fault's finding, or raises it when the request looked fine."""
+    status = call.status
+    if status is None or not 400 <= status < 500:
+        return
+    resp = call.response
+    problem = resp.problem or (resp.errors[0] if resp.errors else None)
+    rule = es.ANSWER_RULES.get(error_code(problem)) if problem else None
+    if rule is None:
+        return
+    assert problem is not None
+    text = f"the Edge answered {status}: {describe_error(problem)}"
+    call.answered = rule
+    for n, raw in enumerate(call.findings):
+        if raw.rule == rule:
+            call.findings[n] = RawFinding(rule, f"{raw.message}; {text}", raw.severity)
+            return
+    call.findings.append(RawFinding(rule, text))
 
 
 def _host(call: EdgeCall) -> None:

@@ -98,7 +98,7 @@ class EdgeIngest:
 
     def _answer_without_session(self, call: ee.EdgeCall, deltas: list[Any]) -> None:
         status = call.status
-        if status is not None and 400 <= status < 500 and status != 404:
+        if status is not None and 400 <= status < 500 and status != 404 and call.answered is None:
             problem = call.response.problem
             text = f": {ee.describe_error(problem)}" if problem else ""
             self._transport_finding("http-rejected", f"the Edge answered {status}{text}", call.exchange, deltas)
@@ -206,9 +206,10 @@ class EdgeIngest:
                  ": retry later", ev)
             s.drop(ev, "not recorded: rate limited (429)")
             return False
-        if code in es.DATASTREAM_ERRORS:
-            emit(s, "edge-config-id-missing", f"the Edge refused the datastream: {ee.describe_error(problem or {})}",
-                 ev)
+        if call.answered is not None:  # its finding (edge_exchange._answer) already says what the Edge answered
+            s.drop(ev, f"dropped: the Edge refused the request ({status}, {code}): events with a 4xx are not "
+                   "tracked")
+            return False
         if status in (404, 410) and ev.event_type != "sessionStart":
             return False  # session-gone (the caller)
         if status == 400 or problem is not None:

@@ -46,6 +46,14 @@ VA_BAD_REQUEST: Final[str] = "va-edge-0400-400"
 VA_NOT_FOUND: Final[str] = "va-edge-0404-404"
 CONSENT_IGNORED: Final[str] = "EXEG-0301-200"
 DATASTREAM_ERRORS: Final[frozenset[str]] = frozenset({"EXEG-0002-400", "EXEG-0003-400", "EXEG-0004-422"})
+# §1.7 / §3.1: gateway answers to a fault the request itself shows -> the rule that judges that fault. One problem,
+# one finding: the request's finding carries the answer, or the answer alone raises it (never also http-rejected).
+ANSWER_RULES: Final[dict[str, str]] = {
+    **dict.fromkeys(DATASTREAM_ERRORS, "edge-config-id-missing"),
+    "EXEG-0101-400": "body-not-json", "EXEG-0109-408": "body-not-json",
+    "EXEG-0106-400": "edge-content-type", "EXEG-0111-415": "edge-content-type",
+    "EXEG-0112-413": "edge-request-too-large",
+}
 
 SESSION_ID_RE: Final[re.Pattern[str]] = re.compile(r"^[0-9a-f]{64}$")
 # §1.6: misplaced spellings of the session id (edge-session-id-key).

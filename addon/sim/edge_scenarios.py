@@ -118,7 +118,7 @@ scenario("edge-audio-podcast", client=WEB_SDK,
 
 
 # ---------------------------------------------------------------------------------------- faulty
-@scenario("edge-content-type", "edge-content-type", "http-rejected", client=HAND_BUILT)
+@scenario("edge-content-type", "edge-content-type", client=HAND_BUILT)
 def content_type(p: Player) -> None:
     """A hand-built client posts form-encoded (Content-Type application/x-www-form-urlencoded, what curl -d
     sends): the Edge answers 415 to the sessionStart, no session exists, nothing else is sent."""
@@ -129,7 +129,7 @@ def content_type(p: Player) -> None:
         p.complete()
 
 
-@scenario("edge-config-id-missing", "edge-config-id-missing", "http-rejected", timeout_rules=NEVER_PLAYED,
+@scenario("edge-config-id-missing", "edge-config-id-missing", timeout_rules=NEVER_PLAYED,
           client=HAND_BUILT)
 def config_id_missing(p: Player) -> None:
     """A hand-built client sends configId on sessionStart only (the OpenAPI requires it there): the Edge
@@ -175,7 +175,7 @@ def path_event_mismatch(p: Player) -> None:
     p.complete()
 
 
-@scenario("edge-request-too-large", "edge-request-too-large", "http-rejected", client=MEDIA_SDK)
+@scenario("edge-request-too-large", "edge-request-too-large", client=MEDIA_SDK)
 def request_too_large(p: Player) -> None:
     """sessionStart with 90 KB of custom metadata (a whole episode guide): over the Edge's 64 KB limit, 413,
     no session; the SDK never gets a session id and sends nothing more."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mcscope.core.config import Config
 from mcscope.core.model import Severity
 from tests.core.rules.edgetable import EdgeTable
@@ -173,6 +175,103 @@ def config_id_only():
     ex = c.ev("play")
     ex.url = ex.url.split("?")[0] + f"?configId={CONFIG_ID}"
     return c
+
+
+# --- one problem, one finding: a request fault and the gateway's answer to it (media-edge.md Decisions) --------
+def _without_config_id(c: EdgeCapture, **kw: object) -> None:
+    ex = c.ev("play", **kw)
+    ex.url = ex.url.split("?")[0]
+
+
+def _form_encoded(c: EdgeCapture, **kw: object) -> None:
+    c.ev("play", headers=[("Content-Type", "application/x-www-form-urlencoded")], **kw)
+
+
+def _too_large(c: EdgeCapture, **kw: object) -> None:
+    ex = c.ev("play", **kw)
+    body = json.loads(ex.request_body or b"{}")
+    body["meta"]["padding"] = "x" * 70000
+    ex.request_body = json.dumps(body).encode()
+
+
+def _not_json(c: EdgeCapture, **kw: object) -> None:
+    c.ev("play", raw=b"{not json", **kw)
+
+
+def _empty(c: EdgeCapture, **kw: object) -> None:
+    c.ev("play", raw=b"", **kw)
+
+
+def _fine(c: EdgeCapture, **kw: object) -> None:
+    c.ev("play", **kw)
+
+
+# (request fault, its rule, the gateway answer to it: code, status)
+REQUEST_FAULTS = {
+    "config-id": (_without_config_id, "edge-config-id-missing", "EXEG-0002-400", 400),
+    "content-type": (_form_encoded, "edge-content-type", "EXEG-0111-415", 415),
+    "too-large": (_too_large, "edge-request-too-large", "EXEG-0112-413", 413),
+    "not-json": (_not_json, "body-not-json", "EXEG-0101-400", 400),
+    "empty-body": (_empty, "body-not-json", "EXEG-0109-408", 408),
+}
+
+
+def _answered(code: str, status: int) -> dict[str, object]:
+    return {"status": status, "resp_body": problem(code, status=status, title="Gateway says no")}
+
+
+def _rule_findings(c: EdgeCapture) -> list[tuple[str, int | None, str]]:
+    return [(f.rule, f.event, f.message) for f in c.analyze().all_findings()
+            if f.rule in ("http-rejected", "edge-config-id-missing", "edge-content-type", "edge-request-too-large",
+                          "body-not-json")]
+
+
+@pytest.mark.parametrize("fault", sorted(REQUEST_FAULTS))
+def test_request_fault_and_its_gateway_answer_are_one_finding(fault: str) -> None:
+    build, rule, code, status = REQUEST_FAULTS[fault]
+    alone = session()
+    build(alone)  # the request alone (answered 204: an offline capture whose answer says nothing)
+    found = _rule_findings(alone)
+    assert [r for r, _, _ in found] == [rule] and "the Edge answered" not in found[0][2]
+    both = session()
+    build(both, **_answered(code, status))
+    found = _rule_findings(both)
+    assert [r for r, _, _ in found] == [rule], found  # not twice, not also http-rejected
+    assert f"the Edge answered {status}: {code}" in found[0][2] and "Gateway says no" in found[0][2]
+    answer_only = session()
+    _fine(answer_only, **_answered(code, status))  # the request looks fine, the Edge knows better
+    found = _rule_findings(answer_only)
+    assert [r for r, _, _ in found] == [rule] and found[0][2].startswith(f"the Edge answered {status}: {code}")
+
+
+@pytest.mark.parametrize("fault", ["config-id", "content-type", "too-large"])
+def test_the_refused_event_is_dropped_and_changes_no_state(fault: str) -> None:
+    build, rule, code, status = REQUEST_FAULTS[fault]
+    c = session()
+    build(c, **_answered(code, status))
+    an = c.analyze()
+    play = an.sessions[0].events[1]
+    assert play.ignored and code in (play.ignored_reason or "")
+    assert an.sessions[0].m["content_start"] == 0  # the refused play started nothing
+    assert [f.rule for f in play.findings if f.rule == rule] == [rule]
+    accepted = session()
+    build(accepted)
+    assert accepted.analyze().sessions[0].m["content_start"] == 1
+
+
+def test_a_refused_session_start_is_one_finding_too() -> None:
+    c = EdgeCapture()
+    ex = c.start(status=400, resp_body=problem("EXEG-0002-400", title="Missing datastream"))
+    ex.url = ex.url.split("?")[0]
+    assert [r for r, _, _ in _rule_findings(c)] == ["edge-config-id-missing"]
+
+
+def test_another_answer_to_a_faulty_request_is_still_its_own_finding() -> None:
+    """Two problems: no configId, and a va-edge-0400-400 about the playhead."""
+    c = session()
+    _without_config_id(c, status=400, resp_body=problem(details=[{
+        "name": "$.events[0].xdm.mediaCollection.playhead", "reason": "Missing required field"}]))
+    assert sorted(r for r, _, _ in _rule_findings(c)) == ["edge-config-id-missing", "http-rejected"]
 
 
 @E.fires("edge-unknown-endpoint", event=None)
