@@ -24,6 +24,20 @@ TUNABLES: dict[str, tuple[float, str, str]] = {
     "clock_skew": (600.0, "s", "allowed difference between ts and the time the proxy saw the request"),
 }
 
+#: media-edge.md §3.4: tunables whose default differs on Media Edge API traffic. Adobe's Edge clients (Web SDK
+#: adPingInterval, the Edge Media SDKs' config.adpinginterval, Roku) ping every 10 s during ads by default, so the
+#: REST 1 s recommendation would flag Adobe's own traffic. ``--set`` overrides both protocols.
+EDGE_TUNABLE_DEFAULTS: dict[str, float] = {"ad_ping_interval": 10.0}
+PROTOCOLS: tuple[str, ...] = ("rest", "edge")
+
+
+def tunable_default(name: str, protocol: str = "rest") -> float:
+    """The default of tunable ``name`` on ``protocol`` ("rest" or "edge")."""
+    if protocol == "edge" and name in EDGE_TUNABLE_DEFAULTS:
+        return EDGE_TUNABLE_DEFAULTS[name]
+    return TUNABLES[name][0]
+
+
 _DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|min|h)?\s*$")
 _UNIT_SECONDS = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0, "min": 60.0, "h": 3600.0}
 
@@ -59,7 +73,9 @@ def check_rule_id(rule: str) -> str:
 
 @dataclass(slots=True)
 class Config:
-    tunables: dict[str, float] = field(default_factory=lambda: {k: v[0] for k, v in TUNABLES.items()})
+    tunables: dict[str, float] = field(default_factory=lambda: {k: v[0] for k, v in TUNABLES.items()})  # REST
+    edge_tunables: dict[str, float] = field(
+        default_factory=lambda: {k: tunable_default(k, "edge") for k in TUNABLES})
     ignore: frozenset[str] = frozenset()
     severity: dict[str, Severity] = field(default_factory=dict)
     keep_events: bool = True  # False: keep findings and metrics only (memory grows with sessions)
@@ -82,8 +98,17 @@ class Config:
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
         for name, value in _pairs(tunables, "--set TUNABLE=VALUE"):
-            cfg.tunables[name] = parse_tunable(name, value)
+            cfg.set_tunable(name, parse_tunable(name, value))
         return cfg
+
+    def set_tunable(self, name: str, value: float) -> None:
+        """The user's value: it replaces the default on both protocols."""
+        self.tunables[name] = value
+        self.edge_tunables[name] = value
+
+    def tunables_for(self, protocol: str) -> dict[str, float]:
+        """The tunables a session of ``protocol`` ("rest" or "edge") is judged with."""
+        return self.edge_tunables if protocol == "edge" else self.tunables
 
     def severity_of(self, rule: str, protocol: str = "rest", given: Severity | None = None) -> Severity:
         """The severity a finding of ``rule`` on ``protocol`` ("rest" or "edge") gets: the user's ``--severity``
@@ -97,8 +122,8 @@ class Config:
         info = RULES[rule]
         return info.severity_for(protocol) or info.severity
 
-    def t(self, name: str) -> float:
-        return self.tunables[name]
+    def t(self, name: str, protocol: str = "rest") -> float:
+        return self.tunables_for(protocol)[name]
 
 
 def _pairs(

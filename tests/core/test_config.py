@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mcscope.core.config import TUNABLES, Config, ConfigError, check_rule_id, parse_tunable
+from mcscope.core.config import (
+    EDGE_TUNABLE_DEFAULTS,
+    TUNABLES,
+    Config,
+    ConfigError,
+    check_rule_id,
+    parse_tunable,
+    tunable_default,
+)
 from mcscope.core.model import Severity
 from tests.builder import Capture, rules, start_params
 from tests.core.rules.casetable import findings, rewrite, started
@@ -53,6 +61,29 @@ def test_defaults():
     assert cfg.t("max_session_age") == 86400 and cfg.t("clock_skew") == 600
     assert cfg.tunables == {k: v[0] for k, v in TUNABLES.items()}
     assert cfg.ignore == frozenset() and cfg.severity == {}
+
+
+def test_tunable_defaults_per_protocol():
+    """media-edge.md §3.4: ad_ping_interval is 10 s on Media Edge API traffic (the Edge clients' default), 1 s on
+    REST; every other tunable is the same on both."""
+    cfg = Config()
+    assert cfg.t("ad_ping_interval") == 1.0 and cfg.t("ad_ping_interval", "rest") == 1.0
+    assert cfg.t("ad_ping_interval", "edge") == 10.0
+    assert tunable_default("ad_ping_interval", "edge") == 10.0 and tunable_default("ad_ping_interval") == 1.0
+    assert set(EDGE_TUNABLE_DEFAULTS) <= set(TUNABLES)
+    others = set(TUNABLES) - set(EDGE_TUNABLE_DEFAULTS)
+    assert {k: cfg.t(k, "edge") for k in others} == {k: cfg.t(k, "rest") for k in others}
+    assert cfg.tunables_for("rest") is cfg.tunables and cfg.tunables_for("edge") is cfg.edge_tunables
+
+
+@pytest.mark.parametrize("value", ["1", "10", "5s", "2500ms"])
+def test_set_overrides_the_default_of_both_protocols(value):
+    cfg = Config.from_options(tunables=[f"ad_ping_interval={value}"])
+    expected = parse_tunable("ad_ping_interval", value)
+    assert cfg.t("ad_ping_interval", "rest") == expected == cfg.t("ad_ping_interval", "edge")
+    other = Config.from_options(tunables={"idle_timeout": 300})
+    assert (other.t("ad_ping_interval", "rest"), other.t("ad_ping_interval", "edge")) == (1.0, 10.0)
+    assert other.t("idle_timeout", "edge") == 300 == other.t("idle_timeout", "rest")
 
 
 def test_from_options_accepts_pairs_and_mappings():

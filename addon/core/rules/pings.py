@@ -1,4 +1,5 @@
-"""Pings (rules.md §6): main-content heartbeat every 10 s, ad heartbeat every 1 s (up to 10 s accepted).
+"""Pings (rules.md §6): main-content heartbeat every 10 s, ad heartbeat every 1 s (up to 10 s accepted; on the
+Media Edge API 10 s, the Edge clients' default: media-edge.md §3.4).
 
 Every Adobe client restarts its ping timer when it sends any other event (rules.md "Pings: the timer
 restarts at every event"), so every gap is measured from the previous event of any type, not from the
@@ -216,13 +217,22 @@ def _ad_gap(s: SessionState, ev: Event, elapsed: int) -> None:
     s.ad_quiet_max = max(s.ad_quiet_max, elapsed)
     if s.ad_pings == 0 or s.ad_ref is None:
         return
-    limit = (_offline(s, s.tun("ad_ping_interval")) + s.tun("ping_tolerance")) * 1000
+    recommended = ad_interval(s)
+    limit = (_offline(s, recommended) + s.tun("ping_tolerance")) * 1000
     if elapsed > limit:
         _gap(s, s.ad_ref, s.ad_ref + elapsed)
         if not s.ad_gap_reported:
             s.ad_gap_reported = True
-            s.emit("ad-ping-interval", f"{elapsed / 1000:.1f} s without a ping during an ad (recommended every "
-                   f"{s.tun('ad_ping_interval'):g} s; up to {s.tun('max_ad_ping_interval'):g} s is accepted)", ev)
+            accepted = s.tun("max_ad_ping_interval")
+            why = (f"recommended every {recommended:g} s; up to {accepted:g} s is accepted" if recommended < accepted
+                   else f"expected every {recommended:g} s")
+            s.emit("ad-ping-interval", f"{elapsed / 1000:.1f} s without a ping during an ad ({why})", ev)
+
+
+def ad_interval(s: SessionState) -> float:
+    """The ad ping interval ``s`` is judged against: the tunable's value for the session's protocol (Media Edge
+    API 10 s, the Edge clients' default; REST 1 s)."""
+    return s.config.t("ad_ping_interval", s.protocol)
 
 
 def on_ad_end(s: SessionState, ev: Event | None) -> None:

@@ -1130,11 +1130,43 @@ def test_an_open_session_is_judged_at_the_end_of_the_capture():
 
 
 @E.fires("ad-ping-interval", event=4)
+def ad_pings_15s():
+    c = in_ad()
+    c.ev("ping", dt=10000)
+    c.ev("ping", dt=15000)
+    return c
+
+
+@E.quiet("ad-ping-interval", "10 s ad pings, the Edge clients' default (media-edge.md §3.4)")
+def ad_pings_10s():
+    c = in_ad()
+    for _ in range(3):
+        c.ev("ping", dt=10000)
+    c.ev("adComplete", dt=10000)
+    return c
+
+
+@E.quiet("ad-ping-interval", "5 s ad pings: within the Edge default")
 def ad_pings_5s():
     c = in_ad()
     c.ev("ping", dt=1000)
     c.ev("ping", dt=5000)
     return c
+
+
+E.fires("ad-ping-interval", "5 s ad pings with --set ad_ping_interval=1", event=4,
+        config=Config.from_options(tunables={"ad_ping_interval": 1}))(ad_pings_5s)
+
+
+def test_edge_ad_ping_interval_message_names_the_edge_default() -> None:
+    f = next(f for f in ad_pings_15s().analyze().all_findings() if f.rule == "ad-ping-interval")
+    assert "15.0 s without a ping" in f.message and "expected every 10 s" in f.message
+    c = ad_pings_5s()
+    f = next(f for f in c.analyze(Config.from_options(tunables=["ad_ping_interval=2s"])).all_findings()
+             if f.rule == "ad-ping-interval")
+    assert "recommended every 2 s; up to 10 s is accepted" in f.message
+    quiet = Config.from_options(tunables=["ad_ping_interval=20s"])  # --set wins over the Edge default too
+    assert "ad-ping-interval" not in {f.rule for f in ad_pings_15s().analyze(quiet).all_findings()}
 
 
 @E.fires("no-pings", event=2)
