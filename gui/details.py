@@ -18,6 +18,7 @@ from mcscope.core.model import Exchange, Finding, Severity
 from mcscope.core.rules.catalogue import RULES
 from mcscope.gui import style
 from mcscope.gui.metricsview import metric_label, metric_value
+from mcscope.gui.timeline.data import session_title
 from mcscope.io.report import group_findings, group_where
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def groups_html(findings: Iterable[Finding], expanded: frozenset[str] | set[str]
 
 def session_html(session: Session, expanded: frozenset[str] | set[str] = frozenset(), source: str = "") -> str:
     media = session.media
-    name = media.get("name") or media.get("id") or session.key
+    name = session_title(session)
     protocol = style.protocol_of(session)
     facts = [
         ("Session id", session.sid or session.key),

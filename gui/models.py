@@ -474,7 +474,7 @@ _BADGES: dict[tuple[str, str, str, float], QPixmap] = {}
 def session_search_text(s: Session, source: str = "") -> str:
     """Lower-case text the session search matches: media, ids, client, file, rule ids, every parameter value
     of every event (ad, chapter and media ids, player names ...)."""
-    parts: list[str] = [str(v) for v in s.media.values()]
+    parts: list[str] = [session_title(s)] + [str(v) for v in s.media.values()]
     protocol = style.protocol_of(s)
     parts += [str(s.key), str(s.sid or ""), str(s.client or ""), source, str(s.status), protocol,
               style.PROTOCOL_NAME[protocol], str(getattr(s, "edge_hint", None) or "")]

@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mcscope.core.status import REJECTED
+
 if TYPE_CHECKING:
     from mcscope.core.session import Session
+    from mcscope.core.state import Event
     from mcscope.core.timeline import Segment
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,54 @@ def worst_severity(counts: dict[str, int]) -> str | None:
 
 
 def session_title(session: Session) -> str:
+    """What the lists and the timeline call a session: its media name, else its media id. A session whose
+    sessionStart was refused has neither (nothing was opened, its key is ``flow:…`` or ``edge:flow:…``):
+    then the names its request carried (Edge ``sessionDetails.friendlyName``, then ``.name``; REST
+    ``media.name``, then ``media.id``), else "rejected sessionStart (flow …)"."""
     media = session.media
-    return str(media.get("name") or media.get("id") or session.key or "?")
+    title = media.get("name") or media.get("id")
+    if title:
+        return str(title)
+    events = session.events
+    first = events[0] if events else None
+    start = first if first is not None and first.event_type == "sessionStart" else None
+    named = requested_name(start) if start is not None else None
+    if named:
+        return named
+    key = str(session.key or "")
+    flow = getattr(first, "flow", None) if first is not None else None
+    if isinstance(flow, str) and flow and (key.startswith("flow:") or key.startswith("edge:flow:")):
+        what = (first.event_type if first is not None else None) or "request"
+        return f"{'rejected ' if session.status == REJECTED else ''}{what} (flow {flow})"
+    return key or "?"
+
+
+def requested_name(start: Event) -> str | None:
+    """The media name a sessionStart asked for, whatever the collector answered (None: it named none)."""
+    xdm = getattr(start, "xdm", None)
+    if isinstance(xdm, dict):
+        collection = xdm.get("mediaCollection")
+        details = collection.get("sessionDetails") if isinstance(collection, dict) else None
+        if isinstance(details, dict):
+            for key in ("friendlyName", "name"):
+                label = _label(details.get(key))
+                if label:
+                    return label
+    params = start.params
+    for key in ("media.name", "media.id"):
+        label = _label(params.get(key))
+        if label:
+            return label
+    return None
+
+
+def _label(value: object) -> str | None:
+    """A name as sent: a non-blank string or a number (an object or a list where a name belongs is no name)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return str(value)
+    return None
 
 
 def _num(value: Any) -> float | None:

@@ -230,3 +230,11 @@ def test_rule_explanation_says_where_a_rule_is_not_judged() -> None:
     assert "▲ warning on REST · not judged on Edge" in plain(details.rule_html("content-type"))
     assert "not in the catalogue" in plain(details.rule_html("no-such-rule", "edge"))
     assert details.rule_severities("no-such-rule") == []
+
+
+def test_session_details_of_a_refused_start_are_headed_by_its_requested_name() -> None:
+    s, _ = judged(edge_start_207_capture())
+    assert s.status == "rejected" and s.media == {}
+    html = details.session_html(s)
+    assert html.startswith("<h3>Episode 1</h3>")
+    assert f"Session id</td><td><b>{s.key}</b>" in html  # its key still shown as the session's id

@@ -419,3 +419,25 @@ def test_session_search_finds_sessions_by_protocol_and_location_hint() -> None:
     assert shown() == [rest]
     proxy.set_text("")
     assert len(shown()) == 2
+
+
+def test_rejected_starts_are_listed_and_found_by_what_they_asked_for() -> None:
+    from tests.edge_builder import EdgeCapture, problem, session_details
+
+    c = EdgeCapture()
+    c.start(session_details(friendlyName="Refused Movie"), status=400, resp_body=problem())
+    c.start(session_details(friendlyName=None, name=None), dt=5000, status=400, resp_body=problem())
+    named, nameless = sorted(c.analyze().sessions, key=lambda s: s.key)
+    m = SessionListModel()
+    m.set_sessions([named, nameless, clean_session("r")])
+    titles = {m.index(r, SessionListModel.COL_MEDIA).data() for r in range(m.rowCount())}
+    assert titles == {"Refused Movie", "rejected sessionStart (flow f2)", "Clean VOD with pre-roll"}
+    assert not any("edge:flow:" in t for t in titles)
+    tip = m.index(m.row_of(named.key), 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Refused Movie\n") and named.key in tip  # the key stays in the tooltip
+    proxy = SessionFilterProxy()
+    proxy.setSourceModel(m)
+    proxy.set_text("sessionStart (flow f2)")  # the title as shown
+    assert [proxy.index(r, 0).data(OBJECT_ROLE) for r in range(proxy.rowCount())] == [nameless]
+    proxy.set_text("refused movie")
+    assert [proxy.index(r, 0).data(OBJECT_ROLE) for r in range(proxy.rowCount())] == [named]
