@@ -7,6 +7,9 @@ media id, in capture order); ``--session`` once picks A's session (B: its lone s
 same media id); twice picks A's and B's (A and B may then be one file). SID is a sid, a session key, a
 unique prefix of one (4+ characters) or ``#N`` (the N-th session of the file).
 
+A REST session and a Media Edge one (the same player before and after a migration) are compared in what
+both protocols carry: pings, REST-only parameters and one-protocol rules are left out (mcscope.core.compare).
+
 Exit codes: 0 equivalent under the tolerances, 1 not (or a session without a counterpart), 2 bad input.
 
 JSON (``--json F``), format ``mcscope-diff`` version 1::
@@ -22,6 +25,8 @@ JSON (``--json F``), format ``mcscope-diff`` version 1::
       "comparisons": [{                        # one per pair of sessions
         "a": {"sid", "key", "media_id", "media_name", "events", "status"}, "b": {...},
         "matched_by": "explicit" | "only" | "media.id",
+        "protocols": {"a": "rest", "b": "edge"},
+        "cross_protocol": true,                # REST vs Edge: compared in what both protocols carry
         "equivalent": false,
         "counts": {"same": 131, "changed": 1, "missing": 1, "extra": 0, "reordered": 0},
         "status": {"a": "completed", "b": "completed"},
@@ -251,6 +256,8 @@ def to_text(doc: Mapping[str, Any], max_lines: int = 40) -> str:
         verdict = "equivalent" if c["equivalent"] else "DIFFERENT"
         out += ["", f"A {_name(c['a'])}", f"B {_name(c['b'])}  (matched by {c['matched_by']}): {verdict}",
                 f"  {c['a']['events']} vs {c['b']['events']} events: {_counts(c)}"]
+        if c.get("cross_protocol"):
+            out.append(f"  {_migration(c)}")
         diffs = c["differences"]
         for d in diffs[:max_lines]:
             out.append(f"  {d['kind']:<9} {d['text']}")
@@ -274,6 +281,13 @@ def to_text(doc: Mapping[str, Any], max_lines: int = 40) -> str:
     return "\n".join(out) + "\n"
 
 
+def _migration(c: Mapping[str, Any]) -> str:
+    names = {"rest": "REST", "edge": "Media Edge"}
+    p = c["protocols"]
+    return (f"{names.get(p['a'], p['a'])} vs {names.get(p['b'], p['b'])}: compared in what both protocols carry "
+            "(pings, parameters one protocol has no field for and one-protocol rules left out).")
+
+
 def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("`", "'")
 
@@ -292,7 +306,7 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
         verdict = "equivalent" if c["equivalent"] else "different"
         lines += [f"### {_md(_name(c['a']))} ↔ {_md(_name(c['b']))}: {verdict}", "",
                   f"Matched by {c['matched_by']}; {c['a']['events']} vs {c['b']['events']} events: "
-                  f"{_md(_counts(c))}.", ""]
+                  f"{_md(_counts(c))}." + (f" {_md(_migration(c))}" if c.get("cross_protocol") else ""), ""]
         if c["differences"]:
             lines += ["| Kind | Difference |", "|---|---|"]
             lines += [f"| {d['kind']} | {_md(d['text'])} |" for d in c["differences"]]

@@ -9,6 +9,13 @@ what legitimately differs between two runs of the same playback is left out (the
 visitor and customer ids, see :data:`IGNORED_KEYS`); time is compared as the gap between consecutive
 aligned events, so a capture whose clock is shifted compares equal.
 
+A REST session compared with a Media Edge one (a migration check) is compared in what both protocols
+carry (media-edge.md §2): pings are left out (Edge clients restart the ping timer at every event, REST
+clients need not), as are REST parameters with no Edge field (:data:`SHARED_PARAMS`), the tenant prefix of
+Edge custom-metadata names (``_tenant.show`` is REST's ``show``), and findings of rules that exist on one
+protocol only; REST's ``stateStart``/``stateEnd`` compare with Edge's ``statesUpdate``, and REST's
+``timeToStart`` (ms) with Edge's (s).
+
 The result is meant for every front door: ``mcscope diff`` renders it (terminal, JSON, Markdown),
 ``mcscope check --expect`` turns it into ``differs-from-reference`` findings (:func:`apply_reference`), and a
 window can draw it as it is: :attr:`SessionDiff.rows` is one row per aligned pair in sequence order, each
@@ -32,10 +39,12 @@ import difflib
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
+from mcscope.core import edge_spec
+from mcscope.core.rules.catalogue import RULES
 from mcscope.core.state import Event, SessionState
 
 RULE = "differs-from-reference"
@@ -54,6 +63,13 @@ MAX_GAP_CELLS = 250_000
 #: Relative tolerance of ``average_bitrate``; counters and lists must be equal.
 BITRATE_TOLERANCE = 0.01
 STATUSES = ("same", "changed", "missing", "extra", "reordered")
+#: The parameter and QoE keys both protocols carry (a REST key with no Media Edge counterpart — the
+#: datastream's analytics and org settings, identities, HTTPS — is left out of a REST-vs-Edge comparison).
+SHARED_PARAMS: frozenset[str] = frozenset(
+    {key for mapping in edge_spec.TO_REST.values() for key in mapping.values()} | {"statesStart", "statesEnd"})
+SHARED_QOE: frozenset[str] = frozenset(edge_spec.QOE_TO_REST.values())
+#: Compared across protocols in seconds, within the playhead tolerance: REST sends ms, XDM says seconds.
+TIME_TO_START = "media.qoe.timeToStart"
 FIELDS = ("playhead", "timing", "context", "ignored", "params", "customMetadata", "qoeData", "findings")
 
 
@@ -167,6 +183,12 @@ class SessionDiff:
     status_a: str
     status_b: str
     matched_by: str = "explicit"
+    protocols: tuple[str, str] = ("rest", "rest")
+
+    @property
+    def cross_protocol(self) -> bool:
+        """A REST session against a Media Edge one: compared in what both protocols carry."""
+        return self.protocols[0] != self.protocols[1]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -206,6 +228,8 @@ class SessionDiff:
             "a": session_info(self.a),
             "b": session_info(self.b),
             "matched_by": self.matched_by,
+            "protocols": {"a": self.protocols[0], "b": self.protocols[1]},
+            "cross_protocol": self.cross_protocol,
             "equivalent": self.equivalent,
             "counts": self.counts,
             "status": {"a": self.status_a, "b": self.status_b},
@@ -244,15 +268,30 @@ def compare_sessions(a: SessionState, b: SessionState, tolerances: Tolerances | 
                      matched_by: str = "explicit") -> SessionDiff:
     """Align and compare two sessions analysed with ``Config(keep_events=True)``."""
     tol = tolerances or Tolerances()
-    va, vb = _views(a, tol), _views(b, tol)
+    protocols = (protocol_of(a), protocol_of(b))
+    cross = protocols[0] != protocols[1]
+    if cross:
+        tol = replace(tol, skip_types=tol.skip_types | {"ping"})
+    va, vb = _views(a, tol, cross), _views(b, tol, cross)
     rows = _align(va, vb, tol)
     _find_reordered(rows, va, vb, tol)
     _timing(rows, va, vb, tol)
-    fa, fb = _finding_counts(a), _finding_counts(b)
+    fa, fb = _finding_counts(a, cross), _finding_counts(b, cross)
     findings = {r: (fa.get(r, 0), fb.get(r, 0)) for r in set(fa) | set(fb) if fa.get(r, 0) != fb.get(r, 0)}
     ma, mb = _metrics(a), _metrics(b)
     different = [k for k in dict.fromkeys([*ma, *mb]) if not _metric_equal(k, ma.get(k), mb.get(k), tol)]
-    return SessionDiff(a, b, tol, rows, findings, fa, fb, ma, mb, different, _status(a), _status(b), matched_by)
+    return SessionDiff(a, b, tol, rows, findings, fa, fb, ma, mb, different, _status(a), _status(b), matched_by,
+                       protocols)
+
+
+def protocol_of(s: SessionState) -> str:
+    protocol = getattr(s, "protocol", "rest")
+    return protocol if isinstance(protocol, str) else "rest"
+
+
+def _on_both_protocols(rule: str) -> bool:
+    info = RULES.get(rule)
+    return info is None or (info.severity_for("rest") is not None and info.severity_for("edge") is not None)
 
 
 def _metrics(s: SessionState) -> dict[str, Any]:
@@ -264,13 +303,14 @@ def _metrics(s: SessionState) -> dict[str, Any]:
     return metrics.preview(s)
 
 
-def _finding_counts(s: SessionState) -> dict[str, int]:
-    return dict(Counter(f.rule for f in s.findings if f.rule != RULE))
+def _finding_counts(s: SessionState, cross: bool = False) -> dict[str, int]:
+    return dict(Counter(f.rule for f in s.findings if f.rule != RULE and (not cross or _on_both_protocols(f.rule))))
 
 
-def _views(s: SessionState, tol: Tolerances) -> dict[int, _View]:
+def _views(s: SessionState, tol: Tolerances, cross: bool = False) -> dict[int, _View]:
     out: dict[int, _View] = {}
     t0: int | None = None
+    edge = protocol_of(s) == "edge"
     for ev in s.events:
         et = ev.event_type or "(no eventType)"
         if et in tol.skip_types:
@@ -279,12 +319,31 @@ def _views(s: SessionState, tol: Tolerances) -> dict[int, _View]:
             t0 = ev.t
         body = ev.body or {}
         custom = body.get("customMetadata")
+        params, custom, qoe = ev.params, custom if isinstance(custom, dict) else {}, ev.qoe
+        if cross:
+            et, params, custom, qoe = _shared_reading(et, params, custom, qoe, edge)
         out[ev.index] = _View(
-            ev.index, et, ev.context, ev.playhead, ev.t - t0,
-            _kept(ev.params, tol), _kept(custom if isinstance(custom, dict) else {}, tol), _kept(ev.qoe, tol),
-            tuple(sorted(f.rule for f in ev.findings if f.rule != RULE)), ev.ignored, ev.ignored_reason,
+            ev.index, et, ev.context, ev.playhead, ev.t - t0, _kept(params, tol), _kept(custom, tol), _kept(qoe, tol),
+            tuple(sorted(f.rule for f in ev.findings if f.rule != RULE and (not cross or _on_both_protocols(f.rule)))),
+            ev.ignored, ev.ignored_reason,
         )
     return out
+
+
+def _shared_reading(event_type: str, params: Mapping[str, Any], custom: Mapping[str, Any], qoe: Mapping[str, Any],
+                    edge: bool) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """An event as both protocols can say it (media-edge.md §2), for a REST-vs-Edge comparison."""
+    shared = {k: v for k, v in params.items() if k in SHARED_PARAMS}
+    if not edge and event_type in ("stateStart", "stateEnd"):  # Edge has only statesUpdate
+        key = "statesStart" if event_type == "stateStart" else "statesEnd"
+        shared = {key: [{"media.state.name": params.get("media.state.name")}]}
+        event_type = "statesUpdate"
+    if edge:  # tenant XDM paths: "_tenant.show" is what REST calls "show"
+        custom = {(k.split(".", 1)[1] if k.startswith("_") and "." in k else k): v for k, v in custom.items()}
+    kept_qoe = {k: v for k, v in qoe.items() if k in SHARED_QOE}
+    if not edge and _number(kept_qoe.get(TIME_TO_START)):
+        kept_qoe[TIME_TO_START] = kept_qoe[TIME_TO_START] / 1000
+    return event_type, shared, dict(custom), kept_qoe
 
 
 def _kept(values: Mapping[str, Any], tol: Tolerances) -> dict[str, Any]:
@@ -392,7 +451,7 @@ def _number(v: Any) -> bool:
 
 
 def _value_equal(key: str, a: Any, b: Any, tol: Tolerances) -> bool:
-    if key in POSITION_KEYS and _number(a) and _number(b):
+    if (key in POSITION_KEYS or key == TIME_TO_START) and _number(a) and _number(b):
         return abs(a - b) <= tol.playhead
     return type(a) is type(b) and a == b or (_number(a) and _number(b) and a == b)
 

@@ -282,3 +282,53 @@ def test_apply_reference_respects_the_config() -> None:
     c.ev("sessionEnd", dt=1000)
     b = c.analyze(Config.from_options(ignore=["differs-from-reference"])).sessions[0]
     assert apply_reference(b, compare_sessions(a, b)) == 0
+
+
+T0_MS = 1_767_225_600_000  # simulate_offline's default start
+
+
+# -- a REST session against a Media Edge one (a migration check) ---------------------------------------------
+def _played_by(name: str, client: object) -> Session:
+    from mcscope.sim.script import Scenario
+    from mcscope.sim.simulate import scenarios_of
+
+    rest = scenarios_of("all")[name]
+    return only(simulate_offline(Scenario(name, rest.script, rest.description, client=client), t0_ms=T0_MS))
+
+
+@pytest.mark.parametrize("name", ["vod-preroll-midroll", "live", "player-states", "audio-podcast"])
+@pytest.mark.parametrize("client", ["MEDIA_SDK", "WEB_SDK", "HAND_BUILT"])
+def test_the_same_playback_over_rest_and_edge_compares_equivalent(name: str, client: str) -> None:
+    from mcscope.sim import edge_wire
+
+    rest = only(simulate_offline(name, t0_ms=T0_MS))
+    edge = _played_by(name, getattr(edge_wire, client))
+    assert (rest.protocol, edge.protocol) == ("rest", "edge")
+    diff = compare_sessions(rest, edge)
+    assert diff.cross_protocol and diff.to_dict()["protocols"] == {"a": "rest", "b": "edge"}
+    assert diff.equivalent, [d.text for d in diff.differences("REST", "Edge")]
+    assert compare_sessions(edge, rest).equivalent  # either side may be the reference
+
+
+def test_a_content_difference_across_protocols_is_still_found() -> None:
+    from mcscope.sim import edge_wire
+
+    rest = only(simulate_offline("vod-preroll-midroll", t0_ms=T0_MS))
+    edge = _played_by("live", edge_wire.MEDIA_SDK)
+    diff = compare_sessions(rest, edge)
+    assert not diff.equivalent
+    kinds = {d.kind for d in diff.differences()}
+    assert {"changed", "metrics"} <= kinds
+    twin = only(simulate_offline("edge-live", t0_ms=T0_MS))  # the demo's twin: media ids end in -edge
+    texts = [d.text for d in compare_sessions(only(simulate_offline("live", t0_ms=T0_MS)), twin).differences()]
+    assert len(texts) == 1 and "params[media.id] 'live-news' -> 'live-news-edge'" in texts[0]
+
+
+def test_same_protocol_comparisons_keep_pings_and_every_parameter(reference: Session) -> None:
+    other = only([edit_body(ex, lambda b: b.get("params", {}).update({"analytics.reportSuite": "other"}) or b)
+                  if event_type(ex) == "sessionStart" else ex for ex in simulate_offline("vod-preroll-midroll",
+                                                                                        t0_ms=T0_MS)])
+    diff = compare_sessions(reference, other)
+    assert not diff.cross_protocol
+    assert any("analytics.reportSuite" in d.text for d in diff.differences())
+    assert any(r.event_type == "ping" for r in diff.rows)
