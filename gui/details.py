@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 MAX_BODY_CHARS = 20_000
 MAX_SESSION_FINDINGS = 30  # rule groups shown for a session
 MAX_OCCURRENCES = 200  # findings listed inside one expanded group
+#: Bodies stay monospace with their line breaks, but a line longer than the pane wraps (at a space, else
+#: anywhere: QTextBrowser's default wrap mode) instead of making the whole pane scroll sideways.
+PRE = '<pre style="white-space:pre-wrap">'
 
 
 def _e(value: object) -> str:
@@ -105,13 +108,13 @@ def exchange_html(ex: Exchange | None) -> str:
         return f'<p style="color:{style.TEXT_MUTED}">The HTTP exchange is not available.</p>'
     status = ex.response_status
     resp = (
-        f"<h4>Response {_e(status)}</h4>{_headers(ex.response_headers)}<pre>{_e(pretty_body(ex.response_body))}</pre>"
+        f"<h4>Response {_e(status)}</h4>{_headers(ex.response_headers)}{PRE}{_e(pretty_body(ex.response_body))}</pre>"
         if status is not None
         else f"<h4>No response</h4><p>{_e(ex.error or '')}</p>"
     )
     return (
         f"<h4>Request</h4><p><code>{_e(ex.method)} {_e(ex.url)}</code></p>{_headers(ex.request_headers)}"
-        f"<pre>{_e(pretty_body(ex.request_body))}</pre>{resp}"
+        f"{PRE}{_e(pretty_body(ex.request_body))}</pre>{resp}"
     )
 
 
@@ -459,7 +462,7 @@ def edge_answer_html(body: bytes | None, with_body: bool = True) -> str:
             if isinstance(items, list):
                 parts += [problem_html(i, key[:-1]) for i in items if isinstance(i, dict)]
     head = f"<ul style=\"margin:2px 0\">{''.join(f'<li>{row}</li>' for row in handles)}</ul>" if handles else ""
-    return head + "".join(parts) + (f"<pre>{_e(readable_body(body))}</pre>" if with_body else "")
+    return head + "".join(parts) + (f"{PRE}{_e(readable_body(body))}</pre>" if with_body else "")
 
 
 def readable_body(body: bytes | None) -> str:
@@ -517,13 +520,13 @@ def edge_exchange_html(ex: Exchange | None, event: Event | None = None) -> str:
     if isinstance(xdm, dict):
         position = _position(call, event)
         req.append(f"<h4>XDM event (<code>events[{position if position is not None else 0}].xdm</code>)</h4>"
-                   f"<pre>{_e(pretty_json(xdm))}</pre>")
+                   f"{PRE}{_e(pretty_json(xdm))}</pre>")
     if isinstance(payload, dict):
         others = {k: v for k, v in payload.items() if k != "events"}
         if others:
-            rest = f"<h4>Rest of the request body</h4><pre>{_e(pretty_json(others))}</pre>"
+            rest = f"<h4>Rest of the request body</h4>{PRE}{_e(pretty_json(others))}</pre>"
     else:  # no envelope to take apart: the body as it came
-        req.append(f"<pre>{_e(pretty_body(ex.request_body))}</pre>")
+        req.append(f"{PRE}{_e(pretty_body(ex.request_body))}</pre>")
     status = ex.response_status
     if status is None:
         resp = f"<h4>No response</h4><p>{_e(ex.error or '')}</p>"
@@ -531,7 +534,7 @@ def edge_exchange_html(ex: Exchange | None, event: Event | None = None) -> str:
         head = f"<h4>Response {_e(status)}{_e(_phrase(status))}</h4>{_headers(ex.response_headers)}"
         if answer_has_problems(ex.response_body):  # what the Edge refused first, its raw body after the request
             return (head + edge_answer_html(ex.response_body, with_body=False) + "".join(req)
-                    + f"<h4>Response body</h4><pre>{_e(readable_body(ex.response_body))}</pre>" + rest)
+                    + f"<h4>Response body</h4>{PRE}{_e(readable_body(ex.response_body))}</pre>" + rest)
         resp = head + edge_answer_html(ex.response_body)
     return "".join(req) + resp + rest
 

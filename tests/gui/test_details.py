@@ -238,3 +238,29 @@ def test_session_details_of_a_refused_start_are_headed_by_its_requested_name() -
     html = details.session_html(s)
     assert html.startswith("<h3>Episode 1</h3>")
     assert f"Session id</td><td><b>{s.key}</b>" in html  # its key still shown as the session's id
+
+
+# ------------------------------------------------------------------ long lines wrap in the pane
+def test_long_json_lines_and_tokens_wrap_instead_of_scrolling_sideways(qtbot: Any) -> None:
+    """The details pane at its default width (~300 px): a body with a long line of words and a 3,000-character
+    token, and a long cookie header, all fit; the text is unchanged (wrapping is only how it is drawn) and
+    bodies stay monospace."""
+    token = "QmFzZTY0" * 375
+    body = json.dumps({"eventType": "sessionStart", "params": {"media.name": "a long " * 40, "blob": token}})
+    ex = Exchange(flow_id="f1", method="POST", url="https://example.hb-api.omtrdc.net/api/v1/sessions?" + "q" * 300,
+                  request_headers=[("Cookie", "c=" + "x" * 400)], request_body=body.encode(),
+                  response_status=400, response_headers=[], response_body=body.encode(), timestamp_start=1.0)
+    s, _ = judged(clean_capture())
+    pane = QTextBrowser()
+    qtbot.addWidget(pane)
+    pane.resize(306, 700)
+    pane.show()
+    for html in (details.event_html(s.events[0], ex), details.edge_exchange_html(ex), details.exchange_html(ex)):
+        pane.setHtml(html)
+        qtbot.wait(1)
+        assert pane.horizontalScrollBar().maximum() == 0
+        assert pane.document().idealWidth() <= pane.viewport().width()
+        text = pane.toPlainText()
+        assert token in text and '"blob": "' + token in text  # whole, on one logical line
+        found = pane.document().find(token[:40])
+        assert not found.isNull() and "monospace" in found.charFormat().fontFamilies()
