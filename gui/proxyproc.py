@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -31,6 +32,41 @@ OPT_STREAM = "mcscope_stream"
 OPT_JOURNAL = "mcscope_journal"
 STOP_TIMEOUT_MS = 3000
 OUTPUT_LINES = 40
+
+#: The signal the child gets when the window dies without stopping it (a SIGKILL, a crash): mitmdump then shuts
+#: down instead of living on with the proxy port. Linux only (prctl PR_SET_PDEATHSIG); elsewhere None and
+#: the child is started directly.
+DEATH_SIGNAL: int | None = signal.SIGTERM if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+#: Run by a fresh interpreter (``python -I -c``) before the real child: ask the kernel for DEATH_SIGNAL when the
+#: window (argv[2], its pid) dies, then become the child (exec keeps the request and the pid). QProcess has no
+#: pre-exec hook in PySide6. The pid check closes the race of a window that died before the prctl.
+_GUARD = """\
+import ctypes, os, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(int(sys.argv[1]), int(sys.argv[2]), 0, 0, 0)
+except (OSError, AttributeError, ValueError):
+    pass
+if os.getppid() != int(sys.argv[3]):
+    sys.exit(0)
+try:
+    os.execvp(sys.argv[4], sys.argv[4:])
+except OSError as e:
+    print(f"could not start the proxy: {sys.argv[4]}: {e.strerror or e}", flush=True)
+    sys.exit(127)
+"""
+
+
+def guarded(argv: list[str], parent_pid: int | None = None) -> list[str]:
+    """``argv`` started so that it gets :data:`DEATH_SIGNAL` when this process dies (``argv`` itself where
+    that is not supported)."""
+    if DEATH_SIGNAL is None or not sys.executable or not argv:
+        return list(argv)
+    parent = os.getpid() if parent_pid is None else parent_pid
+    return [sys.executable, "-I", "-c", _GUARD, str(_PR_SET_PDEATHSIG), str(int(DEATH_SIGNAL)), str(parent),
+            *argv]
+
 
 STOPPED = "stopped"
 STARTING = "starting"
@@ -162,7 +198,8 @@ class ProxyProcess(QObject):
         self._proc = proc
         log.info("starting proxy child: %s", " ".join(argv))
         self._set_state(STARTING)
-        proc.start(argv[0], argv[1:])
+        launch = guarded(argv)
+        proc.start(launch[0], launch[1:])
 
     def stop(self) -> None:
         proc = self._proc
