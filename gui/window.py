@@ -74,7 +74,7 @@ from mcscope.core.state import Event
 from mcscope.gui import compare, details, dialogs, exporting, style
 from mcscope.gui.banner import Banner
 from mcscope.gui.columns import ColumnFitter, ColumnSpec, ElidingDelegate
-from mcscope.gui.dataset import Dataset
+from mcscope.gui.dataset import Dataset, FilesJudging
 from mcscope.gui.feed import FileLoader, LoadResult, StreamClient
 from mcscope.gui.models import EventFilterProxy, EventTableModel, SessionFilterProxy, SessionListModel
 from mcscope.gui.proxyproc import (
@@ -246,8 +246,10 @@ class MainWindow(QMainWindow):
         self.session_model.source_of = self._source_of
         self.session_search = QLineEdit(self)
         self.session_search.setPlaceholderText("Search all sessions: media, ad or chapter id, sid, rule, any value")
-        self.session_search.setToolTip("Matches media names and ids, session ids (any part), rule ids, the file "
-                                       "and every parameter value of every event; several words must all match")
+        self.session_search.setToolTip("Matches media names and ids, session ids (any part), rule ids, the file, "
+                                       "the protocol (\"edge\" or \"rest\"), the Edge location hint (e.g. "
+                                       "\"or2\") and every parameter value of every event; several words "
+                                       "must all match")
         self.session_search.setClearButtonEnabled(True)
         self.session_search.textChanged.connect(self._on_session_filter)
         self.problems_only = QCheckBox("Only sessions with problems", self)
@@ -507,7 +509,10 @@ class MainWindow(QMainWindow):
         self.proxy.config.port = port
         self.settings.store_analysis(ignored, tunables)
         self.save_settings()
-        self._set_dataset(self.dataset.rebuilt(self._config_from_settings()))
+        if self._loader is not None:  # judged with the old settings so far: load the files again
+            self.open_files(self._loader.paths)
+        else:
+            self._set_dataset(self.dataset.rebuilt(self._config_from_settings()))
         self._update_status()
 
     # ================================================================ data -> views
@@ -625,6 +630,7 @@ class MainWindow(QMainWindow):
             return
         self.timeline.revealEvent(event.index)
         self._show_event(event)
+        show_with_context(self.events_view, current, previous)
 
     def _show_event(self, event: Event) -> None:
         ex = self.view.exchange_of(event)
@@ -659,7 +665,7 @@ class MainWindow(QMainWindow):
         self.events_view.selectionModel().setCurrentIndex(
             proxy_index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
         )
-        self.events_view.scrollTo(proxy_index)
+        show_with_context(self.events_view, proxy_index)
         return True
 
     def selected_event(self) -> Event | None:
@@ -796,20 +802,19 @@ class MainWindow(QMainWindow):
         return self._loader is not None
 
     def open_files(self, paths: list[str]) -> None:
-        """Load captures in a worker thread; the window stays responsive and shows a progress bar."""
+        """Load captures progressively: a thread reads, the sessions show while the files load (judged in short
+        slices, so the window stays responsive), with a progress bar; the end result is the one-shot one."""
         if not paths:
             return
-        if self._loader is not None:
-            self._loader.cancel()
-            self._loader.wait(5000)
-            self._loader = None
+        self._stop_loading()
         if self.proxy.is_running():
             self.stop_capture()
             self.statusBar().showMessage("Capture stopped to show the files (the journal keeps what was captured)",
                                          8000)
         config = self._config_from_settings()
-        loader = FileLoader([str(p) for p in paths], lambda: Analyzer(config), self)
+        loader = FileLoader([str(p) for p in paths], config, self)
         loader.progress.connect(self._on_load_progress)
+        loader.partial.connect(self._on_load_partial)
         loader.loaded.connect(self._on_loaded)
         self._loader = loader
         self.progress.setValue(0)
@@ -819,9 +824,37 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"mcscope — {', '.join(Path(p).name for p in paths)}")
         loader.start()
 
+    def _stop_loading(self) -> None:
+        """Cancel a load under way (its thread joined; it emits nothing more)."""
+        loader, self._loader = self._loader, None
+        if loader is None:
+            return
+        loader.cancel()
+        for signal in (loader.progress, loader.partial, loader.loaded):
+            signal.disconnect()
+        loader.wait(5000)
+        loader.deleteLater()
+        self.progress.hide()
+
     def _on_load_progress(self, count: int, permille: int) -> None:
         self.progress.setValue(max(0, min(permille, 1000)))
         self.progress.setFormat(f"{count:,} exchanges · %p%")
+
+    def _on_load_partial(self, judging: FilesJudging) -> None:
+        """What was judged so far: the sessions read up to now (those of the file being read still open)."""
+        if self._loader is None or judging is not self._loader.judging:
+            return
+        ds = self.dataset
+        if ds.analyzer is not judging.analysis:
+            ds = Dataset(config=judging.config, analyzer=judging.analysis, exchanges=judging.exchanges,
+                         sources=judging.sources, live=False)
+            self.view.current_key = None
+            self._set_dataset(ds)
+        elif ds.sources != judging.sources:
+            ds.sources = judging.sources
+            self._size_session_columns()
+        self._dirty = True
+        self._flush()
 
     def _on_loaded(self, result: LoadResult) -> None:
         loader = self._loader
@@ -832,12 +865,14 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         ok = result.error is None
         if result.analyzer is not None:
-            ds = Dataset(config=self.dataset.config, analyzer=result.analyzer, exchanges=result.exchanges,
+            # a session picked while the files loaded stays selected; else the first with a problem
+            picked = self.view.current_key if self.dataset.analyzer is result.analyzer else None
+            ds = Dataset(config=result.analyzer.config, analyzer=result.analyzer, exchanges=result.exchanges,
                          sources=result.paths, live=False)
-            self.view.current_key = None
+            self.view.current_key = picked
             self._set_dataset(ds)
-            first = self.first_problem_session()
-            if first is not None:
+            first = self.current_session() or self.first_problem_session()
+            if first is not None and first is not self.current_session():
                 self.select_session(first.key)
         if not ok:
             text = f"{result.error}\n\nShowing the {result.read_count:,} exchanges that could be read."
@@ -1396,10 +1431,7 @@ class MainWindow(QMainWindow):
         except Exception:
             # Boundary: closing must stop the loader and the proxy child below whatever happens here.
             log.exception("could not save settings")
-        if self._loader is not None:
-            self._loader.cancel()
-            self._loader.wait(5000)
-            self._loader = None
+        self._stop_loading()
         if self.demo is not None:
             self.demo.stop()
         self.feed.close()
@@ -1422,6 +1454,27 @@ def dark_palette() -> QPalette:
                         (roles.ToolTipText, "#111111"), (roles.Link, "#7fb2ff"), (roles.PlaceholderText, "#8a8a8a")):
         pal.setColor(role, c(value))
     return pal
+
+
+def show_with_context(view: QAbstractItemView, index: QModelIndex, previous: QModelIndex | None = None,
+                      rows: int = 2) -> None:
+    """Scroll ``view`` so the row of ``index`` shows with ``rows`` rows of context above and below (Qt leaves
+    it at the very edge): a step to the next or previous row scrolls just enough, a jump (F8, a timeline
+    click) centres the row when it is near an edge. A row the user clicks stays under the mouse."""
+    if not index.isValid():
+        return
+    if QApplication.mouseButtons() != Qt.MouseButton.NoButton and view.underMouse():
+        view.scrollTo(index)
+        return
+    model, row = index.model(), index.row()
+    if previous is not None and previous.isValid() and abs(previous.row() - row) == 1:
+        for near in (min(row + rows, model.rowCount() - 1), max(row - rows, 0)):
+            view.scrollTo(model.index(near, index.column()))
+        return
+    rect = view.visualRect(index)
+    margin = rows * max(rect.height(), 1)
+    if rect.isEmpty() or rect.top() < margin or rect.bottom() > view.viewport().height() - margin:
+        view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
 
 def _event_of(session: Session, index: int) -> Event | None:
