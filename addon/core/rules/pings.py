@@ -18,6 +18,7 @@ IGNORED_AD = "the ignored ad"  # main_ref_kind while an ad Adobe ignores is open
 INFERABLE_INTERVAL = (10.0, 50.0)
 INFER_GAPS = 3
 MAX_PENDING = 16  # a session that sends late events but no pings settles on the tunable (bounded memory)
+LATE_GAP = "pings:late-gap"  # marker in SessionState.fired: a main-content gap since the previous event was late
 
 
 def handle(s: SessionState, ev: Event) -> None:
@@ -170,6 +171,7 @@ def _late(s: SessionState, ev: Event, ref: int, kind: str, first: bool) -> None:
     elapsed = ev.t - ref
     if elapsed <= high:
         return
+    s.fired.add(LATE_GAP)
     _gap(s, ref, ev.t)
     main = interval(s)
     since = _since(kind)
@@ -269,6 +271,10 @@ def on_close(s: SessionState, ev: Event | None) -> None:
     if s.in_ad and s.ad_start_t is not None:
         on_ad_end(s, ev)
     if s.any_ping or s.first_ts is None or s.last_ts is None:
+        return
+    if s.protocol == "edge" and LATE_GAP not in s.fired:
+        # media-edge.md §3.4: on Edge no-pings measures the gap since the previous event, like ping-interval;
+        # a session whose events never leave a ping due needs none (Adobe's Edge clients re-arm at every event)
         return
     end = ev.ts if ev is not None and ev.ts is not None else s.last_ts
     span = end - s.first_ts

@@ -1176,6 +1176,26 @@ def no_pings():
     return c
 
 
+@E.quiet("no-pings", "20 s of events at most 5 s apart: no ping ever due (media-edge.md §3.4)")
+def events_every_5s():
+    c = playing()
+    for et in ("bufferStart", "play", "bitrateChange", "pauseStart"):
+        c.ev(et, dt=5000, playhead=c.playhead + 5, mc={"qoeDataDetails": {"bitrate": 3000}}
+             if et == "bitrateChange" else None)
+    c.ev("play", dt=10)
+    c.ev("sessionComplete", dt=5000, playhead=c.playhead + 5)
+    return c
+
+
+@E.fires("no-pings", "one 15 s gap in a session of short gaps", event=4)
+def one_late_gap_without_pings():
+    c = playing()
+    c.ev("bufferStart", dt=5000, playhead=5)
+    c.ev("play", dt=10)
+    c.ev("sessionComplete", dt=15000, playhead=20)
+    return c
+
+
 @E.fires("ad-no-pings", event=3)
 def ad_without_pings():
     c = in_ad()

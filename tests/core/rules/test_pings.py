@@ -394,3 +394,14 @@ def test_ignored_ad_pings_are_not_judged_as_content_pings() -> None:
     m = an.sessions[0].metrics()
     assert m["ignored_ad_time"] == 15.0
     assert m["stalls"] == 0
+
+
+def test_rest_no_pings_still_measures_the_session_span() -> None:
+    """rules.md R53 on REST: a session lasting more than 10 s without any ping, however close its events (the
+    Media Edge API reading, gap since the previous event, is tested in test_edge_rules)."""
+    c = playing()
+    for _ in range(3):
+        c.ev("bufferStart", dt=2500)
+        c.ev("play", dt=2500)
+    c.ev("sessionComplete", dt=1000)
+    assert_fires(c.analyze(), "no-pings")
