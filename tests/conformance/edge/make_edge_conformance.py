@@ -33,6 +33,8 @@ EDGEMEDIA_IOS = ("adobe/aepsdk-edgemedia-ios", "f78ea24fb34186885b55e6a2ff1a5382
 EDGEMEDIA_ANDROID = ("adobe/aepsdk-edgemedia-android", "f91aad692f81417afeb20b29aa35ff72e6aceb29")
 EDGE_ANDROID = ("adobe/aepsdk-edge-android", "f607561cf7301e22deaabdcdf838844127e52186")
 DOCS = ("AdobeDocs/data-collection-apis", "1968dcf70e406879fa6b019ef6f8ce7bdc709938")
+ALLOY = ("adobe/alloy", "3f01be85eafb039ba46fc67adc267854f0766163")
+ROKU = ("adobe/aepsdk-roku", "afd898ba1fc3db1178a6ee08acdf90694ebf95f4")
 
 IOS_SCENARIOS = "Tests/FunctionalTests/Scenarios/"
 IOS_HELPER = "Tests/TestHelpers/EdgeEventHelper.swift"
@@ -41,6 +43,18 @@ ANDROID_IT = ("code/edgemedia/src/androidTest/java/com/adobe/marketing/mobile/ed
 PATH_OVERWRITE = "code/edge/src/androidTest/java/com/adobe/marketing/mobile/EdgePathOverwriteTests.java"
 DOCS_EXAMPLES = "src/pages/getting-started/media-edge-examples.md"
 DOCS_ADS = "src/pages/endpoints/media/ads.md"
+OAS = "static/media-edge.yaml"
+ANDROID_HINT_IT = ("code/edgemedia/src/androidTest/java/com/adobe/marketing/mobile/edge/media/internal/"
+                   "MediaEdgeLocationHintIntegrationTests.kt")
+ANDROID_HELPER = "code/edgemedia/src/androidTest/java/com/adobe/marketing/mobile/util/EdgeEventHelper.kt"
+ANDROID_OBJECTS = ("code/edgemedia/src/phone/java/com/adobe/marketing/mobile/edge/media/Media.java",
+                   "code/edgemedia/src/main/java/com/adobe/marketing/mobile/edge/media/internal/MediaObject.java")
+ALLOY_RESPONSE = "packages/browser/test/integration/helpers/mocks/mediaSessionResponse.json"
+ALLOY_SPEC = "packages/browser/test/integration/specs/StreamingMedia/mediaEvents.spec.js"
+ALLOY_HANDLERS = "packages/browser/test/integration/helpers/mswjs/handlers.js"
+ROKU_TEST = "code/tests/media/test_mediaSession.brs"
+HERE = Path(__file__).resolve().parent
+OAS_FILE = HERE / "oas_examples.json"  # the OpenAPI file's examples, verbatim (its "_source" says how)
 
 HOST = "edge.adobedc.net"
 CONFIG_ID = "12345-example"  # MediaEdgeIntegrationTests' edge.configId
@@ -64,6 +78,9 @@ MOBILE_XDM = {
     "implementationDetails": {"environment": "app", "name": "https://ns.adobe.com/experience/mobilesdk/ios",
                               "version": "5.0.0+5.0.0"},
 }
+MOBILE_SDK_NAMES = {"ios": ("https://ns.adobe.com/experience/mobilesdk/ios", "5.0.0+5.0.0"),
+                    "android": ("https://ns.adobe.com/experience/mobilesdk/android", "3.0.1+3.0.1"),
+                    "roku": ("https://ns.adobe.com/experience/mobilesdk/roku", "1.2.0")}
 
 # --------------------------------------------------------------------------------------------------
 # iOS functional scenarios: the tests' MediaInfo / AdBreakInfo / AdInfo values and the media shared state
@@ -226,13 +243,16 @@ DOCS_ADS_CURLS = [
 
 @dataclass
 class Req:
-    path: str  # /va/v1/{segment}
+    path: str  # /va/v1/{segment}, /{hint}/va/v1/{segment} or /v1/interact (after /ee)
     body: Any  # the JSON body as sent
     status: int
     answer: str = ""  # response body text
     t: float = 0.0  # when the proxy saw it (epoch s)
     comment: str = ""
     filled: list[str] = field(default_factory=list)
+    config_id: str | None = None  # None: the scenario's
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)  # further request headers
 
 
 @dataclass
@@ -244,6 +264,7 @@ class Scenario:
     test: str
     summary: str
     requests: list[Req] = field(default_factory=list)
+    config_id: str = CONFIG_ID
 
 
 def _iso_ms(t: float) -> str:
@@ -251,9 +272,12 @@ def _iso_ms(t: float) -> str:
     return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def _mobile_body(xdm: dict[str, Any], n: int) -> dict[str, Any]:
+def _mobile_body(xdm: dict[str, Any], n: int, sdk: str = "ios") -> dict[str, Any]:
+    request_xdm = copy.deepcopy(MOBILE_XDM)
+    name, version = MOBILE_SDK_NAMES[sdk]
+    request_xdm["implementationDetails"].update(name=name, version=version)
     return {"events": [{"xdm": {"_id": f"00000000-0000-4000-8000-{n:012d}", **xdm}}],
-            "meta": copy.deepcopy(MOBILE_META), "xdm": copy.deepcopy(MOBILE_XDM)}
+            "meta": copy.deepcopy(MOBILE_META), "xdm": request_xdm}
 
 
 def ios_scenario(name: str) -> Scenario:
@@ -356,9 +380,364 @@ def docs_ads_page() -> Scenario:
     return sc
 
 
+# --------------------------------------------------------------------------------------------------
+# Android Edge Media SDK integration tests (MediaEdgeIntegrationTests.kt, MediaEdgeLocationHintIntegrationTests.kt).
+# Their expected mediaCollection comes from EdgeEventHelper.generateMediaCollection; these are its results for the
+# tests' objects, evaluated by hand (Media.createMediaObject("testName", "testId", 30, "VOD", Audio) puts
+# media.id testId, media.name testName, media.streamtype VOD, media.type audio, media.length 30,
+# media.resumed false; createQoEObject(1, 2, 3, 4) is bitrate 1, startupTime 2, fps 3, droppedFrames 4;
+# createChapterObject("testName", 1, 30, 2) is position 1, length 30, startTime 2; the configuration's
+# edgeMedia.playerName/channel fill sessionDetails and advertisingDetails.playerName).
+
+ANDROID_CONFIG_ID = "1234abcd-abcd-1234-5678-123456abcdef"  # the tests' EDGE_CONFIG_ID (MobileCore configuration)
+A_SESSION = {"name": "testId", "friendlyName": "testName", "length": 30, "streamType": "audio", "contentType": "VOD",
+             "hasResume": False, "playerName": "testPlayerName", "channel": "testChannel"}
+A_POD = {"friendlyName": "testName", "index": 1, "offset": 1}
+A_AD = {"name": "testId", "friendlyName": "testName", "podPosition": 1, "length": 15, "playerName": "testPlayerName"}
+A_CHAPTER = {"friendlyName": "testName", "index": 1, "offset": 2, "length": 30}
+A_QOE = {"bitrate": 1, "droppedFrames": 4, "framesPerSecond": 3, "timeToStart": 2}
+A_ERROR = {"name": "testError", "source": "player"}
+A_METADATA = [{"name": "testKey", "value": "testValue"}]  # metadata {testKey: testValue}: no standard key
+
+
+def android_media_collection(et: str, playhead: int, extra: str = "") -> dict[str, Any]:
+    """generateMediaCollection's map, in its order: the detail object, qoeDataDetails, sessionID, playhead,
+    customMetadata. ``extra``: "qoe" (the test passes qoeInfo), "start:NAME" / "end:NAME" (statesUpdate)."""
+    mc: dict[str, Any] = {}
+    details = {"sessionStart": ("sessionDetails", A_SESSION), "adStart": ("advertisingDetails", A_AD),
+               "adBreakStart": ("advertisingPodDetails", A_POD), "chapterStart": ("chapterDetails", A_CHAPTER),
+               "error": ("errorDetails", A_ERROR), "bitrateChange": ("qoeDataDetails", A_QOE)}.get(et)
+    if details:
+        mc[details[0]] = dict(details[1])
+    if et == "statesUpdate":
+        kind, name = extra.split(":", 1)
+        mc["statesStart" if kind == "start" else "statesEnd"] = [{"name": name}]
+    if extra == "qoe":
+        mc["qoeDataDetails"] = dict(A_QOE)
+    if et != "sessionStart":
+        mc["sessionID"] = SUCCESS_SID
+    mc["playhead"] = playhead
+    if et in ("sessionStart", "adStart", "chapterStart"):  # the tests pass metadata with these
+        mc["customMetadata"] = copy.deepcopy(A_METADATA)
+    return mc
+
+
+# (event, playhead, wall-clock s, extra): the networkRequests the test asserts, in order. The tests have no clock
+# (only "timestamp is not null"): the wall clock advances 1 s per second the test moves the playhead while playing.
+AStep = tuple[str, int, int, str]
+ANDROID_SEQUENCES: dict[str, tuple[str, list[AStep]]] = {
+    "android-play-pause-complete": ("testPlayback_singleSession_play_pause_complete", [
+        ("sessionStart", 0, 0, ""), ("play", 0, 0, ""), ("pauseStart", 7, 7, ""), ("sessionComplete", 7, 7, "")]),
+    "android-preroll": ("testPlayback_withPrerollAdBreak", [
+        ("sessionStart", 0, 0, ""), ("adBreakStart", 0, 0, ""), ("adStart", 0, 0, "qoe"), ("play", 0, 0, ""),
+        ("adComplete", 0, 0, ""), ("adBreakComplete", 0, 0, ""), ("play", 0, 0, ""), ("sessionComplete", 0, 0, "")]),
+    "android-single-chapter": ("testPlayback_withSingleChapter", [
+        ("sessionStart", 0, 0, ""), ("chapterStart", 0, 0, ""), ("play", 0, 0, ""), ("chapterComplete", 0, 0, ""),
+        ("sessionComplete", 0, 0, "")]),
+    "android-buffer-seek-bitrate-error": ("testPlayback_withBuffer_withSeek_withBitrate_withQoeUpdate_withError", [
+        ("sessionStart", 0, 0, ""), ("play", 0, 0, ""), ("bufferStart", 5, 5, ""), ("play", 5, 5, ""),
+        ("bitrateChange", 10, 10, ""), ("pauseStart", 15, 15, ""), ("play", 15, 15, ""), ("error", 15, 15, ""),
+        ("sessionComplete", 20, 20, "")]),
+    "android-preroll-unclosed-ad": ("testPlayback_withPrerollAdBreak_noAdComplete_noAdbreakComplete_withSessionEnd", [
+        ("sessionStart", 0, 0, ""), ("adBreakStart", 0, 0, ""), ("adStart", 0, 0, ""), ("play", 0, 0, ""),
+        ("adSkip", 0, 0, ""), ("adBreakComplete", 0, 0, ""), ("sessionComplete", 0, 0, "")]),
+    "android-unclosed-chapter-session-end": ("testPlayback_withChapterStart_noChapterComplete_withSessionEnd", [
+        ("sessionStart", 0, 0, ""), ("chapterStart", 0, 0, ""), ("play", 0, 0, ""), ("chapterSkip", 12, 12, ""),
+        ("sessionEnd", 12, 12, "")]),
+    "android-chapter-mute-custom-state": ("testPlayback_withSingleChapter_withMuteState_withCustomState", [
+        ("sessionStart", 0, 0, ""), ("chapterStart", 0, 0, ""), ("play", 0, 0, ""),
+        ("statesUpdate", 0, 0, "start:mute"), ("statesUpdate", 0, 0, "start:testStateName"),
+        ("statesUpdate", 12, 12, "end:testStateName"), ("statesUpdate", 12, 12, "end:mute"),
+        ("chapterComplete", 12, 12, ""), ("sessionComplete", 12, 12, "")]),
+    "android-open-chapter-states-session-end": (
+        "testPlayback_withChapterStart_noChapterComplete_withMuteStateStart_withCustomStateStart_noMuteStateEnd_"
+        "noCustomStateEnd_withSessionEnd", [
+            ("sessionStart", 0, 0, ""), ("chapterStart", 0, 0, ""), ("play", 0, 0, ""),
+            ("statesUpdate", 0, 0, "start:mute"), ("statesUpdate", 0, 0, "start:testStateName"),
+            ("chapterSkip", 12, 12, ""), ("sessionEnd", 12, 12, "")]),
+}
+ANDROID_HINT_SEQUENCES = {  # MediaEdgeLocationHintIntegrationTests: play/pause/complete with and without a hint
+    "android-location-hint-or2": ("testMediaEdgeRequests_whenLocationHintSet_urlPathContainsLocationHint", "or2"),
+    "android-location-hint-none": ("testMediaEdgeRequests_noLocationHintSet_urlPathDoesNotContainLocationHint", None),
+}
+
+
+def android_scenario(name: str, test: str, steps: list[AStep], hint: str | None = None,
+                     paths: list[str] | None = None) -> Scenario:
+    sc = Scenario(name, *EDGEMEDIA_ANDROID, paths or [ANDROID_IT, ANDROID_HELPER, *ANDROID_OBJECTS, PATH_OVERWRITE],
+                  test, f"Android Edge Media SDK integration test {test}: the requests it asserts, their "
+                  "mediaCollection as EdgeEventHelper.generateMediaCollection builds it" +
+                  (f", under the location hint {hint}" if hint else "") + ".", config_id=ANDROID_CONFIG_ID)
+    seen: dict[int, int] = {}
+    prefix = f"/{hint}" if hint else ""
+    for n, (et, playhead, ts, extra) in enumerate(steps):
+        offset = seen.get(ts, 0)
+        seen[ts] = offset + 1
+        t = CLOCK_BASE + ts + offset / 1000
+        xdm = {"timestamp": _iso_ms(t), "eventType": f"media.{et}",
+               "mediaCollection": android_media_collection(et, playhead, extra)}
+        start = et == "sessionStart"
+        filled = [f"timestamp: CLOCK_BASE {_iso_ms(CLOCK_BASE)} + {ts} s (1 s per second the test moves the "
+                  "playhead)" + (f" + {offset} ms (ascending within one instant)" if offset else ""),
+                  "envelope (_id, meta, xdm.identityMap, implementationDetails): EdgePathOverwriteTests' body, "
+                  "ECID and versions filled", f"proxy time: the timestamp + {LATENCY * 1000:g} ms",
+                  "answer: the test's SUCCESS_RESPONSE_STRING" if start else
+                  "answer: 204 (the mock network answers only the sessionStart; 204 is the Edge's answer)"]
+        sc.requests.append(Req(f"{prefix}/va/v1/{et}", _mobile_body(xdm, n + 1, "android"), 200 if start else 204,
+                               SUCCESS_BODY + "\n" if start else "", t + LATENCY,
+                               f"networkRequests[{n}]: {et} playhead {playhead}" + (f" ({extra})" if extra else ""),
+                               filled))
+    return sc
+
+
+# --------------------------------------------------------------------------------------------------
+# OpenAPI static/media-edge.yaml: every endpoint's example request and answers (oas_examples.json, verbatim)
+
+OAS_EVENT_PATHS = ("sessionComplete", "sessionEnd", "play", "ping", "adBreakStart", "adBreakComplete", "adStart",
+                   "adComplete", "adSkip", "bitrateChange", "bufferStart", "chapterStart", "chapterComplete",
+                   "chapterSkip", "error", "pauseStart", "statesUpdate")  # the file's order
+
+
+def oas_examples() -> dict[str, dict[str, Any]]:
+    return json.loads(OAS_FILE.read_text(encoding="utf-8"))["paths"]
+
+
+def _oas_time(body: Any) -> float:
+    xdm = body["events"][0]["xdm"]
+    stamp = xdm.get("timestamp") or xdm["mediaDownloadedEvents"][-1]["mediaEventTimestamp"]
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _answer_text(value: Any) -> str:
+    return "" if value is None else json.dumps(value, indent=1, ensure_ascii=False)
+
+
+def _oas_scenario(name: str, test: str, summary: str) -> Scenario:
+    return Scenario(name, *DOCS, [OAS, DOCS_EXAMPLES], test, summary)
+
+
+def _oas_req(path: str, body: Any, status: int, answer: Any, comment: str, filled: list[str],
+             config_id: str | None = None, t: float | None = None) -> Req:
+    return Req(path, body, status, _answer_text(answer), (t if t is not None else _oas_time(body)) + LATENCY,
+               comment, filled + [f"proxy time: the example's timestamp + {LATENCY * 1000:g} ms",
+                                  f"configId={config_id or CONFIG_ID} (the file names none)" if config_id is None
+                                  else f"configId={config_id}: the datastream id the 400 example names"],
+               config_id=config_id)
+
+
+def oas_request_scenarios() -> list[Scenario]:
+    """Each endpoint's example request on its own, answered with the success the file documents (a fragment)."""
+    ex = oas_examples()
+    out = []
+    for segment in ("sessionStart", *OAS_EVENT_PATHS):
+        entry = ex[f"/{segment}"]
+        for key in sorted(k for k in entry if k.startswith("request[")):
+            n = key[len("request["):-1]
+            name = f"oas-{segment}" + (f"-{int(n) + 1}" if segment == "statesUpdate" else "")
+            sc = _oas_scenario(name, f"paths./{segment}.post requestBody example {n}",
+                               f"The OpenAPI example request of /{segment}" +
+                               (f" (example {n})" if segment == "statesUpdate" else "") + ", answered with its "
+                               + ("200 example" if segment == "sessionStart" else "204") + ".")
+            start = segment == "sessionStart"
+            sc.requests.append(_oas_req(f"/va/v1/{segment}", entry[key], 200 if start else 204,
+                                        entry["200[0]"] if start else None, f"{key} of /{segment}",
+                                        ["answer: the file's 200 example" if start else "answer: 204 (the file)"]))
+            out.append(sc)
+    return out
+
+
+def _without(body: Any, jsonpath: str, reason: str) -> tuple[Any, str]:
+    """The request an error detail describes: the example with the named field removed, or the session id cut to
+    the length an InvalidApiSidLength hint gives, or a statesUpdate emptied."""
+    body = copy.deepcopy(body)
+    parts = jsonpath.removeprefix("$.").replace("events[0].", "").split(".")
+    target = body["events"][0]
+    for key in parts[:-1]:
+        name, _, index = key.partition("[")
+        target = target[name][int(index[:-1])] if index else target[name]
+    last = parts[-1]
+    if "InvalidApiSidLength=" in reason:
+        length = int(reason.rsplit("=", 1)[1])
+        target[last] = target[last][:length]
+        return body, f"{jsonpath} cut to {length} characters"
+    if "Empty statesUpdate" in reason:
+        mc = target[last]
+        mc.pop("statesStart", None)
+        mc.pop("statesEnd", None)
+        return body, f"{jsonpath}.statesStart and statesEnd removed"
+    target.pop(last, None)
+    return body, f"{jsonpath} removed"
+
+
+def _described(request: Any, answer: dict[str, Any]) -> tuple[Any, list[str]]:
+    errors = answer.get("errors") or [answer]
+    details = [d for e in errors for d in ((e.get("report") or {}).get("details") or []) if isinstance(d, dict)]
+    changes = []
+    for detail in details:
+        path = detail["name"].replace("$.xdm.", "$.events[0].xdm.")
+        request, what = _without(request, path, detail["reason"])
+        changes.append(what)
+    return request, changes
+
+
+def oas_answer_scenarios() -> list[Scenario]:
+    ex = oas_examples()
+    out = []
+    start = ex["/sessionStart"]
+    body, changes = _described(start["request[0]"], start["207[0]"])
+    sc = _oas_scenario("oas-sessionStart-207", "paths./sessionStart.post responses 207 example 0",
+                       "The sessionStart example request as the 207 example describes it (no sessionDetails.name), "
+                       "answered with that 207 (errors[] va-edge-0400-400).")
+    sc.requests.append(_oas_req("/va/v1/sessionStart", body, 207, start["207[0]"], "request[0] as 207[0] describes it",
+                                [f"request: the example with {', '.join(changes)} (what the answer reports)"]))
+    out.append(sc)
+    bad_id = "66b64400-e418-4184-8fed-b57636d09"  # the id the 400 examples' detail names
+    for segment in ("sessionStart", "downloaded"):
+        entry = ex[f"/{segment}"]
+        sc = _oas_scenario(f"oas-{segment}-400", f"paths./{segment}.post responses 400 example 0",
+                           f"The /{segment} example request sent with the datastream id the 400 example names, "
+                           "answered with that 400 (EXEG-0003-400 Invalid datastream ID).")
+        sc.requests.append(_oas_req(f"/va/v1/{segment}", entry["request[0]"], 400, entry["400[0]"],
+                                    "request[0] answered 400[0]", [], config_id=bad_id))
+        out.append(sc)
+    dl = ex["/downloaded"]
+    sc = _oas_scenario("oas-downloaded", "paths./downloaded.post requestBody example 0 and responses 200 example 0",
+                       "The 12-event /downloaded example batch, answered with the file's 200 example.")
+    sc.requests.append(_oas_req("/va/v1/downloaded", dl["request[0]"], 200, dl["200[0]"], "request[0] answered 200[0]",
+                                ["answer: the file's 200 example"]))
+    out.append(sc)
+    body, changes = _described(dl["request[0]"], {"errors": [{"report": {"details": [
+        {"name": "$.events[0].xdm.mediaDownloadedEvents[0].mediaCollection.sessionDetails.name",
+         "reason": "Missing required field"}]}}]})
+    sc = _oas_scenario("oas-downloaded-207", "paths./downloaded.post responses 207 example 0",
+                       "The /downloaded example batch without its sessionStart's sessionDetails.name, answered with "
+                       "the 207 example (va-edge-0400-400 $.xdm.mediaCollection.sessionDetails.name).")
+    sc.requests.append(_oas_req("/va/v1/downloaded", body, 207, dl["207[0]"], "request[0] as 207[0] describes it",
+                                [f"request: the example with {', '.join(changes)} (the answer's field, inside the "
+                                 "batch's sessionStart)"]))
+    out.append(sc)
+    sc = _oas_scenario("oas-event-400s", "paths./{event}.post responses 400 example 0, every event endpoint",
+                       "Every event endpoint's example request as its 400 example describes it (the named fields "
+                       "removed, the sessionID cut to 63 characters, statesUpdate emptied), answered with that 400, "
+                       "in the file's order: one session fragment whose events the Edge all refuses.")
+    last = 0.0
+    for segment in OAS_EVENT_PATHS:
+        entry = ex[f"/{segment}"]
+        body, changes = _described(entry["request[1]" if segment == "statesUpdate" else "request[0]"], entry["400[0]"])
+        last = max(last + 1, _oas_time(body))
+        sc.requests.append(_oas_req(f"/va/v1/{segment}", body, 400, entry["400[0]"], f"/{segment}: 400[0]",
+                                    [f"request: the example with {', '.join(changes)} (what the answer reports)",
+                                     "proxy time: 1 s after the previous request where the examples share a "
+                                     "timestamp"], t=last))
+    out.append(sc)
+    sc = _oas_scenario("oas-event-404s", "paths./{event}.post responses 404 example 0, every event endpoint",
+                       "Every event endpoint's example request answered with its 404 example (va-edge-0404-404), in "
+                       "the file's order: the session is gone from the first answer on.")
+    last = 0.0
+    for segment in OAS_EVENT_PATHS:
+        entry = ex[f"/{segment}"]
+        body = entry["request[0]"]
+        last = max(last + 1, _oas_time(body))
+        sc.requests.append(_oas_req(f"/va/v1/{segment}", body, 404, entry["404[0]"], f"/{segment}: 404[0]",
+                                    ["proxy time: 1 s after the previous request where the examples share a "
+                                     "timestamp"], t=last))
+    out.append(sc)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# alloy (Web SDK) integration test: sessionStart inside /v1/interact, answered with mediaSessionResponse.json
+
+ALLOY_SESSION_RESPONSE = {"requestId": "media-session-request-id", "handle": [
+    {"payload": [{"sessionId": "test-session-id-123456789012345678901234"}], "type": "media-analytics:new-session"}]}
+ALLOY_IDENTITY_COOKIE = "kndctr_5BFE274A5F6980A50A495C08_AdobeOrg_identity=CiY0Mzg5NTEyNzMzNTUxMDc5MzgzMzU2MjU5NDY5"
+
+
+def alloy_scenario() -> Scenario:
+    sc = Scenario("alloy-media-session", *ALLOY, [ALLOY_SPEC, ALLOY_RESPONSE, ALLOY_HANDLERS],
+                  "Streaming Media Events: media events include timestamp in xdm",
+                  "Web SDK streamingMedia: createMediaSession through /ee/v1/interact (answered with "
+                  "mediaSessionResponse.json), then sendMediaEvent play and sessionComplete to /ee/va/v1/ (204).")
+    sid = ALLOY_SESSION_RESPONSE["handle"][0]["payload"][0]["sessionId"]
+    details = {"length": 60, "contentType": "VOD", "name": "test video", "channel": "test channel",
+               "playerName": "test player"}  # the test's sessionDetails + its streamingMedia config
+    qoe = {"bitrate": 1000, "droppedFrames": 0, "framesPerSecond": 30, "timeToStart": 100}  # getPlayerDetails
+    impl = {"name": "https://ns.adobe.com/experience/alloy", "version": "2.30.0", "environment": "browser"}
+    steps = [("/v1/interact", "sessionStart", {"sessionDetails": details, "playhead": 10, "qoeDataDetails": qoe}),
+             ("/va/v1/play", "play", {"playhead": 10, "sessionID": sid}),
+             ("/va/v1/sessionComplete", "sessionComplete", {"playhead": 10, "sessionID": sid})]
+    for n, (path, et, mc) in enumerate(steps):
+        t = CLOCK_BASE + n / 1000
+        body = {"events": [{"xdm": {"eventType": f"media.{et}", "mediaCollection": mc, "timestamp": _iso_ms(t),
+                                    "implementationDetails": impl}}],
+                "meta": {"state": {"domain": "example.com", "cookiesEnabled": True}}}
+        start = et == "sessionStart"
+        sc.requests.append(Req(path, body, 200 if start else 204,
+                               json.dumps(ALLOY_SESSION_RESPONSE) if start else "", t + LATENCY,
+                               f"{'createMediaSession' if start else 'sendMediaEvent ' + et} (playhead from "
+                               "getPlayerDetails)",
+                               ["timestamp: CLOCK_BASE + 1 ms per call (the test asserts only that one is present)",
+                                "sessionDetails.channel/playerName: the test's streamingMedia config",
+                                "envelope: implementationDetails and meta.state as the Web SDK sends them, version "
+                                "filled", "request header Cookie: a kndctr identity from an earlier call (the Web "
+                                "SDK establishes identity before its first media call)",
+                                "Content-Type text/plain (the Web SDK's fetch)",
+                                "answer: mediaSessionResponse.json" if start else "answer: 204 (mediaEventHandler)",
+                                f"proxy time: the timestamp + {LATENCY * 1000:g} ms"],
+                               content_type="text/plain; charset=UTF-8", headers=[("Cookie", ALLOY_IDENTITY_COOKIE)]))
+    return sc
+
+
+# --------------------------------------------------------------------------------------------------
+# Roku SDK unit test: the sessionStart answers its media session handles (200 new-session, 207 va-edge-0400-400)
+
+ROKU_200 = {"requestId": "sessionStartRequestId", "handle": [
+    {"payload": [{"sessionId": "bfba9a5f2986d69a9a9424f6a99702562512eb244f2b65c4f1c1553e7fe9997f"}],
+     "type": "media-analytics:new-session", "eventIndex": 0},
+    {"payload": [{"scope": "Target", "hint": "34", "ttlSeconds": 1800}, {"scope": "AAM", "hint": "7", "ttlSeconds": 1800},
+                 {"scope": "EdgeNetwork", "hint": "va6", "ttlSeconds": 1800}], "type": "locationHint:result"},
+    {"payload": [{"key": "kndctr_EA0C49475E8AE1870A494023_AdobeOrg_cluster", "value": "va6", "maxAge": 1800},
+                 {"key": "kndctr_EA0C49475E8AE1870A494023_AdobeOrg_identity",
+                  "value": "CiY0Mzg5NTEyNzMzNTUxMDc5MzgzMzU2MjU5NDY5MTY3Mzc3MTc2OFIOCJ-YppX6MBgBKgNWQTbwAZ-YppX6MA==",
+                  "maxAge": 34128000}], "type": "state:store"}]}
+ROKU_207 = {"requestId": "sessionStartRequestId", "errors": [
+    {"type": "https://ns.adobe.com/aep/errors/va-edge-0400-400", "status": 400, "title": "Bad Request",
+     "detail": "Invalid request. Please check your input and try again.",
+     "report": {"details": [{"name": "$.events[0].xdm.mediaCollection.sessionDetails",
+                             "reason": "Missing required field"}]}}]}
+
+
+def roku_scenarios() -> list[Scenario]:
+    out = []
+    for status, answer, test in (
+            (200, ROKU_200, "TC_adb_MediaSession_processEdgeRequestQueue_sessionStart_200_storesBackendSessionId"),
+            (207, ROKU_207, "TC_adb_MediaSession_processEdgeRequestQueue_sessionStart_207_vaError400_closesSession")):
+        sc = Scenario(f"roku-session-start-{status}", *ROKU, [ROKU_TEST, ANDROID_HELPER], test,
+                      f"Roku SDK media session test {test}: a sessionStart answered with the test's {status} record.")
+        xdm = {"timestamp": _iso_ms(CLOCK_BASE), "eventType": "media.sessionStart",
+               "mediaCollection": android_media_collection("sessionStart", 0)}
+        filled = ["request: the Android integration tests' sessionStart (the Roku test mocks only the answer)",
+                  "envelope: the Edge mobile body with a Roku implementationDetails name"]
+        body = _mobile_body(xdm, 1, "roku")
+        if status == 207:
+            body, changes = _described(body, answer)
+            filled.append(f"request: {', '.join(changes)} (what the answer reports)")
+        sc.requests.append(Req("/va/v1/sessionStart", body, status, json.dumps(answer), CLOCK_BASE + LATENCY,
+                               f"sessionStart answered with the test's {status} record", filled +
+                               [f"proxy time: the timestamp + {LATENCY * 1000:g} ms"]))
+        out.append(sc)
+    return out
+
+
 def scenarios() -> list[Scenario]:
-    return [*(ios_scenario(n) for n in IOS_SEQUENCES), android_start_error(),
-            docs_example(1, False), docs_example(1, True), docs_example(2, True), docs_ads_page()]
+    android = [android_scenario(name, test, steps) for name, (test, steps) in ANDROID_SEQUENCES.items()]
+    pause = ANDROID_SEQUENCES["android-play-pause-complete"][1]
+    hints = [android_scenario(name, test, pause, hint, [ANDROID_HINT_IT, ANDROID_HELPER, *ANDROID_OBJECTS,
+                                                        PATH_OVERWRITE])
+             for name, (test, hint) in ANDROID_HINT_SEQUENCES.items()]
+    return [*(ios_scenario(n) for n in IOS_SEQUENCES), android_start_error(), *android, *hints,
+            docs_example(1, False), docs_example(1, True), docs_example(2, True), docs_ads_page(),
+            *oas_request_scenarios(), *oas_answer_scenarios(), alloy_scenario(), *roku_scenarios()]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -369,13 +748,15 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_STATUS_TEXT = {200: "OK", 204: "No Content", 400: "Bad Request"}
+_STATUS_TEXT = {200: "OK", 204: "No Content", 207: "Multi-Status", 400: "Bad Request", 404: "Not Found"}
 
 
 def _entry(sc: Scenario, index: int, req: Req) -> dict[str, Any]:
     body = json.dumps(req.body, separators=(",", ":"), ensure_ascii=False)
     size = len(body.encode())
-    url = f"https://{HOST}/ee{req.path}?configId={CONFIG_ID}&requestId=00000000-0000-4000-9000-{index + 1:012d}"
+    config_id = req.config_id if req.config_id is not None else sc.config_id
+    request_id = f"00000000-0000-4000-9000-{index + 1:012d}"
+    url = f"https://{HOST}/ee{req.path}?configId={config_id}&requestId={request_id}"
     answer_size = len(req.answer.encode())
     headers = [("Content-Type", "application/json"), ("Content-Length", str(answer_size))] if req.answer else []
     return {
@@ -384,10 +765,10 @@ def _entry(sc: Scenario, index: int, req: Req) -> dict[str, Any]:
         "request": {
             "method": "POST", "url": url, "httpVersion": "HTTP/1.1", "cookies": [],
             "headers": [{"name": k, "value": v} for k, v in
-                        (("Host", HOST), ("Content-Type", "application/json"), ("Content-Length", str(size)))],
-            "queryString": [{"name": "configId", "value": CONFIG_ID},
-                            {"name": "requestId", "value": f"00000000-0000-4000-9000-{index + 1:012d}"}],
-            "postData": {"mimeType": "application/json", "text": body},
+                        (("Host", HOST), ("Content-Type", req.content_type), ("Content-Length", str(size)),
+                         *req.headers)],
+            "queryString": [{"name": "configId", "value": config_id}, {"name": "requestId", "value": request_id}],
+            "postData": {"mimeType": req.content_type, "text": body},
             "headersSize": -1, "bodySize": size,
         },
         "response": {
