@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_check.py                            # 100,000 events, both formats
     .venv/bin/python benchmarks/bench_check.py --format har --events 1200000   # a ~1 GB HAR (memory)
     .venv/bin/python benchmarks/bench_check.py --baseline /tmp/base-perf  # also another checkout
+    .venv/bin/python benchmarks/bench_check.py --baseline-python /tmp/b/bin/python  # or an install of it
 
 1. Generates the same capture twice, as an mcscope NDJSON journal and as a HAR 1.2 file (clean VOD
    sessions: pings, ad breaks with 1 s ad pings), interleaving many sessions as a live proxy sees them.
@@ -293,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=0, help="--jobs for mcscope check (default: its default)")
     ap.add_argument("--baseline", type=Path, metavar="DIR", help="also the mcscope check of the checkout in DIR")
+    ap.add_argument("--baseline-python", type=Path, metavar="PY",
+                    help="or of an install of it (e.g. the venv --baseline built, kept with --keep)")
     ap.add_argument("--python", type=Path, default=Path(sys.executable), metavar="PY",
                     help="the python whose mcscope check is measured (default: this one)")
     ap.add_argument("--no-schema", action="store_true", help="skip the jsonschema and decode baselines")
@@ -304,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="mcscope-bench-"))
     formats = ["har", "journal"] if args.format == "both" else [args.format]
     pythons = {"mcscope check": args.python}
-    if args.baseline:
+    if args.baseline_python:
+        pythons["baseline check"] = args.baseline_python
+    elif args.baseline:
         pythons["baseline check"] = baseline_python(args.baseline.resolve(), tmp / "baseline")
     captures: dict[str, Path] = {}
     n = 0

@@ -17,7 +17,7 @@ from typing import IO, Literal
 
 from mcscope.core.model import Exchange
 from mcscope.io.common import BOM, CaptureError, ReadProgress
-from mcscope.io.har import read_har
+from mcscope.io.har import entries_in_start_order, read_har
 from mcscope.io.journal import read_journal
 from mcscope.io.mitmfile import read_mitm
 from mcscope.io.ordering import in_start_order
@@ -117,8 +117,9 @@ class Capture:
         progress = self.progress
         try:
             with self.path.open("rb") as fh:
+                ordered = self.format == "har" and entries_in_start_order(fh, self.path)
                 exchanges = reader(fh, self.path, progress)
-                if self.format in SORTED_FORMATS:
+                if self.format in SORTED_FORMATS and not ordered:
                     exchanges = in_start_order(exchanges)
                 for ex in exchanges:
                     progress.read_count += 1

@@ -149,7 +149,7 @@ def read_har(fh: IO[bytes], path: Path, progress: ReadProgress, chunk: int = CHU
     """
     _check_utf8(fh, path)
     text = _Text(fh, progress, chunk)
-    har = _Har(text, path)
+    har = _Exchanges(text, path)
     try:
         yield from har.document()
     except _Error as exc:
@@ -189,8 +189,10 @@ def _message(text: _Text, exc: _Error) -> str:
     return f"{exc.msg}: line {line} column {col} (char {exc.pos})"
 
 
-class _Har:
-    """Walks the JSON document as ``json.loads`` does, streaming the entries of ``log.entries``."""
+class _Har[T]:
+    """Walks the JSON document as ``json.loads`` does, streaming the entries of ``log.entries`` (each turned
+    into a ``T`` by :meth:`_item`)."""
+
 
     def __init__(self, text: _Text, path: Path) -> None:
         self.text, self.path = text, path
@@ -202,7 +204,7 @@ class _Har:
         self.separator: str | None = None  # "}" + the text between two entries + "{", once seen
         self.misses = 0  # batches that were no valid JSON list
 
-    def document(self) -> Iterator[Exchange]:
+    def document(self) -> Iterator[T]:
         t = self.text
         if t.at(0) == "\ufeff":
             raise _Error("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0)
@@ -215,7 +217,7 @@ class _Har:
         if t.at(end) != "":
             raise _Error("Extra data", end)
 
-    def _top(self, key: str, pos: int) -> Iterator[Exchange] | None:
+    def _top(self, key: str, pos: int) -> Iterator[T] | None:
         if key == "log":
             if self.entries_at is not None or self.found:
                 raise CaptureError(f"{self.path}: HAR file with two log objects: not supported")
@@ -223,7 +225,7 @@ class _Har:
                 return self._object(pos, self._log)
         return None
 
-    def _log(self, key: str, pos: int) -> Iterator[Exchange] | None:
+    def _log(self, key: str, pos: int) -> Iterator[T] | None:
         if key == "entries":
             if self.entries_at is not None:
                 raise CaptureError(f"{self.path}: HAR file with two log.entries lists: not supported")
@@ -231,7 +233,7 @@ class _Har:
                 return self._entries(pos)
         return None
 
-    def _object(self, pos: int, member: Any) -> Iterator[Exchange]:
+    def _object(self, pos: int, member: Any) -> Iterator[T]:
         """An object at ``pos`` (its "{"), as json.decoder.JSONObject parses it; returns the end. ``member(key,
         pos)`` gives a generator for the values it streams, or None to parse the value whole."""
         t = self.text
@@ -274,7 +276,7 @@ class _Har:
                     raise _Error("Illegal trailing comma before end of object", comma)
                 raise _Error("Expecting property name enclosed in double quotes", end - 1)
 
-    def _entries(self, pos: int) -> Iterator[Exchange]:
+    def _entries(self, pos: int) -> Iterator[T]:
         """The entries list at ``pos`` (its "["), as json.decoder.JSONArray parses it; returns the end."""
         t = self.text
         self.entries_at = self.pos = pos + 1
@@ -291,9 +293,10 @@ class _Har:
                 entries = (entry,)
             self.pos = end
             for entry in entries:
-                ex = self._exchange(entry)
-                if ex is not None:
-                    yield ex
+                self.count += 1
+                item = self._item(entry)
+                if item is not None:
+                    yield item
             t.release(end)
             after = end
             end = t.skip_ws(end)
@@ -332,7 +335,7 @@ class _Har:
         if cut < 0:
             return None
         try:
-            entries = _msgspec_decode("[" + buf[rel : cut + 1] + "]")
+            entries = self._decode_batch("[" + buf[rel : cut + 1] + "]")
         except (msgspec.DecodeError, RecursionError):
             self.misses += 1
             if self.misses >= 3:  # the separator also occurs inside entries: one entry at a time
@@ -340,11 +343,15 @@ class _Har:
             return None
         return entries, t.base + cut + 1
 
-    def _exchange(self, entry: Any) -> Exchange | None:
-        self.count += 1
-        return har_entry_to_exchange(entry, f"{self.path.name}#{self.count}")
+    def _decode_batch(self, text: str) -> Any:
+        """A JSON list of entries decoded as json.loads would, or as far as :meth:`_item` reads them."""
+        return _msgspec_decode(text)
 
-    def recover(self, err: str) -> Iterator[Exchange]:
+    def _item(self, entry: Any) -> T | None:
+        """The ``self.count``-th entry as what this walk yields; None to skip it."""
+        raise NotImplementedError
+
+    def recover(self, err: str) -> Iterator[T]:
         """After a syntax error: what the reader of a truncated file gives (the complete entries of the first
         ``"entries": [`` of the file, read on past any stray commas), then the CaptureError saying where."""
         t = self.text
@@ -363,9 +370,10 @@ class _Har:
                 entry, pos = t.parse(_scanner, pos)
             except _Error:
                 break
-            ex = self._exchange(entry)
-            if ex is not None:
-                yield ex
+            self.count += 1
+            item = self._item(entry)
+            if item is not None:
+                yield item
             t.release(pos)
         line, _ = t.where(pos)
         raise CaptureError(
@@ -384,6 +392,59 @@ class _Har:
             start = max(0, len(t.buf) - 4096)  # a match may straddle what was read
             if not t.more():
                 return None
+
+
+class _Exchanges(_Har[Exchange]):
+    """The entries as Exchanges (:func:`read_har`)."""
+
+    def _item(self, entry: Any) -> Exchange | None:
+        return har_entry_to_exchange(entry, f"{self.path.name}#{self.count}")
+
+
+class _EntryStart(msgspec.Struct):
+    """All the order check reads of an entry: msgspec skips the rest without building it."""
+
+    startedDateTime: Any = None
+
+
+class _Starts(_Har[float]):
+    """Every entry's request start as :func:`har_entry_to_exchange` reads it (0.0: none), entries that give
+    no exchange included."""
+
+    def _decode_batch(self, text: str) -> Any:
+        return _decode_starts(text)
+
+    def _item(self, entry: Any) -> float:
+        if isinstance(entry, _EntryStart):
+            return _iso_to_epoch(entry.startedDateTime)
+        return _iso_to_epoch(entry.get("startedDateTime") if isinstance(entry, dict) else None)
+
+
+_decode_starts = msgspec.json.Decoder(list[_EntryStart]).decode
+
+
+def entries_in_start_order(fh: IO[bytes], path: Path) -> bool:
+    """Are the entries of a HAR file already in request-start order, so that sorting them
+    (:func:`mcscope.io.ordering.in_start_order`) would change nothing? False when unsure (a file that does not
+    read whole, as any error); ``fh`` is left at its start.
+
+    A quick walk of the file that builds only each entry's ``startedDateTime`` (~1.5 µs an entry where holding
+    the exchanges of a sort cost ~20 µs). The sort's keys are the starts, an entry without one taking its
+    predecessor's: here entries that give no exchange count too, which can only make the answer False.
+    """
+    starts = _Starts(_Text(fh, ReadProgress(), CHUNK_CHARS), path)
+    key = 0.0
+    try:
+        for start in starts.document():
+            if start:
+                if start < key:
+                    return False
+                key = start
+    except (_Error, CaptureError, ValueError, OSError):  # the reader proper says what is wrong
+        return False
+    finally:
+        fh.seek(0)
+    return starts.found
 
 
 def har_entry_to_exchange(entry: Any, flow_id: str) -> Exchange | None:

@@ -8,11 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mitmproxy import io as mitm_io
 
 from mcscope import cli
 from mcscope.core.model import Exchange
+from mcscope.io import capture as capture_mod
 from mcscope.io.capture import CaptureError, read_exchanges
+from mcscope.io.common import ReadProgress
+from mcscope.io.har import entries_in_start_order, read_har
 from mcscope.io.ordering import in_start_order
 from tests.conftest import FIXTURES
 
@@ -156,3 +161,66 @@ def test_spilled_exchanges_with_undecodable_text_come_back_whole() -> None:
                   request_body=None, response_status=None, response_body=None, timestamp_start=5.0)
     (back,) = in_start_order([ex], run_bytes=1)
     assert back == ex
+
+
+# --- HAR files already in order are read without the sort (har.entries_in_start_order) ----------------------
+
+_STARTS = ["2024-05-01T10:00:00Z", "2024-05-01T10:00:01.5Z", "2024-05-01T11:00:01+01:00", "2024-05-01T10:00:02Z",
+           "1969-12-31T23:59:59Z", "", "not a date", None, 5]
+
+
+def _in_order(path: Path) -> bool:
+    with path.open("rb") as fh:
+        answer = entries_in_start_order(fh, path)
+        assert fh.tell() == 0
+    return answer
+
+
+def test_a_har_in_start_order_is_recognised_and_read_without_the_sort(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    entries = [_entry("2024-05-01T10:00:00Z", "http://h/1"), _entry("not a date", "http://h/undated"),
+               _entry("2024-05-01T10:00:00.000Z", "http://h/tie"), _entry("2024-05-01T11:00:01+01:00", "http://h/2")]
+    path = tmp_path / "ordered.har"
+    path.write_text(json.dumps(_har(entries)))
+    assert _in_order(path)
+    sorts: list[int] = []
+    real = capture_mod.in_start_order
+    monkeypatch.setattr(capture_mod, "in_start_order", lambda exchanges: sorts.append(1) or real(exchanges))
+    assert [ex.url.rsplit("/", 1)[1] for ex in read_exchanges(path)] == ["1", "undated", "tie", "2"]
+    assert not sorts
+    entries.append(_entry("2024-05-01T10:00:00.5Z", "http://h/late"))  # started before /2: the sort is needed
+    path.write_text(json.dumps(_har(entries)))
+    assert not _in_order(path)
+    assert [ex.url.rsplit("/", 1)[1] for ex in read_exchanges(path)] == ["1", "undated", "tie", "late", "2"]
+    assert sorts
+
+
+def test_the_order_check_says_false_for_files_it_cannot_read_whole(tmp_path: Path) -> None:
+    text = json.dumps(_har([_entry("2024-05-01T10:00:00Z", "http://h/a"), _entry("2024-05-01T10:00:01Z", "http://h/b")]))
+    cases = {"truncated.har": text[:-20].encode(), "latin1.har": text.replace("http://h/b", "http://h/\xe9").encode("latin-1"),
+             "no-entries.har": b'{"log": {"version": "1.2"}}', "garbage.har": b"{\"log\": [1, 2,"}
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert not _in_order(path), name
+    path = tmp_path / "fine.har"
+    path.write_text(text)
+    assert _in_order(path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_STARTS).map(lambda s: {"startedDateTime": s, "request": {"url": "u"}}),
+                          st.sampled_from([5, "x", {"startedDateTime": "2024-05-01T10:00:03Z"}, {"request": {}}])),
+                max_size=12),
+       st.sampled_from([",", ",\n", ", "]))
+def test_the_order_check_never_says_true_when_the_sort_would_change_the_order(entries: list, separator: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "c.har"
+        body = separator.join(json.dumps(e) for e in entries)
+        path.write_text('{"log": {"version": "1.2", "entries": [' + body + "]}}")
+        with path.open("rb") as fh:
+            in_file_order = list(read_har(fh, path, ReadProgress(), chunk=64))
+        if _in_order(path):
+            assert [ex.flow_id for ex in in_start_order(in_file_order)] == [ex.flow_id for ex in in_file_order]
