@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,21 +39,35 @@ def make_config(ignored: Iterable[str] = (), tunables: dict[str, float] | None =
 
 
 class HeaderPool:
-    """Shares equal header pairs between the exchanges the window keeps.
+    """Shares what the exchanges the window keeps repeat: header pairs, whole header lists, methods and urls.
 
-    A capture repeats the same few headers (Content-Type, User-Agent, the CORS set) on every call; a
-    million kept exchanges would otherwise hold a million copies of each. Bounded: past ``limit``
-    distinct pairs, new ones are kept as they are.
+    A capture repeats the same few headers (Content-Type, User-Agent, the CORS set) on every call, and every
+    event call of a session has the same url; a million kept exchanges would otherwise hold a million copies
+    of each (about 350 bytes an exchange). Bounded: past ``limit`` distinct values of a kind, new ones are
+    kept as they are. Kept header lists are shared and must not be changed in place (nothing does: the
+    redactor builds new ones).
     """
 
     def __init__(self, limit: int = 100_000) -> None:
         self._pairs: dict[tuple[str, str], tuple[str, str]] = {}
+        self._lists: dict[tuple[tuple[str, str], ...], list[tuple[str, str]]] = {}
+        self._strings: dict[str, str] = {}
         self._limit = limit
 
     def share(self, ex: Exchange) -> Exchange:
         ex.request_headers = self._list(ex.request_headers)
         ex.response_headers = self._list(ex.response_headers)
+        ex.method = self._string(ex.method)
+        ex.url = self._string(ex.url)
         return ex
+
+    def _string(self, text: str) -> str:
+        shared = self._strings.get(text)
+        if shared is None:
+            if len(self._strings) < self._limit:
+                self._strings[text] = text
+            return text
+        return shared
 
     def _list(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         pairs = self._pairs
@@ -65,6 +79,12 @@ class HeaderPool:
                 if len(pairs) < self._limit:
                     pairs[shared] = shared
             out.append(shared)
+        key = tuple(out)
+        same = self._lists.get(key)
+        if same is not None:
+            return same
+        if len(self._lists) < self._limit:
+            self._lists[key] = out
         return out
 
 
@@ -85,24 +105,70 @@ class FileAnalysis(Analyzer):
     Nothing is judged here: every session, finding and status is its file's own. Session keys are made
     unique across files (the same capture opened as .har and .mitm has the same sids): a later file's
     ``key`` gets ``~2``, ``~3`` ... as a key repeated inside one capture does.
+
+    While files load (:class:`FilesJudging`) it grows: finished files are added with :meth:`add_part`, and
+    the sessions of the file being read are listed as they appear (:meth:`show_current`), still open.
     """
 
-    def __init__(self, config: Config, parts: list[FilePart]) -> None:
+    def __init__(self, config: Config, parts: Iterable[FilePart] = ()) -> None:
         super().__init__(config)
-        self.parts = parts
+        self.parts: list[FilePart] = []
         self._part_of: dict[str, FilePart] = {}
+        self._current: FilePart | None = None
+        self._current_shown = 0  # how many of the current file's sessions were looked at
+        self._current_keys: set[str] = set()
         for part in parts:
-            for s in part.analyzer.sessions:
-                base, n = s.key, 1
-                while s.key in self._by_key:
-                    n += 1
-                    s.key = f"{base}~{n}"
-                self.sessions.append(s)
-                self._by_key[s.key] = s
-                self._part_of[s.key] = part
-            self.transport_findings.extend(part.analyzer.transport_findings)
-            self.exchanges_seen += part.analyzer.exchanges_seen
+            self.add_part(part)
         self._finished = True
+
+    def add_part(self, part: FilePart) -> None:
+        """A file whose Analyzer is finished: its sessions, keys made unique over the files before it."""
+        if part is self._current:
+            self._drop_current()
+        for s in part.analyzer.sessions:
+            base, n = s.key, 1
+            while s.key in self._by_key:
+                n += 1
+                s.key = f"{base}~{n}"
+            self.sessions.append(s)
+            self._by_key[s.key] = s
+            self._part_of[s.key] = part
+        self.parts.append(part)
+        self.transport_findings.extend(part.analyzer.transport_findings)
+        self.exchanges_seen += part.analyzer.exchanges_seen
+
+    def set_current(self, part: FilePart | None) -> None:
+        """The file being read now (its Analyzer not finished): its sessions are shown as they appear."""
+        self._drop_current()
+        self._current = part
+
+    def show_current(self) -> int:
+        """List the current file's new sessions; how many were added. A session whose key an earlier file
+        already uses waits for the file's end (:meth:`add_part` gives it its ``~N`` key)."""
+        part = self._current
+        if part is None:
+            return 0
+        found = part.analyzer.sessions
+        added = 0
+        for s in found[self._current_shown:]:
+            if s.key in self._by_key:
+                continue
+            self.sessions.append(s)
+            self._by_key[s.key] = s
+            self._part_of[s.key] = part
+            self._current_keys.add(s.key)
+            added += 1
+        self._current_shown = len(found)
+        return added
+
+    def _drop_current(self) -> None:
+        if self._current_keys:
+            keys = self._current_keys
+            self.sessions = [s for s in self.sessions if s.key not in keys]
+            for k in keys:
+                self._by_key.pop(k, None)
+                self._part_of.pop(k, None)
+        self._current, self._current_shown, self._current_keys = None, 0, set()
 
     def feed(self, ex: Exchange) -> list[Delta]:
         raise TypeError("the files are judged: open them again (or rebuild the Dataset) to judge more")
@@ -159,58 +225,190 @@ class LoadResult:
     parts: list[FilePart] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class FileStart:
+    """:func:`read_files` begins a file; ``opened`` False: not a capture (``problem`` says why), skipped."""
+
+    path: str
+    size: int
+    opened: bool
+    problem: str | None = None
+
+
+@dataclass(slots=True)
+class Batch:
+    """The next exchanges of the file being read; ``position``: bytes of it read so far."""
+
+    exchanges: list[Exchange]
+    position: int
+
+
+@dataclass(slots=True)
+class FileEnd:
+    """The file being read ended: ``problem`` (None, a read error, or "cancelled")."""
+
+    problem: str | None
+
+
+@dataclass(slots=True)
+class Cancelled:
+    """Cancelled between two files."""
+
+
+ReadItem = FileStart | Batch | FileEnd | Cancelled
+
+
+def read_files(paths: Iterable[str], cancelled: Callable[[], bool] = lambda: False, *, batch: int = 128,
+               pool: HeaderPool | None = None) -> Iterator[ReadItem]:
+    """Read capture files (nothing judged): a :class:`FileStart`, its :class:`Batch` es and a :class:`FileEnd`
+    per file, in order. Readers' errors end a file with what was read before them, as ``mcscope check`` does;
+    ``pool`` shares the exchanges' repeated values."""
+    for path in paths:
+        if cancelled():
+            yield Cancelled()
+            return
+        size = _size(path)
+        try:
+            capture = open_capture(path)
+        except CaptureError as exc:
+            yield FileStart(path, size, False, _short(path, exc.message))
+            continue
+        except OSError as exc:
+            yield FileStart(path, size, False, f"{Path(path).name}: cannot read ({exc.strerror or exc})")
+            continue
+        yield FileStart(path, size, True)
+        problem: str | None = None
+        chunk: list[Exchange] = []
+        count = 0
+        try:
+            for ex in capture:
+                chunk.append(pool.share(ex) if pool is not None else ex)
+                count += 1
+                if len(chunk) >= batch:
+                    yield Batch(chunk, capture.position)
+                    chunk = []
+                    if cancelled():
+                        problem = "cancelled"
+                        break
+        except CaptureError as exc:
+            problem = f"{_short(path, exc.message)} (judged the {exc.read_count} exchanges read before that)"
+        except Exception as exc:
+            # Boundary: a damaged or foreign file may fail its reader in any way (mitmproxy's own parser
+            # included). Keep what was read so far and name the file in the problem.
+            problem = f"{_describe_read_error(path, exc)} (judged the {count} exchanges read before that)"
+        if chunk:
+            yield Batch(chunk, capture.position)
+        yield FileEnd(problem)
+        if problem == "cancelled":
+            return
+
+
+class FilesJudging:
+    """Judges what :func:`read_files` reads, each file by a fresh Analyzer finished at its end, exactly as
+    ``mcscope check`` does; :attr:`analysis` shows the files so far (the one being read with its sessions
+    still open) and becomes the final :class:`FileAnalysis`. Runs where the sessions are looked at (the
+    window's GUI thread): the reader can then run in another thread without sharing a changing session."""
+
+    def __init__(self, paths: Iterable[str], config: Config) -> None:
+        self.t0 = time.perf_counter()
+        self.config = config
+        self.requested = [str(p) for p in paths]
+        self.exchanges: list[Exchange] = []
+        self.analysis = FileAnalysis(config)
+        self.skipped: list[tuple[str, str]] = []
+        self.problems: list[str] = []
+        self._labels: set[str] = set()
+        self._part: FilePart | None = None
+        self._total = sum(_size(p) for p in self.requested) or 1
+        self._before = 0  # bytes of the files before the current one
+        self._size = 0
+        self._position = 0
+
+    def apply(self, item: ReadItem) -> None:
+        if isinstance(item, Batch):
+            part = self._part
+            if part is None:
+                return
+            feed = part.analyzer.feed
+            self.exchanges.extend(item.exchanges)
+            for ex in item.exchanges:
+                feed(ex)
+            part.end = len(self.exchanges)  # the file's exchanges so far (the details pane looks them up)
+            self._position = item.position
+        elif isinstance(item, FileStart):
+            self._size, self._position = item.size, 0
+            if not item.opened:
+                self.skipped.append((item.path, item.problem or "not a capture"))
+                self._before += item.size
+                return
+            source, n = item.path, 2
+            while source in self._labels:  # the same file twice: keep both, named as ``mcscope check`` names them
+                source = f"{item.path} ({n})"
+                n += 1
+            self._labels.add(source)
+            self._part = FilePart(source, Analyzer(self.config), len(self.exchanges), len(self.exchanges))
+            self.analysis.set_current(self._part)
+        elif isinstance(item, FileEnd):
+            part, self._part = self._part, None
+            if part is None:
+                return
+            part.analyzer.finish()
+            part.end, part.error = len(self.exchanges), item.problem
+            self.analysis.add_part(part)
+            if item.problem:
+                self.problems.append(item.problem)
+            self._before += self._size
+            self._size = self._position = 0
+        elif isinstance(item, Cancelled):
+            self.problems.append("cancelled")
+
+    def show(self) -> int:
+        """List the sessions the file being read has opened since; how many."""
+        return self.analysis.show_current()
+
+    @property
+    def read_count(self) -> int:
+        return len(self.exchanges)
+
+    @property
+    def permille(self) -> int:
+        return int(1000 * min(1.0, (self._before + self._position) / self._total))
+
+    @property
+    def sources(self) -> list[str]:
+        """The files shown so far, the one being read included."""
+        out = [p.source for p in self.analysis.parts]
+        if self._part is not None:
+            out.append(self._part.source)
+        return out
+
+    def result(self) -> LoadResult:
+        """What was loaded (call after the last item; a file cut short by a cancel is judged as read)."""
+        if self._part is not None:  # the reader stopped without ending its file
+            self.apply(FileEnd("cancelled"))
+        parts = list(self.analysis.parts)
+        return LoadResult(paths=[p.source for p in parts], exchanges=self.exchanges, analyzer=self.analysis,
+                          error=_load_problem(self.requested, self.skipped, self.problems),
+                          read_count=len(self.exchanges), seconds=time.perf_counter() - self.t0,
+                          requested=self.requested, skipped=self.skipped, parts=parts)
+
+
 def load_files(paths: Iterable[str], config: Config, *,
                progress: Callable[[int, int], None] | None = None,
                cancelled: Callable[[], bool] = lambda: False, every: int = 2000) -> LoadResult:
-    """Judge each capture file on its own (:func:`judge_file`) and show them together (:class:`FileAnalysis`).
+    """Judge each capture file on its own (:class:`FilesJudging`) and show them together (:class:`FileAnalysis`).
 
     Files that are not captures (unknown format, missing, a directory ...) are skipped and named in
-    ``skipped``; the other files load all the same. ``progress(exchanges read, permille)``."""
-    t0 = time.perf_counter()
-    requested = [str(p) for p in paths]
-    result = LoadResult(paths=[], requested=requested)
-    sizes = [_size(p) for p in requested]
-    total = sum(sizes) or 1
-    pool = HeaderPool()
-    before = 0
-    problems: list[str] = []
-    labels: set[str] = set()
-    for path, size in zip(requested, sizes, strict=True):
-        if cancelled():
-            problems.append("cancelled")
-            break
-        start = len(result.exchanges)
-
-        def seen(ex: Exchange, position: int, _before: int = before) -> bool:
-            result.exchanges.append(pool.share(ex))
-            done = len(result.exchanges)
-            if progress is not None and done % every == 0:
-                progress(done, int(1000 * min(1.0, (_before + position) / total)))
-            return not cancelled()
-
-        analyzer, _, problem, opened = judge_file(path, config, seen)
-        before += size
-        if not opened:
-            result.skipped.append((path, problem or "not a capture"))
-            continue
-        source, n = path, 2
-        while source in labels:  # the same file named twice: keep both, named as ``mcscope check`` names them
-            source = f"{path} ({n})"
-            n += 1
-        labels.add(source)
-        result.paths.append(source)
-        result.parts.append(FilePart(source, analyzer, start, len(result.exchanges), problem))
-        if problem:
-            problems.append(problem)
-        if progress is not None:
-            progress(len(result.exchanges), int(1000 * before / total))
-        if problem == "cancelled":
-            break
-    result.analyzer = FileAnalysis(config, result.parts)
-    result.error = _load_problem(requested, result.skipped, problems)
-    result.read_count = len(result.exchanges)
-    result.seconds = time.perf_counter() - t0
-    return result
+    ``skipped``; the other files load all the same. ``progress(exchanges read, permille)`` about every
+    ``every`` exchanges and at the end of each file."""
+    judging = FilesJudging(paths, config)
+    reported = 0
+    for item in read_files(judging.requested, cancelled, pool=HeaderPool()):
+        judging.apply(item)
+        if progress is not None and (isinstance(item, FileEnd) or judging.read_count - reported >= every):
+            reported = judging.read_count
+            progress(reported, judging.permille)
+    return judging.result()
 
 
 def _load_problem(requested: list[str], skipped: list[tuple[str, str]], problems: list[str]) -> str | None:
@@ -268,6 +466,7 @@ class Dataset:
         self.bad_records = 0
         self.headers = HeaderPool()
         self._flow_index: dict[int, dict[str, Exchange]] = {}
+        self._indexed: dict[int, int] = {}  # slot -> exchanges indexed up to
 
     @property
     def sessions(self) -> list[Session]:
@@ -340,11 +539,16 @@ class Dataset:
             return None
         an = self.analyzer
         part = an.part_of(key) if key is not None and isinstance(an, FileAnalysis) else None
+        start, end = (0, len(self.exchanges)) if part is None else (part.start, part.end)
         slot = -1 if part is None else part.start
         index = self._flow_index.get(slot)
-        if index is None or (part is None and len(index) < len(self.exchanges)):  # live: exchanges were added
-            index = {ex.flow_id: ex for ex in self.exchanges_of(key)}
-            self._flow_index[slot] = index
+        if index is None:
+            index = self._flow_index[slot] = {}
+        indexed = self._indexed.get(slot, start)
+        if indexed < end:  # exchanges added since (live, or a file still loading): index only those
+            for ex in self.exchanges[indexed:end]:
+                index[ex.flow_id] = ex
+            self._indexed[slot] = end
         return index.get(event.flow)
 
     def event_count(self) -> int:

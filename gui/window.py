@@ -74,7 +74,7 @@ from mcscope.core.state import Event
 from mcscope.gui import compare, details, dialogs, exporting, style
 from mcscope.gui.banner import Banner
 from mcscope.gui.columns import ColumnFitter, ColumnSpec, ElidingDelegate
-from mcscope.gui.dataset import Dataset
+from mcscope.gui.dataset import Dataset, FilesJudging
 from mcscope.gui.feed import FileLoader, LoadResult, StreamClient
 from mcscope.gui.models import EventFilterProxy, EventTableModel, SessionFilterProxy, SessionListModel
 from mcscope.gui.proxyproc import (
@@ -509,7 +509,10 @@ class MainWindow(QMainWindow):
         self.proxy.config.port = port
         self.settings.store_analysis(ignored, tunables)
         self.save_settings()
-        self._set_dataset(self.dataset.rebuilt(self._config_from_settings()))
+        if self._loader is not None:  # judged with the old settings so far: load the files again
+            self.open_files(self._loader.paths)
+        else:
+            self._set_dataset(self.dataset.rebuilt(self._config_from_settings()))
         self._update_status()
 
     # ================================================================ data -> views
@@ -799,20 +802,19 @@ class MainWindow(QMainWindow):
         return self._loader is not None
 
     def open_files(self, paths: list[str]) -> None:
-        """Load captures in a worker thread; the window stays responsive and shows a progress bar."""
+        """Load captures progressively: a thread reads, the sessions show while the files load (judged in short
+        slices, so the window stays responsive), with a progress bar; the end result is the one-shot one."""
         if not paths:
             return
-        if self._loader is not None:
-            self._loader.cancel()
-            self._loader.wait(5000)
-            self._loader = None
+        self._stop_loading()
         if self.proxy.is_running():
             self.stop_capture()
             self.statusBar().showMessage("Capture stopped to show the files (the journal keeps what was captured)",
                                          8000)
         config = self._config_from_settings()
-        loader = FileLoader([str(p) for p in paths], lambda: Analyzer(config), self)
+        loader = FileLoader([str(p) for p in paths], config, self)
         loader.progress.connect(self._on_load_progress)
+        loader.partial.connect(self._on_load_partial)
         loader.loaded.connect(self._on_loaded)
         self._loader = loader
         self.progress.setValue(0)
@@ -822,9 +824,37 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"mcscope — {', '.join(Path(p).name for p in paths)}")
         loader.start()
 
+    def _stop_loading(self) -> None:
+        """Cancel a load under way (its thread joined; it emits nothing more)."""
+        loader, self._loader = self._loader, None
+        if loader is None:
+            return
+        loader.cancel()
+        for signal in (loader.progress, loader.partial, loader.loaded):
+            signal.disconnect()
+        loader.wait(5000)
+        loader.deleteLater()
+        self.progress.hide()
+
     def _on_load_progress(self, count: int, permille: int) -> None:
         self.progress.setValue(max(0, min(permille, 1000)))
         self.progress.setFormat(f"{count:,} exchanges · %p%")
+
+    def _on_load_partial(self, judging: FilesJudging) -> None:
+        """What was judged so far: the sessions read up to now (those of the file being read still open)."""
+        if self._loader is None or judging is not self._loader.judging:
+            return
+        ds = self.dataset
+        if ds.analyzer is not judging.analysis:
+            ds = Dataset(config=judging.config, analyzer=judging.analysis, exchanges=judging.exchanges,
+                         sources=judging.sources, live=False)
+            self.view.current_key = None
+            self._set_dataset(ds)
+        elif ds.sources != judging.sources:
+            ds.sources = judging.sources
+            self._size_session_columns()
+        self._dirty = True
+        self._flush()
 
     def _on_loaded(self, result: LoadResult) -> None:
         loader = self._loader
@@ -835,12 +865,14 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         ok = result.error is None
         if result.analyzer is not None:
-            ds = Dataset(config=self.dataset.config, analyzer=result.analyzer, exchanges=result.exchanges,
+            # a session picked while the files loaded stays selected; else the first with a problem
+            picked = self.view.current_key if self.dataset.analyzer is result.analyzer else None
+            ds = Dataset(config=result.analyzer.config, analyzer=result.analyzer, exchanges=result.exchanges,
                          sources=result.paths, live=False)
-            self.view.current_key = None
+            self.view.current_key = picked
             self._set_dataset(ds)
-            first = self.first_problem_session()
-            if first is not None:
+            first = self.current_session() or self.first_problem_session()
+            if first is not None and first is not self.current_session():
                 self.select_session(first.key)
         if not ok:
             text = f"{result.error}\n\nShowing the {result.read_count:,} exchanges that could be read."
@@ -1399,10 +1431,7 @@ class MainWindow(QMainWindow):
         except Exception:
             # Boundary: closing must stop the loader and the proxy child below whatever happens here.
             log.exception("could not save settings")
-        if self._loader is not None:
-            self._loader.cancel()
-            self._loader.wait(5000)
-            self._loader = None
+        self._stop_loading()
         if self.demo is not None:
             self.demo.stop()
         self.feed.close()
