@@ -98,7 +98,8 @@ def exchange_to_record(ex: Exchange) -> dict[str, Any]:
     A body the live proxy did not keep whole (bigger than ``mcscope_max_body``, decoding beyond
     ``mcscope_max_decoded``, or shed when the writer's queue was full) is null, as not captured, with
     ``"body_omitted": {"reason": ..., "size": wire bytes, "sha256": hex | null, "head": base64 of the
-    first bytes, ...}``; readers judge it as ``body-not-captured``.
+    first bytes, ...}`` (``decoded_over``: the decoding limit it passed; ``declared_size``: what its gzip
+    trailer declared, when that alone put it over); readers judge it as ``body-not-captured``.
     """
     request: dict[str, Any] = {"headers": [[k, v] for k, v in ex.request_headers]}
     request.update(_encode_body(ex.request_body))

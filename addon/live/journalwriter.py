@@ -17,7 +17,9 @@ drop):
   with its full wire size and SHA-256, and judged ``body-not-captured`` (``"body_omitted"`` in the record,
   :mod:`mcscope.io.journal`);
 * decoding (gzip, deflate, br, zstd) stops after ``min(max_decoded, max_body)`` bytes: a decompression bomb
-  costs that much, in this thread (zlib, brotli and zstd release the GIL), never on the proxy's loop;
+  costs that much, in this thread (zlib, brotli and zstd release the GIL), never on the proxy's loop; a gzip
+  stream whose trailer declares more than that (and no more than deflate can expand to) is not decoded at
+  all (``"declared_size"`` in the record);
 * when more than ``max_pending`` body bytes wait for the writer, the bodies of the next flows are shed
   (the record keeps the method, URL, headers, status and the body sizes; ``reason: "queue_full"``), counted
   in :attr:`Journal.shed` and logged.
@@ -225,12 +227,32 @@ def _body_steps(raw: bytes | None, fields: Any,
     ce = _header(fields, b"content-encoding")
     if len(raw) > limits.max_body:
         return None, (yield from _omitted_steps("max_body", raw, ce))
+    declared = gzip_declared_size(raw) if ce.strip().lower() == "gzip" else None
+    if declared is not None and declared > limit:
+        # a gzip stream says how big it decodes to: a bomb is omitted without decoding its first 16 MiB
+        reason = "max_body" if limits.max_body <= limits.max_decoded else "max_decoded"
+        info = yield from _omitted_steps(reason, raw, ce, decoded_over=limit)
+        info["declared_size"] = declared
+        return None, info
     try:
         body = (yield from _decode_steps(raw, ce, limit)) if ce else raw
     except _TooBig:
         reason = "max_body" if limits.max_body <= limits.max_decoded else "max_decoded"
         return None, (yield from _omitted_steps(reason, raw, ce, decoded_over=limit))
     return body, None
+
+
+#: deflate's largest possible expansion (a gzip trailer declaring more is not believed)
+_DEFLATE_MAX_RATIO = 1032
+
+
+def gzip_declared_size(raw: bytes) -> int | None:
+    """The decoded size a one-member gzip stream declares in its trailer (ISIZE, RFC 1952), when it is
+    possible for that many compressed bytes; None otherwise (decode to know)."""
+    if len(raw) < 18 or raw[:2] != b"\x1f\x8b":
+        return None
+    size = int.from_bytes(raw[-4:], "little")
+    return size if size <= _DEFLATE_MAX_RATIO * len(raw) else None
 
 
 def _omitted_steps(reason: str, raw: bytes, ce: str,

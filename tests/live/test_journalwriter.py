@@ -218,3 +218,30 @@ def test_cheap_records_arriving_during_a_costly_one_are_written_before_it(
     flows = [r["flow"] for r in _lines(path)[1:]]
     assert flows == ["f1", "f0"]
     assert [e.request_body for e in read_exchanges(path)] == [b'{"eventType": "ping"}', big]
+
+
+def test_a_gzip_bomb_is_omitted_from_its_trailer_without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    bomb = gzip.compress(b"\0" * (20 * journal.MIB), 9)
+    assert journal.gzip_declared_size(bomb) == 20 * journal.MIB
+
+    def no_decoding(*args: object) -> None:
+        raise AssertionError("decoded")
+
+    monkeypatch.setattr(journal, "_decode_steps", no_decoding)
+    limits = journal.Limits(max_body=16 * journal.MIB)
+    record = json.loads(b"".join(journal.encode_parts(_parts(0, bomb, "gzip"), limits)))
+    omitted = record["request"]["body_omitted"]
+    assert record["request"]["body"] is None and omitted["declared_size"] == 20 * journal.MIB
+    assert omitted["reason"] == "max_body" and omitted["size"] == len(bomb)
+
+
+@pytest.mark.parametrize("raw", [
+    gzip.compress(b"small body"),  # declares what it holds: decoded
+    gzip.compress(b"x" * 1000)[:-4] + (2**31).to_bytes(4, "little"),  # declares more than deflate can hold
+    b"\x1f\x8b" + b"\0" * 10,  # too short to have a trailer
+])
+def test_a_gzip_trailer_is_believed_only_when_possible(raw: bytes) -> None:
+    declared = journal.gzip_declared_size(raw)
+    assert declared is None or declared <= 1032 * len(raw)
+    record = json.loads(b"".join(journal.encode_parts(_parts(0, raw, "gzip"), journal.Limits())))
+    assert "declared_size" not in (record["request"].get("body_omitted") or {})
