@@ -348,3 +348,22 @@ def test_media_edge_calls_are_judged_by_one_process(tmp_path: Path) -> None:
     assert {s["protocol"] for s in expected["sessions"]} == {"rest", "edge"}
     rest_only = _write(tmp_path / "rest.ndjson", _capture())
     assert shard.check_journal(rest_only, Config(keep_events=False), 2) is not None  # REST still shards
+
+
+def test_check_file_shards_a_journal_past_its_first_progress_tick(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sharded check reports progress every 1024 lines through Capture.position; when that raised, every
+    journal of more lines than that was quietly judged again in one process."""
+    monkeypatch.setattr(shard, "MIN_SIZE", 0)
+    exchanges: list[Exchange] = []
+    for n in range(120):  # 9 calls a session: over 1024 lines
+        exchanges += _session(f"{n:02d}" * 16, 1_700_000_000_000 + 1000 * n, media=f"m{n}")
+    path = _write(tmp_path / "long.ndjson", exchanges)
+    assert len(path.read_text().splitlines()) > 1024
+    results: list[Any] = []
+    real = shard.check_journal
+    monkeypatch.setattr(shard, "check_journal", lambda *a, **k: results.append(real(*a, **k)) or results[-1])
+    config = Config(keep_events=False)
+    an, error = check.check_file(str(path), config, jobs=2)
+    assert error is None and results and results[0] is an
+    assert _report(an) == _single(path, config)[0]
