@@ -323,6 +323,7 @@ class FilesJudging:
         self._before = 0  # bytes of the files before the current one
         self._size = 0
         self._position = 0
+        self._seen: dict[int, tuple[object, ...]] = {}  # id(session) -> what changed() saw of it
 
     def apply(self, item: ReadItem) -> None:
         if isinstance(item, Batch):
@@ -365,6 +366,18 @@ class FilesJudging:
     def show(self) -> int:
         """List the sessions the file being read has opened since; how many."""
         return self.analysis.show_current()
+
+    def changed(self) -> list[Session]:
+        """The listed sessions that are new or changed (events, findings, closing) since the last call: only
+        their rows need drawing again."""
+        seen = self._seen
+        out = []
+        for s in self.analysis.sessions:
+            mark = (s.event_count, len(s.findings), s.closed, s.key)
+            if seen.get(id(s)) != mark:
+                seen[id(s)] = mark
+                out.append(s)
+        return out
 
     @property
     def read_count(self) -> int:

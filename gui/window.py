@@ -370,6 +370,7 @@ class MainWindow(QMainWindow):
         self.status_journal.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(220)
+        self.progress.setMinimumWidth(200)  # room for "42% · 123,456 exchanges" while files load
         self.progress.setRange(0, 1000)
         self.progress.hide()
         self.export_note = QLabel(self)
@@ -838,7 +839,7 @@ class MainWindow(QMainWindow):
 
     def _on_load_progress(self, count: int, permille: int) -> None:
         self.progress.setValue(max(0, min(permille, 1000)))
-        self.progress.setFormat(f"{count:,} exchanges · %p%")
+        self.progress.setFormat(f"%p% · {count:,} exchanges")  # the percentage first: a narrow bar cuts the end
 
     def _on_load_partial(self, judging: FilesJudging) -> None:
         """What was judged so far: the sessions read up to now (those of the file being read still open)."""
@@ -853,8 +854,13 @@ class MainWindow(QMainWindow):
         elif ds.sources != judging.sources:
             ds.sources = judging.sources
             self._size_session_columns()
-        self._dirty = True
-        self._flush()
+        # only the rows of sessions that changed: most of a big capture's sessions are long finished
+        self.session_model.refresh(judging.changed())
+        self.timeline.refresh()
+        self.event_model.refresh()
+        self._refresh_rules()
+        self._update_filter_count()
+        self.updated.emit()
 
     def _on_loaded(self, result: LoadResult) -> None:
         loader = self._loader
