@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,18 @@ from mcscope.core.config import Config
 from mcscope.core.model import Exchange
 from mcscope.core.status import STATUSES
 from mcscope.core.status import label as style_text
-from mcscope.gui.dataset import Dataset, HeaderPool, load_files, make_config
+from mcscope.gui.dataset import (
+    Batch,
+    Cancelled,
+    Dataset,
+    FileEnd,
+    FilesJudging,
+    FileStart,
+    HeaderPool,
+    load_files,
+    make_config,
+    read_files,
+)
 from tests.builder import clean_vod
 from tests.conftest import FIXTURES
 
@@ -141,3 +153,143 @@ def test_a_file_session_is_never_live() -> None:
     result = load_files([str(FIXTURES / "clean-live.mitm")], make_config())
     assert {s.status for s in result.analyzer.sessions} <= set(STATUSES)
     assert all(style_text(s.status) != "live" for s in result.analyzer.sessions)
+
+
+# ------------------------------------------------------------------ progressive loading (FilesJudging)
+def mixed_journal(path: Path, sessions: int = 6) -> Path:
+    """An mcscope journal of interleaved sessions, as a proxy writes it: clean REST VOD sessions, one left
+    open (judged at the capture's end), one with ts in seconds, and a clean Media Edge API session."""
+    from mcscope.io.journal import encode_record, exchange_to_record, journal_header
+    from tests.builder import T0, Capture
+    from tests.edge_builder import EdgeCapture, edge_vod
+
+    exchanges: list[Exchange] = []
+    for i in range(sessions):
+        c = clean_vod(Capture(t0=T0 + i * 700, sid=f"{i + 1:064x}"))
+        if i == 1:
+            c.exchanges.pop()  # no sessionComplete: still open at the end of the capture
+        if i == 2:
+            for ex in c.exchanges[1:4]:
+                body = json.loads(ex.request_body or b"{}")
+                body["playerTime"]["ts"] //= 1000
+                ex.request_body = json.dumps(body).encode()
+        for ex in c.exchanges:
+            ex.flow_id = f"s{i}-{ex.flow_id}"
+        exchanges += c.exchanges
+    edge = edge_vod(EdgeCapture(t0=T0 + 300))
+    for ex in edge.exchanges:
+        ex.flow_id = f"edge-{ex.flow_id}"
+    exchanges += edge.exchanges
+    exchanges.sort(key=lambda ex: ex.timestamp_start)
+    with path.open("wb") as out:
+        out.write(encode_record(journal_header()) + b"\n")
+        for ex in exchanges:
+            out.write(encode_record(exchange_to_record(ex)) + b"\n")
+    return path
+
+
+def _keyed(sessions: list[Any]) -> list[tuple[Any, ...]]:
+    return [(s.key, *v) for s, v in zip(sessions, _verdict(sessions), strict=True)]
+
+
+def test_files_judged_step_by_step_show_sessions_as_they_load_and_end_as_one_load(tmp_path: Path) -> None:
+    journal = str(mixed_journal(tmp_path / "mixed.ndjson"))
+    paths = [journal, str(FIXTURES / "faulty-ts-seconds.mitm"), journal, str(tmp_path / "missing.har"),
+             str(FIXTURES / "clean-chapters.har")]
+    judging = FilesJudging(paths, make_config())
+    shown: list[int] = []
+    open_midway = collided_early = False
+    for item in read_files(paths, batch=4, pool=HeaderPool()):
+        judging.apply(item)
+        judging.show()
+        listed = judging.analysis.sessions
+        assert len({s.key for s in listed}) == len(listed)  # never two rows with one key
+        shown.append(len(listed))
+        if judging.sources == [journal] and any(s.status == "open" and s.event_count > 1 for s in listed):
+            open_midway = True
+        if isinstance(item, Batch) and judging.sources[-1] == f"{journal} (2)":
+            collided_early |= any(s.key.endswith("~2") for s in listed)  # waits for its file's end
+    result = judging.result()
+    alone = load_files(paths, make_config())
+    assert open_midway and not collided_early
+    first_file = len(alone.parts[0].analyzer.sessions)
+    assert 0 < shown[2] < first_file <= max(shown[:40])  # sessions listed long before their file ended
+    assert shown == sorted(shown) and shown[-1] == len(alone.analyzer.sessions)
+    assert _keyed(result.analyzer.sessions) == _keyed(alone.analyzer.sessions)
+    assert [(p.source, p.start, p.end, p.error) for p in result.parts] == \
+        [(p.source, p.start, p.end, p.error) for p in alone.parts]
+    assert result.error == alone.error and "missing.har" in (result.error or "")
+    assert result.read_count == alone.read_count == len(result.exchanges)
+    for part in result.parts:  # and each file's verdict is the one ``mcscope check`` gives it alone
+        sessions, transport = _check_alone(part.source.removesuffix(" (2)"))
+        assert _verdict(part.analyzer.sessions) == sessions, part.source
+        assert sorted((f.rule, f.severity.label) for f in part.analyzer.transport_findings) == transport
+    protocols = {s.protocol for s in result.parts[0].analyzer.sessions}
+    assert protocols == {"rest", "edge"}
+    assert {s.status for s in result.parts[0].analyzer.sessions} > {"completed"}
+    assert any(f.rule == "ts-units" for s in result.parts[0].analyzer.sessions for f in s.findings)
+
+
+def test_a_loading_dataset_finds_the_exchanges_of_the_file_being_read(tmp_path: Path) -> None:
+    journal = str(mixed_journal(tmp_path / "mixed.ndjson"))
+    judging = FilesJudging([journal], make_config())
+    items = iter(read_files([journal], batch=8))
+    for item in items:
+        judging.apply(item)
+        if judging.read_count >= 40:
+            break
+    judging.show()
+    ds = Dataset(config=judging.config, analyzer=judging.analysis, exchanges=judging.exchanges,
+                 sources=judging.sources)
+    s = ds.sessions[0]
+    early = s.events[-1]
+    assert ds.exchange_of(early, s.key) is not None and ds.exchange_of(early, s.key).flow_id == early.flow
+    for item in items:
+        judging.apply(item)
+    judging.show()
+    late = s.events[-1]
+    assert late is not early and ds.exchange_of(late, s.key).flow_id == late.flow  # indexed since
+    assert ds.exchange_of(early, s.key).flow_id == early.flow
+
+
+def test_reading_stops_when_cancelled_and_what_was_read_is_judged() -> None:
+    path = str(FIXTURES / "clean-vod.har")
+    stop = [False]
+    items = []
+    for item in read_files([path, path], lambda: stop[0], batch=2):
+        items.append(item)
+        stop[0] = isinstance(item, Batch)
+    assert [type(i) for i in items] == [FileStart, Batch, FileEnd]
+    assert items[-1] == FileEnd("cancelled")
+    assert [type(i) for i in read_files([path, path], lambda: True)] == [Cancelled]
+    calls = [0]
+
+    def after_two_files() -> bool:
+        calls[0] += 1
+        return calls[0] > 1 and isinstance(items_seen[-1], FileEnd)
+
+    items_seen: list[Any] = [None]
+    judging = FilesJudging([path, path], make_config())
+    for item in read_files([path, path], after_two_files, batch=2):
+        items_seen.append(item)
+        judging.apply(item)
+    result = judging.result()
+    assert result.error is not None and "cancelled" in result.error
+    assert len(result.parts) == 1 and result.parts[0].error is None and result.analyzer.sessions
+
+
+def test_whole_header_lists_methods_and_urls_are_shared() -> None:
+    pool = HeaderPool()
+    a = pool.share(_ex(1, [("Content-Type", "application/json")]))
+    b = pool.share(_ex(2, [("Content-Type", "application/json")]))
+    c = pool.share(_ex(3, [("Content-Type", "text/plain")]))
+    assert a.request_headers is b.request_headers and a.request_headers is not c.request_headers
+    assert c.request_headers == [("Content-Type", "text/plain")]
+    assert a.url is b.url and a.method is b.method
+    other = Exchange(flow_id="x", method="GET", url="https://x.hb-api.omtrdc.net/api/v1/sessions")
+    assert pool.share(other).url == "https://x.hb-api.omtrdc.net/api/v1/sessions" and other.method == "GET"
+    small = HeaderPool(limit=1)
+    for n in range(5):
+        ex = small.share(Exchange(flow_id=str(n), method="POST", url=f"u{n}", request_headers=[("X", str(n))]))
+        assert ex.url == f"u{n}" and ex.request_headers == [("X", str(n))]
+    assert len(small._strings) == len(small._lists) == 1
