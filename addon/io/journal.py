@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
+
 from mcscope import __version__
 from mcscope.core.fastjson import loads_line
 from mcscope.core.model import Exchange, Headers
@@ -98,8 +100,7 @@ def exchange_to_record(ex: Exchange) -> dict[str, Any]:
     A body the live proxy did not keep whole (bigger than ``mcscope_max_body``, decoding beyond
     ``mcscope_max_decoded``, or shed when the writer's queue was full) is null, as not captured, with
     ``"body_omitted": {"reason": ..., "size": wire bytes, "sha256": hex | null, "head": base64 of the
-    first bytes, ...}`` (``decoded_over``: the decoding limit it passed; ``declared_size``: what its gzip
-    trailer declared, when that alone put it over); readers judge it as ``body-not-captured``.
+    first bytes, ...}``; readers judge it as ``body-not-captured``.
     """
     request: dict[str, Any] = {"headers": [[k, v] for k, v in ex.request_headers]}
     request.update(_encode_body(ex.request_body))
@@ -159,6 +160,76 @@ def record_to_exchange(d: dict[str, Any]) -> Exchange:
     )
 
 
+class _Part(msgspec.Struct):
+    """A record's request or response in the shape the proxy writes (``status`` is read on a response only)."""
+
+    headers: list[tuple[str, str]] | None = None
+    body: str | None = None
+    body_encoding: Any = None
+    status: int | None = None
+
+
+class _Record(msgspec.Struct):
+    """An exchange record in the shape the proxy writes, the types :func:`record_to_exchange` accepts
+    as they are; anything else (or a header line) does not decode as one."""
+
+    type: str
+    flow: str
+    method: str
+    url: str
+    t_start: float | None = None  # msgspec takes an int as a float too, never a bool
+    t_end: float | None = None
+    error: Any = None
+    live: Any = False
+    client: Any = None
+    request: _Part | None = None
+    response: _Part | None = None
+
+
+_decode_record = msgspec.json.Decoder(_Record).decode
+_NO_PART = _Part()
+
+
+def line_to_exchange(line: bytes) -> Exchange | None:
+    """The exchange of a journal line, decoded by msgspec straight into the fields the Exchange needs (about
+    half the cost of a dict and :func:`record_to_exchange`); None when the line is not an exchange record in
+    the common shape (a header line, a value of another type, anything msgspec refuses, a bad base64 body):
+    then ``record_to_exchange(loads_line(line))`` reads it, or says why it cannot. For every line it accepts,
+    it gives what that would give."""
+    try:
+        rec = _decode_record(line)
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    t_start, t_end = rec.t_start or 0.0, rec.t_end
+    if rec.type != "exchange" or not -MAX_EPOCH < t_start < MAX_EPOCH or (
+            t_end is not None and not -MAX_EPOCH < t_end < MAX_EPOCH):
+        return None
+    request = rec.request or _NO_PART
+    response = rec.response
+    try:
+        request_body = _part_body(request)
+        response_body = _part_body(response) if response is not None else None
+    except ValueError:  # bad base64: record_to_exchange says so
+        return None
+    error, client = rec.error, rec.client
+    return Exchange(
+        rec.flow, rec.method, rec.url, request.headers or [], request_body,
+        response.status if response is not None else None, (response.headers or []) if response is not None else [],
+        response_body, float(t_start), t_end, error if isinstance(error, str) else None, bool(rec.live),
+        client if isinstance(client, str) else None,
+    )
+
+
+def _part_body(part: _Part) -> bytes | None:
+    """:func:`_decode_body` of a typed part."""
+    body = part.body
+    if body is None:
+        return None
+    if part.body_encoding == "base64":
+        return base64.b64decode(body, validate=True)
+    return body.encode("utf-8", "surrogatepass")
+
+
 def encode_record(record: dict[str, Any]) -> bytes:
     r"""One journal line (without the newline): compact UTF-8 JSON; lossless for surrogate-escaped bytes
     in headers or the URL (written as ``\uXXXX`` escapes, see :func:`exchange_to_record`)."""
@@ -207,6 +278,11 @@ def read_journal(fh: IO[bytes], path: Path, progress: ReadProgress) -> Iterator[
     for line in fh:
         lineno += 1
         progress.position += len(line)
+        ex = line_to_exchange(line)
+        if ex is not None:
+            yield ex
+            torn = 0
+            continue
         if not line.strip():
             continue
         try:

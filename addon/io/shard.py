@@ -56,7 +56,7 @@ from mcscope.core.model import Exchange, Finding
 from mcscope.core.rules.clients import ClientTracker, restarted_message, still_open
 from mcscope.core.session import EMPTY_SID_KEY, Analyzer, Session
 from mcscope.core.state import Event
-from mcscope.io.journal import record_to_exchange, tolerated_bad_line
+from mcscope.io.journal import line_to_exchange, record_to_exchange, tolerated_bad_line
 
 #: Below this size one process is faster than forking and reading the file twice.
 MIN_SIZE = 16 * 1024 * 1024
@@ -389,20 +389,22 @@ class _Worker:
 
     def _full(self, line: bytes, head: Head | None) -> bool:
         """Session starts, downloaded batches and lines in another layout: every worker parses them."""
-        try:
-            obj = loads_line(line)
-        except (ValueError, RecursionError):
-            return False
-        if not isinstance(obj, dict):
-            return False
-        if obj.get("type") != "exchange":
-            if head is not None:
-                raise Conflict(f"line {self.line} is not the exchange its start says")
-            return True
-        try:
-            ex = record_to_exchange(obj)
-        except (ValueError, TypeError, KeyError):
-            return False
+        ex = line_to_exchange(line)
+        if ex is None:
+            try:
+                obj = loads_line(line)
+            except (ValueError, RecursionError):
+                return False
+            if not isinstance(obj, dict):
+                return False
+            if obj.get("type") != "exchange":
+                if head is not None:
+                    raise Conflict(f"line {self.line} is not the exchange its start says")
+                return True
+            try:
+                ex = record_to_exchange(obj)
+            except (ValueError, TypeError, KeyError):
+                return False
         if head is not None and not head_matches(head, ex):
             raise Conflict(f"line {self.line}: its start does not match its full parse")
         if self.router.route_exchange(self.line, ex) == self.shard:
@@ -433,6 +435,9 @@ def run_shard(
 
 def _read_exchange(line: bytes) -> Exchange | None:
     """A line as Capture._read_journal reads it, or None for a bad line."""
+    ex = line_to_exchange(line)
+    if ex is not None:
+        return ex
     try:
         obj = loads_line(line)
     except (ValueError, RecursionError):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mcscope.core.fastjson import loads_line
 from mcscope.core.model import Exchange
 from mcscope.io.capture import CaptureError, detect_format, read_exchanges
-from mcscope.io.journal import exchange_to_record, journal_header, record_to_exchange
+from mcscope.io.journal import exchange_to_record, journal_header, line_to_exchange, record_to_exchange
 from tests.io.captures import FIXTURES, SID
 from tests.io.captures import exchange as _exchange
 from tests.io.captures import write as _write
@@ -107,3 +111,65 @@ def test_a_journal_written_before_the_package_restructuring_still_opens() -> Non
     expected = [*read_exchanges(FIXTURES / "faulty-ad-outside-break.har"),
                 *read_exchanges(FIXTURES / "clean-downloaded.har")]
     assert old == expected and len(old) == 12
+
+
+# --- the typed fast path (line_to_exchange) is record_to_exchange(loads_line(line)) -------------------------
+
+_values = st.recursive(st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+                       | st.text(max_size=6) | st.sampled_from(["base64", "/w==", "exchange", "!!"]),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+                       max_leaves=6)
+_FIELDS = ["type", "flow", "method", "url", "t_start", "t_end", "error", "live", "client", "request", "response"]
+_PART_FIELDS = ["headers", "body", "body_encoding", "status"]
+
+
+def _reference(line: bytes) -> object:
+    """What read_journal made of a line before the fast path: an Exchange, "skip" or the error's type."""
+    try:
+        obj = loads_line(line)
+    except ValueError:
+        return ValueError
+    if not isinstance(obj, dict) or obj.get("type") != "exchange":
+        return "skip"
+    try:
+        return record_to_exchange(obj)
+    except (ValueError, TypeError, KeyError) as exc:
+        return type(exc)
+
+
+def _typed(ex: Exchange) -> list[tuple[type, object]]:
+    return [(type(v), v) for v in dataclasses.astuple(ex)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(changes=st.lists(st.tuples(st.sampled_from(_FIELDS + [f"request.{f}" for f in _PART_FIELDS]
+                                                  + [f"response.{f}" for f in _PART_FIELDS]),
+                                  _values | st.just("<delete>")), max_size=3),
+       base=st.sampled_from([_exchange(), _exchange(request_body=b"\xff"), _exchange(response_status=None),
+                             _exchange(client="192.0.2.7", live=True, error="boom")]))
+def test_the_fast_path_gives_what_the_record_reader_gives(changes: list, base: Exchange) -> None:
+    record = exchange_to_record(base)
+    # the common shape takes the fast path
+    assert line_to_exchange(json.dumps(record).encode()) == record_to_exchange(json.loads(json.dumps(record)))
+    for where, value in changes:
+        target, key = (record, where) if "." not in where else (record.get(where.split(".")[0]), where.split(".")[1])
+        if not isinstance(target, dict):
+            continue
+        if value == "<delete>":
+            target.pop(key, None)
+        else:
+            target[key] = value
+    for line in (json.dumps(record).encode(), json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass")):
+        fast = line_to_exchange(line)
+        if fast is not None:
+            want = _reference(line)
+            assert isinstance(want, Exchange) and _typed(fast) == _typed(want), (line, want)
+
+
+def test_the_fast_path_leaves_odd_lines_to_the_record_reader() -> None:
+    record = exchange_to_record(_exchange())
+    for odd in ({**record, "t_start": True}, {**record, "t_start": 1e300}, {**record, "request": []},
+                {**record, "type": "journal"}, {**record, "response": {"status": 204.0}},
+                {**record, "request": {"body": "!!", "body_encoding": "base64"}}, journal_header()):
+        assert line_to_exchange(json.dumps(odd).encode()) is None, odd
+    assert line_to_exchange(b"") is None and line_to_exchange(b"[1]") is None and line_to_exchange(b'{"type"') is None
