@@ -813,6 +813,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Capture stopped to show the files (the journal keeps what was captured)",
                                          8000)
         config = self._config_from_settings()
+        # drop what was shown before the loader starts, so that it can free it (see FileLoader.start)
+        self._set_dataset(Dataset(config=config, sources=[str(p) for p in paths], live=False))
         loader = FileLoader([str(p) for p in paths], config, self)
         loader.progress.connect(self._on_load_progress)
         loader.partial.connect(self._on_load_partial)

@@ -205,3 +205,15 @@ def test_settings_changed_while_loading_load_the_files_again(qtbot: QtBot, win: 
     win.apply_settings("127.0.0.1", 8080, [], {})  # not loading: the same exchanges judged again, at once
     assert not win.is_loading()
     assert "ts-units" in {f.rule for s in win.dataset.sessions for f in s.findings}
+
+
+def test_what_an_earlier_load_showed_is_freed_when_other_files_open(qtbot: QtBot, win: MainWindow,
+                                                                    tmp_path: Path) -> None:
+    import weakref
+
+    journal = str(mixed_journal(tmp_path / "mixed.ndjson"))
+    assert _open(qtbot, win, [journal])
+    first = weakref.ref(win.dataset.sessions[0])  # sessions hold cycles: only the cyclic GC frees them
+    assert _open(qtbot, win, [str(FIXTURES / "clean-vod.har")])
+    assert first() is None, "the first load's sessions stay frozen (gc.freeze) after the second load"
+    assert len(win.dataset.sessions) == 1
