@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mcscope.core import spec
-from mcscope.core.fastjson import loads
+from mcscope.core.fastjson import Refused, decode_utf8, loads
 from mcscope.core.model import Exchange
 
 # Endpoint kinds
@@ -150,21 +150,11 @@ def _decode_body(ex: Exchange, parsed: ParsedExchange) -> None:
         parsed.skip_events = True
         return
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        parsed.findings.append(RawFinding("body-not-json", f"body is not UTF-8 (byte {exc.start} of {len(body)})"))
-        parsed.skip_events = True
-        return
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        payload = loads(text)
-    except (ValueError, RecursionError) as exc:
-        shown = text[:40].replace("\n", " ")
-        detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-        parsed.findings.append(RawFinding("body-not-json", f"body is not JSON ({detail}): {shown!r}"))
-        parsed.skip_events = True
-        return
+        payload = decode_utf8(body)
+    except (Refused, RecursionError):
+        payload = _decode_text(body, parsed)
+        if payload is _NOT_PARSED:
+            return
     parsed.payload = payload
     if isinstance(payload, dict):
         parsed.bodies = [payload]
@@ -176,6 +166,27 @@ def _decode_body(ex: Exchange, parsed: ParsedExchange) -> None:
         RawFinding("body-not-object", f"body is a JSON {spec.json_type_name(payload)}, not an object")
     )
     parsed.skip_events = True
+
+
+def _decode_text(body: bytes, parsed: ParsedExchange) -> Any:
+    """A body msgspec refused, decoded as UTF-8 text (a BOM dropped) and parsed as json.loads does; _NOT_PARSED
+    with the finding that says why when it is not UTF-8 JSON."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        parsed.findings.append(RawFinding("body-not-json", f"body is not UTF-8 (byte {exc.start} of {len(body)})"))
+        parsed.skip_events = True
+        return _NOT_PARSED
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return loads(text)
+    except (ValueError, RecursionError) as exc:
+        shown = text[:40].replace("\n", " ")
+        detail = f"{exc.msg} at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        parsed.findings.append(RawFinding("body-not-json", f"body is not JSON ({detail}): {shown!r}"))
+        parsed.skip_events = True
+        return _NOT_PARSED
 
 
 def _check_session_start_response(ex: Exchange, parsed: ParsedExchange) -> None:

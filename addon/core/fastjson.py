@@ -21,6 +21,8 @@ _scan_once = json.JSONDecoder().scan_once
 _JSON_WHITESPACE = " \t\n\r"
 _decode = msgspec.json.Decoder().decode
 _Refused = msgspec.DecodeError
+#: What :func:`decode_utf8` raises for a document it leaves to the standard library.
+Refused = msgspec.DecodeError
 
 
 def loads(text: str) -> Any:
@@ -52,3 +54,10 @@ def loads_line(line: bytes) -> Any:
     if line[:2] == b'{"':  # json.detect_encoding answers utf-8 for this start
         return _loads_std(line.decode("utf-8", "surrogatepass"))
     return json.loads(line)
+
+
+def decode_utf8(data: bytes) -> Any:
+    """``json.loads(data.decode("utf-8"))`` for a document msgspec accepts (UTF-8 without a BOM, JSON it
+    builds exactly as the standard library does); :data:`Refused` or RecursionError for any other, which the
+    caller reads the standard way (and words its errors). One step instead of a decode to str and a parse."""
+    return _decode(data)

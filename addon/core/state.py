@@ -61,11 +61,9 @@ class Event:
         self.event_type: str | None = et if isinstance(et, str) else None
         playhead = ts = None
         if isinstance(pt, dict):
-            ph = pt.get("playhead")
-            if isinstance(ph, _NUMBER) and not isinstance(ph, bool):
-                playhead = float(ph)
+            playhead = _playhead(pt.get("playhead"))
             raw_ts = pt.get("ts")
-            if isinstance(raw_ts, int) and not isinstance(raw_ts, bool):
+            if type(raw_ts) is int or isinstance(raw_ts, int) and not isinstance(raw_ts, bool):
                 ts = raw_ts
             elif isinstance(raw_ts, float) and raw_ts == raw_ts and abs(raw_ts) < 1e18:
                 ts = int(raw_ts)  # judged by ts-type, still placed on the timeline
@@ -99,7 +97,7 @@ class Event:
             return
         ph = pt.get("playhead")
         kind = type(ph)
-        if kind is int:
+        if kind is int and self.playhead is not None and int(self.playhead) == ph:  # the float holds it exactly
             packed = _INT_PLAYHEAD
         elif kind is float:
             packed = _FLOAT_PLAYHEAD
@@ -151,6 +149,20 @@ class Event:
             "ignored_reason": self.ignored_reason,
             "findings": [f.to_dict() for f in self.findings],
         }
+
+
+def _playhead(value: Any) -> float | None:
+    """A JSON number as the event's playhead; None for anything else, and for an integer too large for a float
+    (a playhead of 400 digits judges nothing, where float() raised)."""
+    kind = type(value)
+    if kind is float:
+        return value
+    if kind is int or isinstance(value, _NUMBER) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return None
+    return None
 
 
 class RecentTimestamps:
@@ -349,16 +361,31 @@ class SessionState:
             self.ignored_count += 1
 
     @property
+    def media(self) -> dict[str, Any]:
+        """What the sessionStart says of the media (id, name, contentType, length, ...); set whole, never changed
+        in place: :attr:`is_live_content` and :attr:`media_length`, read at every event, are kept from it."""
+        return self._media
+
+    @media.setter
+    def media(self, media: dict[str, Any]) -> None:
+        self._media = media
+        ct = media.get("contentType")
+        self._live_content = isinstance(ct, str) and ct.lower() in ("live", "linear")
+        length = media.get("length")
+        self._media_length: float | None = None
+        if isinstance(length, int | float) and not isinstance(length, bool) and length > 0:
+            try:
+                self._media_length = float(length)
+            except OverflowError:  # an integer of hundreds of digits is no length
+                pass
+
+    @property
     def is_live_content(self) -> bool:
-        ct = self.media.get("contentType")
-        return isinstance(ct, str) and ct.lower() in ("live", "linear")
+        return self._live_content
 
     @property
     def media_length(self) -> float | None:
-        length = self.media.get("length")
-        if isinstance(length, int | float) and not isinstance(length, bool) and length > 0:
-            return float(length)
-        return None
+        return self._media_length
 
     def tun(self, name: str) -> float:
         return self.config.tunables[name]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcscope.core.fastjson import loads, loads_line
+from mcscope.core.fastjson import Refused, decode_utf8, loads, loads_line
 
 ODD = [
     "", " ", "\ufeff{}", '{"a":1,"a":2}', "-0", "-0.0", "1e400", "-1e400", "1E2", "1.0", "123456789012345678901234567890",
@@ -87,3 +87,32 @@ def test_deep_nesting_parses_or_raises_as_json_loads(depth: int) -> None:
 
     assert kind(loads, text) == kind(json.loads, text)
     assert kind(loads_line, text.encode()) == kind(json.loads, text.encode())
+
+
+def _utf8_reference(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8"))
+
+
+@pytest.mark.parametrize("text", ODD)
+def test_decode_utf8_is_json_loads_of_the_text_or_refuses(text: str) -> None:
+    raw = text.encode("utf-8", "surrogatepass")
+    for data in (raw, b"\xef\xbb\xbf" + raw, raw + b"\xff", raw.replace(b"a", b"\xed\xa0\x80")):
+        try:
+            got = decode_utf8(data)
+        except (Refused, RecursionError):
+            continue  # the caller reads it the standard way
+        assert _typed(got) == _typed(_utf8_reference(data)), data[:60]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_json, ascii_=st.booleans())
+def test_decode_utf8_takes_every_plain_document(value: Any, ascii_: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii_)
+    data = text.encode("utf-8", "surrogatepass")
+    try:
+        got = decode_utf8(data)
+    except Refused:
+        # only what msgspec leaves to the standard library: Infinity, lone surrogates
+        assert "Infinity" in text or "\\ud" in text.lower() or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+        return
+    assert _typed(got) == _typed(_utf8_reference(data))

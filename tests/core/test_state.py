@@ -6,8 +6,9 @@ import copy
 
 import pytest
 
+from mcscope.core.config import Config
 from mcscope.core.model import Finding, Severity
-from mcscope.core.state import Event
+from mcscope.core.state import Event, SessionState
 from tests.builder import clean_vod
 
 
@@ -79,3 +80,33 @@ def test_recent_timestamps_keep_the_last_64_like_a_bounded_deque() -> None:
         ring.append(ts)
         ref.append(ts)
         assert list(ring) == list(ref) and len(ring) == len(ref)
+
+
+def test_an_integer_playhead_too_large_for_a_float_is_no_playhead() -> None:
+    huge = 10**400
+    ev = Event(0, "s", "f", {"playerTime": {"playhead": huge, "ts": 1_700_000_000_000}, "eventType": "ping"}, 1.0, 204)
+    assert ev.playhead is None and ev.ts == 1_700_000_000_000  # float() raised OverflowError here
+    ev.pack()
+    assert ev.body == {"playerTime": {"playhead": huge, "ts": 1_700_000_000_000}, "eventType": "ping"}
+
+
+def test_a_packed_integer_playhead_beyond_a_floats_precision_comes_back_exact() -> None:
+    body = {"playerTime": {"playhead": 2**53 + 1, "ts": 1_700_000_000_000}, "eventType": "ping"}
+    ev = Event(0, "s", "f", dict(body), 1.0, 204)
+    ev.pack()
+    assert ev.body == body and ev._packed is None  # not packed: float(2**53 + 1) is 2**53
+    small = Event(0, "s", "f", {"playerTime": {"playhead": 7, "ts": 1_700_000_000_000}, "eventType": "ping"}, 1.0, 204)
+    small.pack()
+    assert small._packed is not None and small.body["playerTime"]["playhead"] == 7
+
+
+def test_media_length_and_live_content_follow_the_media_set() -> None:
+    s = SessionState("k", "sid", Config())
+    assert s.media == {} and s.media_length is None and not s.is_live_content
+    s.media = {"contentType": "Linear", "length": 86400}
+    assert s.is_live_content and s.media_length == 86400.0
+    for length in (0, -5, True, "60", None, 10**400):
+        s.media = {"contentType": "vod", "length": length}
+        assert s.media_length is None and not s.is_live_content, length
+    s.media = {"contentType": 5, "length": 12.5}
+    assert s.media_length == 12.5 and not s.is_live_content
