@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import dataclass
 from typing import IO, Any
 
 from mcscope.core.verdict import EXIT_OK, EXIT_USAGE, FAIL_LEVELS
@@ -47,7 +48,7 @@ def add_parser(subparsers: Any) -> None:
         help="change a threshold, e.g. --set idle_timeout=900",
     )
     p.add_argument(
-        "-j", "--jobs", type=int, default=0, metavar="N",
+        "-j", "--jobs", type=int, default=None, metavar="N",
         help="processes for a large capture (default: one per CPU; 1 = no parallelism; same result either way)",
     )
     p.add_argument("--rules", action="store_true", help="print the rule catalogue and exit")
@@ -126,35 +127,55 @@ def check_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int =
     only from a single-threaded process such as the ``mcscope check`` command. ``capture_jobs``: the same for a
     HAR or .mitm file (default: ``jobs``).
     """
+    checked = judge_file(path, config, stderr, jobs, capture_jobs)
+    return checked.analyzer, checked.error
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One capture judged: its Analyzer, the input error (None: read whole) and whether anything was read."""
+
+    analyzer: Any
+    error: str | None = None
+    unreadable: bool = False  # nothing could be read: no "no session found", no totals for it
+
+
+def judge_file(path: str, config: Any, stderr: IO[str] = sys.stderr, jobs: int = 1,
+               capture_jobs: int | None = None) -> Checked:
+    """:func:`check_file`, telling an unreadable file from one that broke off after some exchanges."""
     from mcscope.core.session import Analyzer
     from mcscope.io import shard
     from mcscope.io.capture import CaptureError, open_capture
 
     analyzer = Analyzer(config)
-    error: str | None = None
     try:
         capture = open_capture(path)
     except CaptureError as exc:
-        return analyzer, exc.message
+        return Checked(analyzer, exc.message, unreadable=True)
     if capture.format != "journal" and capture_jobs is not None:
         jobs = capture_jobs
     if jobs > 1 and capture.format in shard.FORMATS and capture.size >= shard.MIN_SIZE and shard.can_fork():
         sharded = _check_sharded(path, capture, config, jobs, stderr)
         if sharded is not None:
-            return sharded, None
+            return Checked(sharded)
     progress = _Progress(path, capture, stderr)
     count = 0
+    checked = Checked(analyzer)
     try:
         for exchange in capture:
             analyzer.feed(exchange)
             count += 1
             progress.tick(count)
     except CaptureError as exc:
-        error = f"{exc.message} (judged the {exc.read_count} exchanges read before that)"
+        if exc.read_count:
+            checked = Checked(analyzer, f"{exc.message} (judged the {rpt.plural(exc.read_count, 'exchange')} "
+                              "read before that)")
+        else:
+            checked = Checked(analyzer, exc.message, unreadable=True)
     finally:
         progress.done()
     analyzer.finish()
-    return analyzer, error
+    return checked
 
 
 def _check_sharded(path: str, capture: Any, config: Any, jobs: int, stderr: IO[str]) -> Any:
@@ -197,8 +218,8 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc))
 
-    if args.jobs < 0:
-        return _fail("--jobs must be 0 (one per CPU) or more")
+    if args.jobs is not None and args.jobs < 1:
+        return _fail(f"--jobs must be 1 or more, not {args.jobs} (leave it out for one process per CPU)")
     from mcscope.io import shard
 
     jobs = 1 if args.expect else args.jobs or shard.default_jobs()
@@ -206,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
     analyzers: dict[str, Any] = {}
     times: dict[str, float] = {}
     errors: list[str] = []
+    unreadable: set[str] = set()
     for path in args.files:
         key = path
         n = 2
@@ -213,11 +235,13 @@ def run(args: argparse.Namespace) -> int:
             key = f"{path} ({n})"
             n += 1
         started = time.perf_counter()
-        analyzer, error = check_file(path, config, stderr, jobs, capture_jobs)
+        checked = judge_file(path, config, stderr, jobs, capture_jobs)
         times[key] = time.perf_counter() - started
-        analyzers[key] = analyzer
-        if error:
-            errors.append(error)
+        analyzers[key] = checked.analyzer
+        if checked.error:
+            errors.append(checked.error)
+        if checked.unreadable:
+            unreadable.add(key)
 
     expect_lines: list[str] = []
     if args.expect:
@@ -253,8 +277,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.quiet and "-" not in outputs:
         colour = stdout.isatty() and not os.environ.get("NO_COLOR")
-        text = rpt.to_text(report, args.fail_on, colour=colour, show_info=not args.no_info,
-                           max_per_session=None if args.show_all else 15)
+        text = terminal_summary(report, args.fail_on, colour=colour, show_info=not args.no_info,
+                                max_per_session=None if args.show_all else 15, unreadable=unreadable,
+                                partial=len(errors) - len(unreadable))
         stdout.write(rpt.printable(text))
     if expect_lines and not args.quiet and "-" not in outputs:
         stdout.write("\n".join(expect_lines) + "\n")
@@ -263,6 +288,35 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         return EXIT_USAGE
     return rpt.exit_code(report, args.fail_on)
+
+
+def terminal_summary(report: dict[str, Any], fail_on: str, *, colour: bool, show_info: bool,
+                     max_per_session: int | None, unreadable: set[str], partial: int) -> str:
+    """The terminal summary of :func:`mcscope.io.report.to_text`, honest about input errors.
+
+    A file that could not be read gets no "no session found" line (its error is on stderr) and a check with
+    an input error ends with ``ERROR`` (exit 2) instead of OK/FAIL, then the totals of what was read.
+    """
+    sources = [s for s in report.get("sources", []) if s not in unreadable]
+    readable = dict(report, sources=sources, sessions=[s for s in report.get("sessions", [])
+                                                       if s.get("source") not in unreadable])
+    text = rpt.to_text(readable, fail_on, colour=colour, show_info=show_info, max_per_session=max_per_session)
+    if not unreadable and not partial:
+        return text
+    body, _, verdict = text.rstrip("\n").rpartition("\n")
+    files = len(report.get("sources", []))
+    problems = []
+    if unreadable:
+        problems.append(f"{len(unreadable)} of {rpt.plural(files, 'file')} could not be read")
+    if partial:
+        problems.append(f"{partial} only in part" if unreadable else
+                        f"{partial} of {rpt.plural(files, 'file')} could be read only in part")
+    line = "ERROR: " + ", ".join(problems)
+    if sources:
+        line += "; what was read: " + verdict.split(" ", 1)[-1]  # the totals, without OK/FAIL
+    if colour:
+        line = f"\x1b[31m{line}\x1b[0m"
+    return (body.rstrip("\n") + "\n\n" if body.strip() else "") + line + "\n"
 
 
 def read_bodies(paths: list[str], flows: set[str]) -> dict[str, bytes]:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -421,3 +422,91 @@ def test_all_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert "more rules" not in out
     assert out.count("ts-units") == 1  # grouped: one line per rule
     assert f"{path}: warning ts-units" in out
+
+
+# --- unreadable input: said once, never as "no session found" or OK ---------------------------------------
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    junk = tmp_path / "junk.har"
+    junk.write_bytes(bytes(range(256)) * 20)
+    empty = tmp_path / "empty.har"
+    empty.write_bytes(b"")
+    log5 = tmp_path / "log5.har"
+    log5.write_text('{"log": 5}')
+    folder = tmp_path / "folder.har"
+    folder.mkdir()
+    return {"missing": tmp_path / "nope.har", "directory": folder, "junk": junk, "empty": empty, "log5": log5}
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "junk", "empty", "log5"])
+def test_an_unreadable_file_is_not_a_file_without_sessions(kind: str, tmp_path: Path, capsys) -> None:
+    path = _bad_inputs(tmp_path)[kind]
+    code, out, err = run([str(path)], capsys)
+    assert code == 2
+    assert "no Media Collection session" not in out
+    assert "OK" not in out and "FAIL" not in out
+    assert out == "ERROR: 1 of 1 file could not be read\n"
+    assert len(err.splitlines()) == 1 and err.startswith(f"mcscope check: {path}: ")
+    assert "judged the" not in err  # nothing was judged
+
+
+def test_unreadable_among_readable_files(tmp_path: Path, capsys) -> None:
+    bad = _bad_inputs(tmp_path)
+    nosession = tmp_path / "nosession.har"
+    nosession.write_text('{"log": {"version": "1.2", "entries": []}}')
+    clean = FIXTURES / "clean-vod.har"
+    code, out, err = run([str(clean), str(bad["log5"]), str(nosession), str(bad["missing"])], capsys)
+    assert code == 2
+    assert f"{nosession}: no Media Collection session found" in out  # readable: still gets its line
+    assert str(bad["log5"]) not in out and str(bad["missing"]) not in out
+    assert out.splitlines()[-1] == ("ERROR: 2 of 4 files could not be read; what was read: 1 session, 28 events: "
+                                    "0 errors, 0 warnings, 0 infos, 0 ignored events")
+    assert err.count("mcscope check: ") == 2
+
+
+def test_a_readable_file_without_sessions_is_still_ok(tmp_path: Path, capsys) -> None:
+    nosession = tmp_path / "nosession.har"
+    nosession.write_text('{"log": {"version": "1.2", "entries": []}}')
+    code, out, err = run([str(nosession)], capsys)
+    assert code == 0 and err == ""
+    assert out.splitlines()[0] == f"{nosession}: no Media Collection session found"
+    assert out.splitlines()[-1].startswith("OK 0 sessions")
+
+
+def test_a_truncated_file_is_an_error_not_ok(tmp_path: Path, capsys) -> None:
+    data = (FIXTURES / "clean-vod.mitm").read_bytes()
+    cut = tmp_path / "cut.mitm"
+    cut.write_bytes(data[: len(data) // 2])
+    code, out, err = run([str(cut)], capsys)
+    assert code == 2
+    last = out.splitlines()[-1]
+    assert last.startswith("ERROR: 1 of 1 file could be read only in part; what was read: 1 session, ")
+    assert "session " in out.splitlines()[0]  # what was read is still shown
+
+
+def test_jobs_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    for jobs in ("0", "-3"):
+        code, out, err = run([str(FIXTURES / "clean-vod.har"), "-j", jobs], capsys)
+        assert code == 2 and out == ""
+        assert err.strip() == f"mcscope check: --jobs must be 1 or more, not {jobs} (leave it out for one process per CPU)"
+    code, _, err = run([str(FIXTURES / "clean-vod.har"), "-j", "1", "-q"], capsys)
+    assert code == 0, err
+
+
+def test_the_error_verdict_in_colour(tmp_path: Path) -> None:
+    from mcscope.io import report as rpt
+
+    report = rpt.build_report({"a.har": check.check_file(str(FIXTURES / "clean-vod.har"), default_config())[0],
+                               "b.har": check.check_file(str(tmp_path / "nope.har"), default_config())[0]})
+    text = check.terminal_summary(report, "error", colour=True, show_info=True, max_per_session=15,
+                                  unreadable={"b.har"}, partial=0)
+    last = text.splitlines()[-1]
+    assert last.startswith("\x1b[31mERROR: 1 of 2 files could not be read; what was read: 1 session, 28 events")
+    assert "OK" not in last and "b.har" not in text
+
+
+def default_config() -> Any:  # the Config of a plain check
+    from mcscope.core.config import Config
+
+    return Config.from_options(keep_events=False)
