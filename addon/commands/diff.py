@@ -59,10 +59,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from mcscope import __version__
 from mcscope.core.verdict import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from mcscope.io.report import plural
 
 
 def add_tolerance_arguments(group: Any, prefix: str = "") -> None:
@@ -147,8 +149,9 @@ def load(path: str, config: Any) -> Any:
     try:
         for exchange in open_capture(path):
             analyzer.feed(exchange)
-    except CaptureError as exc:
-        raise InputError(f"{path}: {exc.message}") from None
+    except CaptureError as exc:  # its message names the file already
+        message = exc.message if str(Path(path)) in exc.message else f"{path}: {exc.message}"
+        raise InputError(message) from None
     analyzer.finish()
     return analyzer
 
@@ -238,6 +241,22 @@ def _name(info: Mapping[str, Any]) -> str:
     return f"session {info.get('sid') or info.get('key')}" + (f" ({label})" if label else "")
 
 
+#: How a pair was matched (the JSON's ``matched_by``), in words.
+MATCHED = {
+    "only": "matched: the only session on each side",
+    "explicit": "matched: chosen with --session",
+    "media.id": "matched by media id",
+}
+
+
+def matched(how: Any) -> str:
+    return MATCHED.get(str(how), f"matched by {how}")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _counts(c: Mapping[str, Any]) -> str:
     return ", ".join(f"{n} {k}" for k, n in c["counts"].items() if n)
 
@@ -254,7 +273,7 @@ def to_text(doc: Mapping[str, Any], max_lines: int = 40) -> str:
     out: list[str] = [f"A: {doc['a']}", f"B: {doc['b']}"]
     for c in doc["comparisons"]:
         verdict = "equivalent" if c["equivalent"] else "DIFFERENT"
-        out += ["", f"A {_name(c['a'])}", f"B {_name(c['b'])}  (matched by {c['matched_by']}): {verdict}",
+        out += ["", f"A {_name(c['a'])}", f"B {_name(c['b'])}  ({matched(c['matched_by'])}): {verdict}",
                 f"  {c['a']['events']} vs {c['b']['events']} events: {_counts(c)}"]
         if c.get("cross_protocol"):
             out.append(f"  {_migration(c)}")
@@ -305,7 +324,7 @@ def to_markdown(doc: Mapping[str, Any]) -> str:
     for c in doc["comparisons"]:
         verdict = "equivalent" if c["equivalent"] else "different"
         lines += [f"### {_md(_name(c['a']))} ↔ {_md(_name(c['b']))}: {verdict}", "",
-                  f"Matched by {c['matched_by']}; {c['a']['events']} vs {c['b']['events']} events: "
+                  f"{_md(_capital(matched(c['matched_by'])))}; {c['a']['events']} vs {c['b']['events']} events: "
                   f"{_md(_counts(c))}." + (f" {_md(_migration(c))}" if c.get("cross_protocol") else ""), ""]
         if c["differences"]:
             lines += ["| Kind | Difference |", "|---|---|"]
@@ -419,7 +438,8 @@ def apply_expect(reference: str, explicit: Sequence[str], tolerances: Any, confi
             target.transport_findings.append(Finding(compare.RULE, config.severity_of(compare.RULE, protocol),
                                                      compare.unmatched_message(ref_session, True, reference),
                                                      protocol=protocol))
-    lines = [f"reference {reference}: {len(matching.pairs)} sessions matched, {differing} differ"]
+    lines = [f"reference {reference}: {plural(len(matching.pairs), 'session')} matched, {differing} "
+             f"{'differs' if differing == 1 else 'differ'}"]
     for session in matching.unmatched_b:
         lines.append(f"  session {session.sid or session.key} has no reference session "
                      f"(media.id {compare.media_id(session)!r})")

@@ -59,7 +59,7 @@ def test_a_difference_is_a_finding_in_every_format(files, tmp_path: Path, capsys
     failures = [f.get("type") for f in ET.fromstring(x.read_text()).iter("failure")]
     assert RULE in failures
     assert RULE in m.read_text()
-    assert RULE in out and "1 sessions matched, 1 differ" in out  # the terminal summary
+    assert RULE in out and "1 session matched, 1 differs" in out  # the terminal summary
 
 
 def test_severity_and_ignore_apply(files, capsys) -> None:

@@ -107,7 +107,7 @@ def test_two_sessions_of_one_capture(tmp_path: Path, capsys) -> None:
     assert code == 2 and "name two of its sessions" in err
     code, out, err = run([path, path, "--session", "#1", "--session", "tttt"], capsys)
     assert code == 1, err  # the second session has fewer events
-    assert "matched by explicit" in out
+    assert "(matched: chosen with --session)" in out
     code, _, err = run([path, path, "--session", "nope", "--session", "#2"], capsys)
     assert code == 2 and "no session 'nope'" in err
     code, _, err = run([path, path, "--session", "#1", "--session", "#9"], capsys)
@@ -118,7 +118,7 @@ def test_one_session_picks_its_counterpart(pair, capsys) -> None:
     a, _, c = pair
     sid = json.loads(run([a, c, "--json", "-"], capsys)[1])["comparisons"][0]["a"]["sid"]
     code, out, _ = run([a, c, "--session", sid[:8]], capsys)
-    assert code == 0 and "matched by only" in out
+    assert code == 0 and "(matched: the only session on each side)" in out
 
 
 @pytest.mark.parametrize("argv", [["missing.har", "missing2.har"], ["--time-tolerance", "-1"]])
@@ -222,3 +222,31 @@ def test_a_migration_from_rest_to_edge_compares_equivalent(tmp_path: Path, capsy
               if b"media.adStart" not in (ex.request_body or b"")]  # the Edge build lost its adStart calls
     code, out, _ = run([a, write(tmp_path / "edge2.ndjson", edited)], capsys)
     assert code == 1 and "adStart" in out
+
+
+def test_how_sessions_were_matched_in_words(tmp_path: Path, pair, capsys) -> None:
+    a, _, c = pair
+    code, out, err = run([a, c], capsys)
+    assert "(matched by media id)" in out and "media.id)" not in out, err
+    code, out, _ = run([a, c, "--markdown", "-"], capsys)
+    assert "Matched by media id;" in out
+    sid = json.loads(run([a, c, "--json", "-"], capsys)[1])["comparisons"][0]["a"]["sid"]
+    code, out, _ = run([a, c, "--session", sid[:8], "--markdown", "-"], capsys)
+    assert "Matched: the only session on each side;" in out
+    doc = json.loads(run([a, c, "--session", sid[:8], "--json", "-"], capsys)[1])
+    assert doc["comparisons"][0]["matched_by"] == "only"  # the JSON keeps its values
+
+
+def test_a_missing_file_is_named_once(tmp_path: Path, pair, capsys) -> None:
+    missing = str(tmp_path / "nope.har")
+    code, out, err = run([pair[0], missing], capsys)
+    assert code == 2 and out == ""
+    assert err == f"mcscope diff: {missing}: no such file\n"
+
+
+def test_expect_names_a_missing_reference_once(tmp_path: Path, pair, capsys) -> None:
+    missing = str(tmp_path / "nope.har")
+    code = cli.main(["check", pair[0], "--expect", missing])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err == f"mcscope check: {missing}: no such file\n"
