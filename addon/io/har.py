@@ -397,7 +397,15 @@ class _Har[T]:
 class _Exchanges(_Har[Exchange]):
     """The entries as Exchanges (:func:`read_har`)."""
 
+    def _decode_batch(self, text: str) -> Any:
+        try:
+            return _decode_entries(text)  # the common shape, typed (about half the cost of plain objects)
+        except msgspec.ValidationError:  # valid JSON of another shape
+            return _msgspec_decode(text)
+
     def _item(self, entry: Any) -> Exchange | None:
+        if isinstance(entry, _Entry):
+            return _typed_entry_to_exchange(entry, f"{self.path.name}#{self.count}")
         return har_entry_to_exchange(entry, f"{self.path.name}#{self.count}")
 
 
@@ -458,10 +466,7 @@ def har_entry_to_exchange(entry: Any, flow_id: str) -> Exchange | None:
         return None
     resp = entry.get("response") if isinstance(entry.get("response"), dict) else None
     start = _iso_to_epoch(entry.get("startedDateTime"))
-    elapsed = entry.get("time")
-    end: float | None = None
-    if isinstance(elapsed, int | float) and not isinstance(elapsed, bool) and 0 <= elapsed < 1e12 and start:
-        end = start + float(elapsed) / 1000.0
+    end = _end(start, entry.get("time"))
 
     status = resp.get("status") if resp is not None else None
     error: str | None = None
@@ -524,21 +529,29 @@ def _har_text(text: Any, encoding: Any) -> bytes | None:
 def _har_request_body(req: dict[str, Any]) -> bytes | None:
     post = req.get("postData")
     if isinstance(post, dict):
-        body = _har_text(post.get("text"), post.get("encoding"))
-        if body:
-            return body
-        params = post.get("params")
-        if isinstance(params, list) and params:
-            pairs = [
-                (str(p.get("name", "")), str(p.get("value", "")))
-                for p in params
-                if isinstance(p, dict) and "name" in p
-            ]
-            return urlencode(pairs).encode()
-        return body if body is not None else b""
-    size = req.get("bodySize")
+        return _post_body(post.get("text"), post.get("encoding"), post.get("params"))
+    return _unstored(req.get("bodySize"))
+
+
+def _post_body(text: Any, encoding: Any, params: Any) -> bytes:
+    """A request's ``postData``: its text, else its form ``params``."""
+    body = _har_text(text, encoding)
+    if body:
+        return body
+    if isinstance(params, list) and params:
+        pairs = [
+            (str(p.get("name", "")), str(p.get("value", "")))
+            for p in params
+            if isinstance(p, dict) and "name" in p
+        ]
+        return urlencode(pairs).encode()
+    return body if body is not None else b""
+
+
+def _unstored(size: Any) -> bytes | None:
+    """No body text: None when the tool saw a body (``size`` > 0) but did not store it, else empty."""
     if isinstance(size, int) and size > 0:
-        return None  # the tool saw a body but did not store it
+        return None
     return b""
 
 
@@ -546,13 +559,100 @@ def _har_response_body(resp: dict[str, Any]) -> bytes | None:
     content = resp.get("content")
     if not isinstance(content, dict):
         return b""
-    body = _har_text(content.get("text"), content.get("encoding"))
-    if body is not None:
-        return body
-    size = content.get("size")
-    if isinstance(size, int) and size > 0:
-        return None
-    return b""
+    return _content_body(content.get("text"), content.get("encoding"), content.get("size"))
+
+
+def _content_body(text: Any, encoding: Any, size: Any) -> bytes | None:
+    body = _har_text(text, encoding)
+    return body if body is not None else _unstored(size)
+
+
+# --- the typed reading of an entry -----------------------------------------------------------------------------
+# The shape browsers and proxies write, as msgspec Structs of only what har_entry_to_exchange reads: msgspec skips
+# the rest (cookies, timings, cache ...) without building it. An entry of any other shape fails to decode as
+# one, and its batch is decoded as plain objects and read by har_entry_to_exchange.
+
+
+class _Header(msgspec.Struct):
+    name: str
+    value: str
+
+
+class _PostData(msgspec.Struct):
+    text: Any = None
+    encoding: Any = None
+    params: Any = None
+
+
+class _Request(msgspec.Struct):
+    url: str
+    method: Any = None
+    headers: list[_Header] = []
+    postData: _PostData | None = None
+    bodySize: Any = None
+
+
+class _Content(msgspec.Struct):
+    text: Any = None
+    encoding: Any = None
+    size: Any = None
+
+
+class _Response(msgspec.Struct):
+    status: Any = None
+    headers: list[_Header] = []
+    content: _Content | None = None
+    error: Any = msgspec.field(default=None, name="_error")
+
+
+class _Entry(msgspec.Struct):
+    request: _Request
+    response: _Response | None = None
+    startedDateTime: Any = None
+    time: Any = None
+    error: Any = msgspec.field(default=None, name="_error")
+    id: Any = msgspec.field(default=None, name="_id")
+    flow_id: Any = msgspec.field(default=None, name="_flowId")
+
+
+_decode_entries = msgspec.json.Decoder(list[_Entry]).decode
+
+
+def _typed_entry_to_exchange(entry: _Entry, flow_id: str) -> Exchange:
+    """:func:`har_entry_to_exchange` of an entry decoded as an :class:`_Entry`."""
+    req, resp = entry.request, entry.response
+    start = _iso_to_epoch(entry.startedDateTime)
+    status = resp.status if resp is not None else None
+    error: str | None = None
+    if not isinstance(status, int) or isinstance(status, bool) or status <= 0:
+        status = None
+        error = (resp.error if resp is not None else None) or entry.error or "no response"
+        if not isinstance(error, str):
+            error = "no response"
+    post = req.postData
+    entry_id = entry.id or entry.flow_id
+    answered = resp is not None and status
+    content = resp.content if resp is not None else None
+    return Exchange(
+        str(entry_id) if isinstance(entry_id, str | int) and entry_id != "" else flow_id,
+        str(req.method or "GET"),
+        req.url,
+        [(h.name, h.value) for h in req.headers],
+        _post_body(post.text, post.encoding, post.params) if post is not None else _unstored(req.bodySize),
+        status,
+        [(h.name, h.value) for h in resp.headers] if answered else [],  # type: ignore[union-attr]
+        (b"" if content is None else _content_body(content.text, content.encoding, content.size)) if answered else None,
+        start,
+        _end(start, entry.time) if status else None,
+        error,
+    )
+
+
+def _end(start: float, elapsed: Any) -> float | None:
+    """When the exchange ended: its start plus the entry's ``time`` (ms), when both are plausible."""
+    if isinstance(elapsed, int | float) and not isinstance(elapsed, bool) and 0 <= elapsed < 1e12 and start:
+        return start + float(elapsed) / 1000.0
+    return None
 
 
 def _iso_to_epoch(value: Any) -> float:

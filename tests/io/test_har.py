@@ -299,12 +299,15 @@ def test_entries_are_decoded_in_batches_with_the_same_result(tmp_path: Path, mon
 
     raw = json.dumps(_har([_entry(f'{{"eventType":"ping","n":{i}}}') for i in range(300)]), indent=2).encode()
     path = tmp_path / "x.har"
-    calls: list[int] = []
-    real = har_mod._msgspec_decode
-    monkeypatch.setattr(har_mod, "_msgspec_decode", lambda text: calls.append(len(text)) or real(text))
-    got = _streamed(raw, path, 4096)
-    assert calls and len(calls) < 300
-    assert got == _reference_read(raw, path)
+    for name in ("_decode_entries", "_msgspec_decode"):  # the typed shape, and plain objects for any other
+        calls: list[int] = []
+        real = getattr(har_mod, name)
+        monkeypatch.setattr(har_mod, name, lambda text, real=real, calls=calls: calls.append(len(text)) or real(text))
+        got = _streamed(raw, path, 4096)
+        assert calls and len(calls) < 300, name
+        assert got == _reference_read(raw, path)
+        # as if every entry had another shape
+        monkeypatch.setattr(har_mod, "_decode_entries", lambda text: har_mod.msgspec.json.decode(b"1", type=list))
 
 
 @settings(max_examples=300, deadline=None)
@@ -319,3 +322,67 @@ def test_har_headers_fast_path_is_the_plain_reading(headers: Any) -> None:
                 value = h.get("value")
                 want.append((h["name"], value if isinstance(value, str) else "" if value is None else str(value)))
     assert _har_headers(headers) == want
+
+
+# --- the typed reading of entries (msgspec Structs of what the reader needs) is the plain one ------------------
+
+_value = st.none() | st.booleans() | st.integers(-3, 300) | st.floats(-1, 1e13, allow_nan=False) | st.text(max_size=5) \
+    | st.sampled_from(["base64", "aGk=", "2024-05-01T10:00:00.5Z", "GET", "", "x"]) | st.just([]) | st.just({})
+_header = st.fixed_dictionaries({}, optional={"name": _value | st.text(max_size=4), "value": _value, "x": _value})
+_texts = st.fixed_dictionaries({}, optional={"text": _value, "encoding": _value, "size": _value, "mimeType": _value,
+                                            "params": st.lists(st.dictionaries(st.sampled_from(["name", "value"]),
+                                                                               _value), max_size=2) | _value})
+
+
+@settings(max_examples=400, deadline=None)
+@given(entry=st.fixed_dictionaries(
+    {"request": st.fixed_dictionaries({"url": st.text(max_size=4) | _value}, optional={
+        "method": _value, "headers": st.lists(_header, max_size=2) | _value, "postData": _texts | _value,
+        "bodySize": _value, "cookies": _value})},
+    optional={"response": st.fixed_dictionaries({}, optional={
+        "status": _value | st.sampled_from([200, 204, 0, -1]), "headers": st.lists(_header, max_size=2) | _value,
+        "content": _texts | _value, "_error": _value}) | _value,
+        "startedDateTime": _value, "time": _value, "_id": _value, "_flowId": _value, "_error": _value,
+        "cache": _value}))
+def test_the_typed_entry_reading_is_the_plain_one(entry: dict) -> None:
+    import dataclasses
+
+    import msgspec
+
+    from mcscope.io import har as har_mod
+
+    text = json.dumps([entry])
+    try:
+        (typed,) = har_mod._decode_entries(text)
+    except msgspec.ValidationError:
+        return  # another shape: read as plain objects
+    got = har_mod._typed_entry_to_exchange(typed, "x#1")
+    want = har_mod.har_entry_to_exchange(json.loads(text)[0], "x#1")
+    assert want is not None
+    assert [(type(v), v) for v in dataclasses.astuple(got)] == [(type(v), v) for v in dataclasses.astuple(want)]
+
+
+def test_typical_and_edge_case_entries_take_the_typed_reading() -> None:
+    import dataclasses
+
+    from mcscope.io import har as har_mod
+
+    req = {"method": "POST", "url": "https://h/api/v1/sessions", "headers": [{"name": "A", "value": "1"}]}
+    cases = [
+        _entry(),
+        {"request": req, "response": {"status": 0, "_error": "reset"}, "_error": "entry error"},
+        {"request": req, "response": {"status": 0}, "_error": "entry error", "_flowId": 7},
+        {"request": {**req, "bodySize": 12}, "_id": "", "_flowId": "flow-2"},
+        {"request": {**req, "postData": {"params": [{"name": "a", "value": "b"}, {"value": "x"}]}},
+         "response": {"status": 200, "headers": [], "content": {"text": "aGk=", "encoding": "base64"}},
+         "startedDateTime": "2024-05-01T10:00:00.5Z", "time": 12.5},
+        {"request": {**req, "postData": {"text": "", "encoding": "BASE64"}},
+         "response": {"status": 204, "content": {"size": 3}}, "startedDateTime": "2024-05-01T10:00:00Z", "time": True},
+    ]
+    for entry in cases:
+        (typed,) = har_mod._decode_entries(json.dumps([entry]))
+        assert isinstance(typed, har_mod._Entry)
+        got = har_mod._typed_entry_to_exchange(typed, "x#1")
+        want = har_mod.har_entry_to_exchange(entry, "x#1")
+        assert want is not None
+        assert [(type(v), v) for v in dataclasses.astuple(got)] == [(type(v), v) for v in dataclasses.astuple(want)]
