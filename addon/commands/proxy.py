@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcscope.commands.listen import parse_listen
+from mcscope.commands.listen import bind_problem, parse_listen
 from mcscope.core.verdict import EXIT_USAGE, FAIL_LEVELS
+from mcscope.io.report import plural
 from mcscope.live import ADDON_SCRIPT
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         description="Run mitmdump with the mcscope addon. Point a player at it, stop it with Ctrl-C or "
         "SIGTERM: reports are written and the exit code tells whether findings reached --fail-on. "
         "Arguments after -- go to mitmdump unchanged.",
+        epilog="exit codes: 0 clean at the --fail-on level, 1 findings at or above it, 2 usage, start-up or "
+        "input error (a busy port, an unreadable -r file)",
     )
     p.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
                    help="proxy listen address (default 127.0.0.1:8080; use 0.0.0.0:8080 for devices)")
@@ -104,7 +107,7 @@ def banner(args: argparse.Namespace, journal: str) -> str:
         lines.append(f"mcscope: replaying {args.read}")
     else:
         modes = ", ".join(args.mode) or "regular"
-        lines.append(f"mcscope: proxy listening on {host}:{port} (mode {modes})")
+        lines.append(f"mcscope: starting proxy on {host}:{port} (mode {modes})")
     lines.append(f"mcscope: journal {journal}")
     if not args.read:
         lan = _lan_address() if host in ("0.0.0.0", "::", "") else host
@@ -123,8 +126,6 @@ def _validate(args: argparse.Namespace) -> str | None:
         parse_listen(args.listen, empty_host="0.0.0.0")
     except ValueError as exc:
         return str(exc)
-    if args.read and not Path(args.read).is_file():
-        return f"cannot read {args.read}: no such file"
     from mitmproxy.exceptions import OptionsError
 
     from mcscope.live.options import build_config  # imports mitmproxy: only when the command runs
@@ -137,6 +138,15 @@ def _validate(args: argparse.Namespace) -> str | None:
         value = getattr(args, name)
         if value and value != "off" and Path(value).is_dir():
             return f"--{name}: {value} is a directory"
+    if args.read:  # mitmproxy would print a traceback for a file it cannot read: say it the way check does
+        from mcscope.commands.inputs import capture_problem
+
+        problem = capture_problem(args.read, formats=("mitm", "har"))
+        if problem:
+            return problem
+    elif not any("@" in mode for mode in args.mode):  # a mode@PORT listens elsewhere
+        host, port = parse_listen(args.listen, empty_host="0.0.0.0")
+        return bind_problem(host, port)
     return None
 
 
@@ -153,6 +163,17 @@ def run(args: argparse.Namespace) -> int:
     argv = build_argv(args, journal)
     print(banner(args, journal), file=sys.stderr, flush=True)
     return run_mitmdump(argv)
+
+
+#: mitmproxy's -r reader logs a file it cannot read with its traceback (a file check reads but mitmproxy
+#: does not, e.g. a HAR after a blank line): its one-line message is enough.
+READFILE_LOGGER = "mitmproxy.addons.readfile"
+
+
+def _no_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = None
+    record.exc_text = None
+    return True
 
 
 def run_mitmdump(argv: list[str]) -> int:
@@ -172,6 +193,8 @@ def run_mitmdump(argv: list[str]) -> int:
     saved = root.handlers[:]
     for handler in saved:  # mitmproxy's termlog prints log records; avoid printing them twice
         root.removeHandler(handler)
+    readfile = logging.getLogger(READFILE_LOGGER)
+    readfile.addFilter(_no_traceback)
     before = len(mitm.INSTANCES)
     try:
         master = main.run(DumpMaster, cmdline.mitmdump, argv, extra)
@@ -182,6 +205,7 @@ def run_mitmdump(argv: list[str]) -> int:
             return EXIT_USAGE
         return 0
     finally:
+        readfile.removeFilter(_no_traceback)
         for handler in saved:
             root.addHandler(handler)
     addon = master.addons.get(mitm.NAME)
@@ -196,20 +220,24 @@ def run_mitmdump(argv: list[str]) -> int:
 
 def _summary(addon: McScope) -> None:
     if addon.restarts:  # printed even with -q: the reports were made by a restarted analysis process
-        print(f"mcscope: the analysis process was restarted {addon.restarts} time(s); the journal is complete "
-              "and the reports cover all of it", file=sys.stderr)
+        print(f"mcscope: the analysis process was restarted {plural(addon.restarts, 'time')}; the journal is "
+              "complete and the reports cover all of it", file=sys.stderr)
     counts = addon.journal_counts
     if counts["shed"] or counts["truncated"]:
-        print(f"mcscope: {counts['truncated']} body(ies) over mcscope_max_body/mcscope_max_decoded journalled "
-              f"truncated, {counts['shed']} exchange(s) journalled without bodies (writer queue over "
-              "mcscope_max_pending)", file=sys.stderr)
+        print(f"mcscope: {plural(counts['truncated'], 'body', 'bodies')} over mcscope_max_body/mcscope_max_decoded "
+              f"journalled truncated, {plural(counts['shed'], 'exchange')} journalled without bodies (writer "
+              "queue over mcscope_max_pending)", file=sys.stderr)
     rep = addon.report
     if not isinstance(rep, dict):
         return
-    s = rep.get("summary") or {}
-    print(
-        f"mcscope: {s.get('sessions', 0)} sessions, {s.get('events', 0)} events: {s.get('errors', 0)} errors, "
-        f"{s.get('warnings', 0)} warnings, {s.get('infos', 0)} infos (exit {addon.exit_code})",
-        file=sys.stderr,
-    )
+    print(f"mcscope: {summary_line(rep.get('summary') or {})} (exit {addon.exit_code})", file=sys.stderr)
 
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """``1 session, 12 events: 0 errors, 2 warnings, 1 info`` of a report's summary."""
+    def n(key: str) -> int:
+        value = summary.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    return (f"{plural(n('sessions'), 'session')}, {plural(n('events'), 'event')}: {plural(n('errors'), 'error')}, "
+            f"{plural(n('warnings'), 'warning')}, {plural(n('infos'), 'info')}")

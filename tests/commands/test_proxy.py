@@ -73,9 +73,83 @@ def test_bad_arguments_exit_2_before_starting(argv: list[str], capsys: pytest.Ca
     assert "mcscope proxy:" in capsys.readouterr().err
 
 
+def _bad_capture(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / f"{kind}.har"
+    if kind == "junk":
+        path.write_bytes(bytes(range(256)) * 20)
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "log5":
+        path.write_text('{"log": 5}')
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "truncated":
+        data = (REPO / "tests" / "fixtures" / "clean-vod.har").read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    return path  # "missing": not created
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "junk", "empty", "log5", "truncated"])
+def test_replay_of_an_unreadable_file_is_refused_as_check_says(kind: str, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from mcscope import cli
+
+    path = _bad_capture(tmp_path, kind)
+    assert cli.main(["check", str(path), "-q"]) == 2
+    check_says = capsys.readouterr().err.splitlines()[0].removeprefix("mcscope check: ")
+    assert proxy.run(_args("-r", str(path), "--journal", "off", "--stream", "off")) == 2
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [f"mcscope proxy: {check_says.split(' (judged the')[0]}"]
+    assert "Traceback" not in out + err and "replaying" not in err
+
+
+def test_replay_of_a_journal_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    journal = REPO / "tests" / "fixtures" / "journal-v1-mcscope-0.1.0.ndjson"
+    assert proxy.run(_args("-r", str(journal), "--journal", "off")) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"mcscope proxy: {journal}: an mcscope journal; expected a mitmproxy flow file or a "
+                           "HAR file")
+
+
+def test_a_busy_port_is_refused_before_starting(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert proxy.run(_args("--listen", f"127.0.0.1:{port}", "--journal", "off")) == 2
+    assert capsys.readouterr().err == (f"mcscope proxy: 127.0.0.1:{port} is in use; choose another with "
+                                       "--listen HOST:PORT\n")
+
+
+def test_a_free_port_and_a_replay_are_not_refused() -> None:
+    port = free_port()
+    assert proxy._validate(_args("--listen", f"127.0.0.1:{port}")) is None
+    with socket.socket() as busy:  # -r listens nowhere; mode@PORT listens on its own port
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = f"127.0.0.1:{busy.getsockname()[1]}"
+        fixture = str(REPO / "tests" / "fixtures" / "clean-vod.har")
+        assert proxy._validate(_args("--listen", taken, "-r", fixture)) is None
+        assert proxy._validate(_args("--listen", taken, "--mode", f"regular@{port}")) is None
+
+
+def test_the_exit_summary_counts_in_words() -> None:
+    one = {"sessions": 1, "events": 1, "errors": 1, "warnings": 1, "infos": 1}
+    assert proxy.summary_line(one) == "1 session, 1 event: 1 error, 1 warning, 1 info"
+    two = {"sessions": 2, "events": 1200, "errors": 0, "warnings": 2, "infos": "x"}
+    assert proxy.summary_line(two) == "2 sessions, 1,200 events: 0 errors, 2 warnings, 0 infos"
+
+
+def test_help_has_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _args("--help")
+    assert "exit codes: 0 clean" in capsys.readouterr().out
+
+
 def test_banner_mentions_ca_and_journal() -> None:
     text = proxy.banner(_args("--listen", "127.0.0.1:8080"), "/x/j.ndjson")
     assert "127.0.0.1:8080" in text and "/x/j.ndjson" in text and "mitm.it" in text
+    assert "starting proxy on 127.0.0.1:8080" in text and "listening" not in text  # not yet
 
 
 def test_addon_path_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -420,7 +494,24 @@ def test_e2e_port_in_use_exits_2(env: Env) -> None:
              "--stream", "off", "--", "-q", "--set", f"confdir={env.conf}"],
             cwd=REPO, env=env.env, capture_output=True, timeout=60,
         )
-    assert res.returncode == 2, res.stderr.decode()
+    err = res.stderr.decode()
+    assert res.returncode == 2, err
+    assert err == f"mcscope proxy: 127.0.0.1:{port} is in use; choose another with --listen HOST:PORT\n"
+
+
+def test_e2e_a_capture_mitmproxy_cannot_replay_gives_no_traceback(env: Env) -> None:
+    """A HAR after a blank line: check reads it, mitmproxy's reader does not; its one-line message stays."""
+    har = env.tmp / "blank-first.har"
+    har.write_bytes(b"\n" + (REPO / "tests" / "fixtures" / "clean-vod.har").read_bytes())
+    res = subprocess.run(
+        [PY, "-m", "mcscope.cli", "proxy", "-r", str(har), "--journal", "off", "--stream", "off",
+         "--", "-q", "--set", f"confdir={env.conf}"],
+        cwd=REPO, env=env.env, capture_output=True, timeout=60,
+    )
+    out = (res.stdout + res.stderr).decode()
+    assert res.returncode == 2, out
+    assert "Traceback" not in out and "FlowReadException" not in out
+    assert f"Failed to read {har}" in out and "mitmdump stopped with an error" in out
 
 
 # ---------------------------------------------------------------------------------- passivity
