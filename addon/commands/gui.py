@@ -17,7 +17,8 @@ def add_launch_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGro
     parser.add_argument("--demo", action="store_true",
                         help="start capture with the mock collector and scripted players (a live tour)")
     parser.add_argument("--port", type=int, default=None, help="proxy listen port (default 8080 or the saved one)")
-    parser.add_argument("--listen-host", default=None, help="proxy listen address (default 127.0.0.1)")
+    parser.add_argument("--listen-host", default=None, metavar="HOST",
+                        help="proxy listen address (default 127.0.0.1)")
     parser.add_argument("--screenshot", metavar="PNG", default=None,
                         help="render the window offscreen into PNG and exit (after loading with 'open FILE', "
                         "after a few seconds of --demo, else at once)")
@@ -28,8 +29,12 @@ def add_parser(subparsers: Any) -> None:
     p_open = subparsers.add_parser(
         "open", help="open .mitm, .har or journal files in the window",
         description="Open captures (.mitm, HAR 1.2, mcscope journals) in the desktop window.",
+        epilog="exit codes: 0 shown (and the --screenshot saved), 2 no given file could be read or the "
+        "window could not start",
     )
-    p_open.add_argument("files", nargs="+", metavar="FILE")
+    p_open.add_argument("files", nargs="+", metavar="FILE",
+                        help="capture files (the format is sniffed from the content; unreadable ones are "
+                        "skipped)")
     p_open.add_argument("--screenshot", metavar="PNG", default=None,
                         help="render offscreen: load, select the first session with problems, save PNG, exit")
     p_open.set_defaults(func=cmd_open)
@@ -45,12 +50,27 @@ def add_parser(subparsers: Any) -> None:
     p_attach.set_defaults(func=cmd_attach)
 
     # `mcscope gui [--demo] [--port N]`: the launch path as an explicit subcommand too
-    p_gui = subparsers.add_parser("gui", help="open the window and start capture (same as no subcommand)")
+    p_gui = subparsers.add_parser(
+        "gui", help="open the window and start capture (same as no subcommand)",
+        description="Open the desktop window and start capturing: the proxy listens on 127.0.0.1:8080 (or "
+        "--listen-host/--port, or the saved settings) and the sessions sent through it appear live. The same "
+        "as mcscope without a subcommand.",
+    )
     add_launch_arguments(p_gui)
     p_gui.set_defaults(func=cmd_gui)
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    from mcscope.commands.inputs import capture_problem
+
+    # The window skips a file it cannot read; when that is every file, say so and exit 2 (as check does)
+    # instead of an empty window, also for a file that sniffs as a capture but breaks at once ({"log": 5}).
+    problems = [capture_problem(path, whole=False) for path in args.files]
+    if all(problems):
+        for path, why in zip(args.files, problems, strict=True):
+            print(f"mcscope: skipped {why}" if str(why).startswith(path) else f"mcscope: skipped {path}: {why}",
+                  file=sys.stderr)
+        return EXIT_USAGE
     from mcscope.gui.app import run
 
     return run("open", args.files, screenshot=args.screenshot)
