@@ -12,6 +12,7 @@ from typing import Any
 
 from mcscope.core.verdict import EXIT_FINDINGS as EXIT_FAILED
 from mcscope.core.verdict import EXIT_OK, EXIT_USAGE
+from mcscope.io.report import plural
 from mcscope.sim.httpclient import HttpError, parse_url, probe
 from mcscope.sim.simulate import PROTOCOLS, PlayerResult, run_players, scenarios_of, select_scenarios
 
@@ -27,6 +28,7 @@ def add_parser(subparsers: Any) -> None:
         "edge) with a virtual clock: --speed 60 plays an hour in a minute with consistent timestamps, "
         "--speed 0 sends as fast as possible. Exit 0 when every response is what Adobe's collector (or the "
         "Edge) would answer, 1 otherwise, 2 on usage or connection errors.",
+        epilog="exit codes: 0 every response as expected, 1 an unexpected response, 2 usage or connection error",
     )
     parser.add_argument(
         "--target",
@@ -50,20 +52,21 @@ def add_parser(subparsers: Any) -> None:
         metavar="NAME",
         help="scenario name, or all / clean / faulty; repeatable or comma-separated (default: all)",
     )
-    parser.add_argument("--players", type=int, default=1, metavar="N", help="concurrent players per scenario")
+    parser.add_argument("--players", type=int, default=1, metavar="N", help="concurrent players per scenario (default: %(default)s)")
     parser.add_argument(
         "--speed",
         type=float,
         default=1.0,
         metavar="X",
-        help="virtual seconds per real second (0 = no waiting)",
+        help="virtual seconds per real second (0 = no waiting; default: %(default)s)",
     )
     parser.add_argument(
         "--cafile", metavar="PEM", help="CA bundle to trust for https targets (mitmproxy's CA)"
     )
     parser.add_argument("--insecure", action="store_true", help="do not verify TLS certificates")
     parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="per-request timeout in seconds"
+        "--timeout", type=float, default=10.0, metavar="S",
+        help="per-request timeout in seconds (default: %(default)s)",
     )
     parser.add_argument(
         "--list", action="store_true", help="list the protocol's scenarios with their expected rules and exit"
@@ -149,8 +152,8 @@ def run(args: argparse.Namespace) -> int:
     sent = sum(r.sent for r in results)
     bad = [r for r in results if not r.ok]
     print(
-        f"simulate: {len(results)} players, {len(scenarios)} scenarios, {sent} requests, "
-        f"{len(bad)} with unexpected results",
+        f"simulate: {plural(len(results), 'player')}, {plural(len(scenarios), 'scenario')}, "
+        f"{plural(sent, 'request')}, {len(bad)} with unexpected results",
         flush=True,
     )
     return EXIT_FAILED if bad else EXIT_OK

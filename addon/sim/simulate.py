@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from mcscope.core.model import Exchange, HttpResponse
+from mcscope.io.report import plural
 from mcscope.sim import edge_scenarios as _edge_scenarios  # noqa: F401 - registers the Edge scenarios
 from mcscope.sim import scenarios as _scenarios  # noqa: F401 - registers the scenarios
 from mcscope.sim.collector import MockCollector
@@ -189,7 +190,7 @@ def _diff(expected: list[int | None], got: list[int | None]) -> str:
     for i, (e, g) in enumerate(zip(expected, got, strict=False)):
         if e != g:
             return f"step {i}: expected {e}, got {g}"
-    return f"{len(got)} steps, expected {len(expected)}"
+    return f"{plural(len(got), 'step')}, expected {len(expected)}"
 
 
 class _Offline:

@@ -37,7 +37,7 @@ def test_simulate_all_against_mock(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.strip().splitlines()
     assert len(lines) == len(SCENARIOS) + 1
     assert re.search(
-        rf"{len(SCENARIOS)} players, {len(SCENARIOS)} scenarios, \d+ requests, 0 with unexpected", lines[-1]
+        rf"{len(SCENARIOS)} players, {len(SCENARIOS)} scenarios, [\d,]+ requests, 0 with unexpected", lines[-1]
     )
     assert any(line.startswith("[vod-preroll-midroll #0] sid ") and "201x1" in line for line in lines)
 
@@ -51,7 +51,7 @@ def test_simulate_players_and_quiet(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert code == 0
     assert out.strip().splitlines() == [out.strip()]
-    assert "5 players, 1 scenarios" in out
+    assert "5 players, 1 scenario, " in out
 
 
 def test_simulate_through_proxy_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,3 +154,20 @@ def test_mock_collector_subprocess_serves_and_stops() -> None:
             proc.kill()
             proc.wait(5)
     assert proc.returncode in (0, -signal.SIGINT, 130)
+
+
+def test_one_player_one_scenario_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    with ServerThread() as server:
+        code = main(["simulate", "--target", server.url, "--speed", "0", "--scenario", "live", "-q"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.fullmatch(r"simulate: 1 player, 1 scenario, \d+ requests, 0 with unexpected results\n", out)
+
+
+def test_help_shows_defaults_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["simulate", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for text in ("concurrent players per scenario (default: 1)", "(0 = no waiting; default: 1.0)",
+                 "timeout in seconds (default: 10.0)", "exit codes: 0 every response as expected"):
+        assert text in out

@@ -16,6 +16,7 @@ from mcscope.sim.script import Player, Step
 from mcscope.sim.simulate import (
     EDGE_SCENARIOS,
     SCENARIOS,
+    PlayerResult,
     anchor_t0,
     expected_statuses,
     run_players,
@@ -514,3 +515,11 @@ async def test_https_target_through_connect_proxy_with_cafile(tmp_path: Any) -> 
             assert bad[0].failures and "TLS" in bad[0].failures[0]
     finally:
         proxy.close()
+
+
+def test_an_unexpected_result_says_how_many_steps_in_words() -> None:
+    short = PlayerResult("vod", 0, statuses=[201], expected=[201, 204])
+    assert "UNEXPECTED statuses: 1 step, expected 2" in short.summary()
+    long = PlayerResult("vod", 0, statuses=[201, 204], expected=[201])
+    assert "UNEXPECTED statuses: 2 steps, expected 1" in long.summary()
+    assert "UNEXPECTED" not in PlayerResult("vod", 0, statuses=[201], expected=[201]).summary()
