@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
     capture_jobs = 1 if args.expect else args.jobs or shard.default_capture_jobs()
     analyzers: dict[str, Any] = {}
     times: dict[str, float] = {}
-    errors: list[str] = []
+    errors: dict[str, str] = {}  # file (its key) -> its input error
     unreadable: set[str] = set()
     for path in args.files:
         key = path
@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
         times[key] = time.perf_counter() - started
         analyzers[key] = checked.analyzer
         if checked.error:
-            errors.append(checked.error)
+            errors[key] = checked.error
         if checked.unreadable:
             unreadable.add(key)
 
@@ -263,13 +263,18 @@ def run(args: argparse.Namespace) -> int:
         expect_lines = [redactor.text(line) for line in expect_lines]
     try:
         for kind, target in (("json", args.json), ("junit", args.junit), ("markdown", args.markdown)):
+            if not target:
+                continue
+            if kind == "json" and target != "-" and redactor is None:
+                rpt.write_report(kind, report, target, args.fail_on, times)  # streamed as it is encoded
+                continue
+            text = honest(kind, rpt.render(kind, report, args.fail_on, times), errors, unreadable)
+            if redactor is not None:
+                text = redactor.mark(kind, text)
             if target == "-":
-                text = rpt.render(kind, report, args.fail_on, times)
-                stdout.write(redactor.mark(kind, text) if redactor else text)
-            elif target and redactor is not None:
-                redact.write_text(target, redactor.mark(kind, rpt.render(kind, report, args.fail_on, times)))
-            elif target:
-                rpt.write_report(kind, report, target, args.fail_on, times)
+                stdout.write(text)
+            else:
+                rpt.write_file(target, text.encode("utf-8"))
         if args.html:
             write_html(report, args.html, dict(zip(analyzers, args.files, strict=True)), redactor)
     except OSError as exc:
@@ -283,11 +288,22 @@ def run(args: argparse.Namespace) -> int:
         stdout.write(rpt.printable(text))
     if expect_lines and not args.quiet and "-" not in outputs:
         stdout.write("\n".join(expect_lines) + "\n")
-    for error in errors:
+    for error in errors.values():
         print(f"mcscope check: {error}", file=stderr)
     if errors:
         return EXIT_USAGE
     return rpt.exit_code(report, args.fail_on)
+
+
+def honest(kind: str, text: str, errors: dict[str, str], unreadable: set[str]) -> str:
+    """A rendered report that says the check had input errors (Markdown, JUnit; JSON has no verdict)."""
+    from mcscope.commands import inputerrors
+
+    if kind == "markdown":
+        return inputerrors.mark_markdown(text, errors)
+    if kind == "junit":
+        return inputerrors.mark_junit(text, errors, unreadable)
+    return text
 
 
 def terminal_summary(report: dict[str, Any], fail_on: str, *, colour: bool, show_info: bool,

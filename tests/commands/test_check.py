@@ -510,3 +510,34 @@ def default_config() -> Any:  # the Config of a plain check
     from mcscope.core.config import Config
 
     return Config.from_options(keep_events=False)
+
+
+def test_markdown_and_junit_reports_say_the_input_error(tmp_path: Path, capsys) -> None:
+    missing, clean = tmp_path / "nope.har", FIXTURES / "clean-vod.har"
+    md, xml, js = tmp_path / "r.md", tmp_path / "r.xml", tmp_path / "r.json"
+    code, _, _ = run([str(clean), str(missing), "--markdown", str(md), "--junit", str(xml), "--json", str(js)],
+                     capsys)
+    assert code == 2
+    text = md.read_text()
+    assert text.startswith("## mcscope check: ⚠️ input error") and "passed" not in text.splitlines()[0]
+    assert f"- {missing}: no such file" in text
+    suites = {s.get("name"): s for s in ET.fromstring(xml.read_text()).iter("testsuite")}
+    bad = suites[str(missing)]
+    assert bad.find("testcase/skipped") is None  # it was not read: not "no session found"
+    assert bad.find("testcase/error").get("message") == f"{missing}: no such file"
+    assert (bad.get("tests"), bad.get("errors"), bad.get("skipped")) == ("1", "1", "0")
+    assert suites[str(clean)].get("errors") == "0"
+    assert json.loads(js.read_text())["sources"] == [str(clean), str(missing)]  # JSON as before
+
+
+def test_reports_of_a_clean_check_are_unchanged(tmp_path: Path, capsys) -> None:
+    from mcscope.io import report as rpt
+
+    clean = FIXTURES / "clean-vod.har"
+    md = tmp_path / "r.md"
+    code, out, _ = run([str(clean), "--markdown", str(md)], capsys)
+    assert code == 0
+    analyzer, _ = check.check_file(str(clean), default_config())
+    assert md.read_text() == rpt.render("markdown", rpt.build_report({str(clean): analyzer}), "error")
+    code, out, _ = run([str(clean), "--junit", "-"], capsys)
+    assert code == 0 and "<error" not in out and 'errors="0"' in out
