@@ -1376,7 +1376,9 @@ class MainWindow(QMainWindow):
         self.popup(menu, self.details.viewport().mapToGlobal(pos))
 
     def show_rules(self, rule: str | None) -> None:
-        explanation = details.rule_html(rule) if rule else ""
+        session = self.current_session()
+        protocol = style.protocol_of(session) if session is not None else None
+        explanation = details.rule_html(rule, protocol) if rule else ""
         dialogs.RuleCatalogueDialog(rule, self, explanation).exec()
 
     def shortcut_rows(self) -> list[tuple[str, str]]:

@@ -518,3 +518,28 @@ def test_right_click_on_timeline_marks_opens_the_table_menus(qtbot: QtBot, windo
     index = window.event_filter.index(flagged.index, 0)
     window._event_menu(window.events_view.visualRect(index).center())
     assert popups.menus[-1][0][:3] == ["Copy as cURL", "Copy request body", "Copy session id"]
+
+
+def test_rule_explanation_gives_the_selected_sessions_protocol_first(qtbot: QtBot, window: MainWindow,
+                                                                   tmp_path: Path, monkeypatch: Any) -> None:
+    from mcscope.gui import dialogs
+    from tests.commands.test_diff import write
+    from tests.gui.sessions import edge_clean_capture
+
+    shown: list[str] = []
+
+    class Dialog:
+        def __init__(self, rule: str | None, parent: object, explanation: str) -> None:
+            shown.append(explanation)
+
+        def exec(self) -> int:
+            return 0
+
+    monkeypatch.setattr(dialogs, "RuleCatalogueDialog", Dialog)
+    assert open_and_wait(qtbot, window, Path(write(tmp_path / "edge.ndjson", edge_clean_capture().exchanges)))
+    (session,) = window.dataset.sessions
+    window.select_session(session.key)
+    assert window.current_session() is session
+    window.show_rules("param-type")  # a warning on REST, an error on Edge
+    edge_first = shown[-1]
+    assert edge_first.index("Edge") < edge_first.index("REST")
