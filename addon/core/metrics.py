@@ -52,7 +52,7 @@ def preview(s: SessionState) -> dict[str, Any]:
     if length and not s.is_live_content and s.max_content_playhead is not None:
         reached = s.max_content_playhead / length * 100
         markers = [p for p in PROGRESS_MARKERS if reached >= p]
-    avg_bitrate = round(m["bitrate_weighted"] / m["bitrate_time"]) if m["bitrate_time"] else None
+    avg_bitrate = _average(m["bitrate_weighted"], m["bitrate_time"])
     return {
         "content_time": round(content, 3),
         "ad_time": round(ad, 3),
@@ -74,3 +74,13 @@ def preview(s: SessionState) -> dict[str, Any]:
         "progress_markers": markers,
         "average_bitrate": avg_bitrate,
     }
+
+
+def _average(weighted: float, time: float) -> int | None:
+    """The time-weighted average (rounded), None without time or when a bitrate no float holds was sent."""
+    if not time:
+        return None
+    try:
+        return round(weighted / time)
+    except (OverflowError, ValueError):
+        return None

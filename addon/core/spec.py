@@ -7,6 +7,7 @@ Types are the JSON types of the published schemas: ``string``, ``number`` (int o
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Final
 
@@ -170,6 +171,24 @@ def is_integer(value: Any) -> bool:
     """``json_type_ok(value, "integer")``, cheaper for the common exact type."""
     t = type(value)
     return t is int or (t is not bool and isinstance(value, int))
+
+
+def as_float(value: int | float) -> float:
+    """A JSON number as a float; an integer too large for one (``1e400`` written out) is ±inf instead of an
+    OverflowError, so arithmetic on what a player sent never raises."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def number_text(value: int | float) -> str:
+    """``f"{value:g}"``, or the digits cut short for an integer too large for a float."""
+    try:
+        return f"{value:g}"
+    except OverflowError:
+        digits = str(value)
+        return f"{digits[:12]}…({len(digits.lstrip('-'))} digits)"
 
 
 def json_type_ok(value: Any, expected: str) -> bool:

@@ -22,6 +22,10 @@ _NO_MEMBERS: dict[str, Any] = {}  # the packed body of an event that carries not
 _INT_PLAYHEAD, _FLOAT_PLAYHEAD = 1, 2
 
 
+#: Beyond this an integer ts cannot even be a float (what the rules' arithmetic on times needs).
+_HUGE_TS = 10**308
+
+
 class Event:
     """One Media Collection API event as mcscope judged it."""
 
@@ -63,8 +67,9 @@ class Event:
         if isinstance(pt, dict):
             playhead = _playhead(pt.get("playhead"))
             raw_ts = pt.get("ts")
-            if type(raw_ts) is int or isinstance(raw_ts, int) and not isinstance(raw_ts, bool):
-                ts = raw_ts
+            if (type(raw_ts) is int or isinstance(raw_ts, int) and not isinstance(raw_ts, bool)) and \
+                    -_HUGE_TS < raw_ts < _HUGE_TS:
+                ts = raw_ts  # (an integer no float can hold is no time: judged by ts-type, like a string)
             elif isinstance(raw_ts, float) and raw_ts == raw_ts and abs(raw_ts) < 1e18:
                 ts = int(raw_ts)  # judged by ts-type, still placed on the timeline
         self.playhead: float | None = playhead

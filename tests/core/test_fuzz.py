@@ -243,3 +243,62 @@ def test_interleaved_random_sessions(scripts: list[list], rnd: Any) -> None:
     check(an)
     assert {s.sid for s in an.sessions} <= {c.sid for c in captures}
     assert sum(s.event_count for s in an.sessions) == len(exchanges)
+
+
+def _number_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _number_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _number_paths(v, (*path, i))]
+    return [path] if isinstance(value, int | float) and not isinstance(value, bool) else []
+
+
+def _replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+def _huge_number_cases() -> list[tuple[str, int, tuple[Any, ...]]]:
+    from tests.edge_builder import edge_vod
+
+    cases, seen = [], set()
+    for name, capture in (("rest", clean_vod()), ("edge", edge_vod())):
+        for n, ex in enumerate(capture.exchanges):
+            body = json.loads(ex.request_body or b"null")
+            for path in _number_paths(body):
+                kind = (name, json.dumps(body.get("eventType") if isinstance(body, dict) else None),
+                        tuple(p for p in path if not isinstance(p, int)))
+                if kind not in seen:
+                    seen.add(kind)
+                    cases.append((name, n, path))
+    return cases
+
+
+@pytest.mark.parametrize("keep_events", [True, False])
+def test_numbers_no_float_can_hold_never_raise(keep_events: bool) -> None:
+    """Every number field of a clean REST and Edge session, one at a time, written as 10**400 or -10**400
+    (valid JSON no float can hold): judged, reported and drawn without an exception."""
+    from mcscope.core.config import Config
+    from tests.edge_builder import edge_vod
+
+    captures = {"rest": clean_vod, "edge": edge_vod}
+    cases = _huge_number_cases()
+    assert len(cases) > 30
+    for name, n, path in cases:
+        for huge in (10**400, -(10**400)):
+            exchanges = list(captures[name]().exchanges)
+            body = _replaced(json.loads(exchanges[n].request_body), path, huge)
+            exchanges[n] = Exchange(**{**{f: getattr(exchanges[n], f) for f in exchanges[n].__slots__},
+                                       "request_body": json.dumps(body).encode()})
+            an = Analyzer(Config(keep_events=keep_events))
+            for ex in exchanges:
+                an.feed(ex)
+            an.finish()
+            for s in an.sessions:
+                s.to_report()
+                if keep_events:
+                    s.segments()
+                    s.metrics()

@@ -78,8 +78,9 @@ def _break_start(s: SessionState, ev: Event) -> None:
                    "reports)", ev)
         s.pod_indexes.add(pod_index)
     if spec.json_type_ok(pod_second, "number") and ev.playhead is not None:
-        if abs(pod_second - ev.playhead) > PLAYHEAD_TOLERANCE:
-            s.emit("pod-second-mismatch", f"media.ad.podSecond {pod_second:g} but playhead {ev.playhead:g}", ev)
+        if abs(spec.as_float(pod_second) - ev.playhead) > PLAYHEAD_TOLERANCE:
+            s.emit("pod-second-mismatch", f"media.ad.podSecond {spec.number_text(pod_second)} but playhead "
+                   f"{ev.playhead:g}", ev)
     if s.content_started is True and s.breaks_seen == 0 and _is_preroll(s, ev, pod_second):
         s.emit("play-before-preroll", "play was sent before the pre-roll ad break (inflates content starts)",
                s.first_play or ev)

@@ -36,8 +36,10 @@ def _start(s: SessionState, ev: Event) -> None:
     if s.in_chapter is True:
         s.emit("chapter-nested", "chapterStart while a chapter is open (chapters cannot overlap)", ev)
     offset = params.get("media.chapter.offset")
-    if spec.json_type_ok(offset, "number") and ev.playhead is not None and abs(offset - ev.playhead) > OFFSET_TOLERANCE:
-        s.emit("chapter-offset-mismatch", f"media.chapter.offset {offset:g} but playhead {ev.playhead:g}", ev)
+    if (spec.json_type_ok(offset, "number") and ev.playhead is not None
+            and abs(spec.as_float(offset) - ev.playhead) > OFFSET_TOLERANCE):
+        s.emit("chapter-offset-mismatch", f"media.chapter.offset {spec.number_text(offset)} but playhead "
+               f"{ev.playhead:g}", ev)
     s.in_chapter = True
     s.m["chapters_started"] += 1
     if s.timeline is not None:

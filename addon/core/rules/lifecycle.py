@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcscope.core import spec
 from mcscope.core.model import Severity
 from mcscope.core.rules import pings
 from mcscope.core.rules.catalogue import RULES
@@ -29,7 +30,8 @@ def before(s: SessionState, ev: Event) -> bool:
         idle_ms = tunables["idle_timeout"] * 1000
         gap = ts - s.last_ts
         if gap > idle_ms:
-            s.emit("session-timeout-idle", f"{gap / 1000:.0f} s without events: the collector closed the session "
+            s.emit("session-timeout-idle", f"{spec.as_float(gap) / 1000:.0f} s without events: the collector "
+                   "closed the session "
                    f"after {idle_ms / 1000:.0f} s", ev, ignored=True)
             _timeout(s, ev, "timeout-idle", RULES["session-timeout-idle"].consequence)
             return True

@@ -54,5 +54,5 @@ def _values(s: SessionState, ev: Event, qoe: dict) -> None:
         if bitrate != s.current_bitrate:
             s.current_bitrate = bitrate
             if s.timeline is not None:
-                s.timeline.open("bitrate", "bitrate", "bitrate", ev.t, f"{bitrate} bps", value=float(bitrate),
+                s.timeline.open("bitrate", "bitrate", "bitrate", ev.t, f"{bitrate} bps", value=spec.as_float(bitrate),
                                 event=ev.index)
