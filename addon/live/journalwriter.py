@@ -590,23 +590,28 @@ class Tail:
     def __init__(self, path: str | os.PathLike[str], offset: int = 0) -> None:
         self._fh = open(path, "rb")  # noqa: SIM115 - held for the capture
         self._fh.seek(offset)
-        self._rest = b""
+        self._pieces: list[bytes] = []  # the start of a line still being written (never re-copied per read)
         self.offset = offset
 
     def read(self, max_bytes: int = 64 * MIB) -> list[bytes]:
-        """Complete lines (without the newline) available now; at most about ``max_bytes`` of them."""
+        """Complete lines (without the newline) available now, from at most ``max_bytes`` read from the file
+        (a line longer than that is assembled over several reads, each copying only what it read)."""
         data = self._fh.read(max_bytes)
         if not data:
             return []
         self.offset += len(data)
-        if self._rest:
-            data = self._rest + data
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            self._rest = data
+        if b"\n" not in data:
+            self._pieces.append(data)
             return []
-        self._rest = data[cut + 1:]
-        return data[:cut].split(b"\n")
+        lines = data.split(b"\n")  # each line copied once; the last item is what follows the last newline
+        rest = lines.pop()
+        if self._pieces:  # the first line began in earlier reads: one join, the only other copy
+            self._pieces.append(lines[0])
+            lines[0] = b"".join(self._pieces)
+            self._pieces = []
+        if rest:
+            self._pieces.append(rest)
+        return lines
 
     def read_until(self, end: int) -> list[bytes]:
         """Every complete line up to file offset ``end`` (the writer has finished)."""

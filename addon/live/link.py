@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 #: The pipeline reads what the writer wrote this often (the writer itself flushes every 30 ms).
 POLL_INTERVAL = 0.03
+#: The journal read per tick on the proxy's loop: a few milliseconds of work, so a 10 MB record being read
+#: never holds the player's traffic for long (the loop runs its other callbacks between ticks).
+TICK_BYTES = 1024 * 1024
 
 
 def open_writer(settings: Settings, limits: Limits, on_error: Any = None) -> tuple[Journal, Path | None]:
@@ -129,12 +132,15 @@ class LocalLink:
             self.flush()
 
     def _tick(self) -> None:
+        before = self.pipeline.tail.offset if self.pipeline.tail is not None else 0
         try:
-            self.pipeline.poll()
+            self.pipeline.poll(TICK_BYTES)
         except Exception as exc:  # noqa: BLE001 - the timer must keep running
             log.warning("mcscope: cannot read the journal: %s", exc)
         if self._loop is not None and not self.pipeline._closed:
-            self._timer = self._loop.call_later(POLL_INTERVAL, self._tick)
+            tail = self.pipeline.tail
+            more = tail is not None and tail.offset - before >= TICK_BYTES  # behind: read on at once, but
+            self._timer = self._loop.call_later(0 if more else POLL_INTERVAL, self._tick)  # after other work
 
     def flush(self) -> None:
         """Write everything queued and read it (tests)."""

@@ -75,11 +75,12 @@ class Pipeline:
             except OSError as exc:
                 log.warning("mcscope: cannot read the journal %s: %s", source, exc)
 
-    def poll(self) -> int:
-        """Feed the records written since the last poll; the number of lines read."""
+    def poll(self, max_bytes: int = 64 * 1024 * 1024) -> int:
+        """Feed the records written since the last poll (from at most ``max_bytes`` of the journal); the
+        number of lines read."""
         if self.tail is None:
             return 0
-        lines = self.tail.read()
+        lines = self.tail.read(max_bytes)
         if lines:
             self.feed_lines(lines)
         return len(lines)

@@ -245,3 +245,17 @@ def test_a_gzip_trailer_is_believed_only_when_possible(raw: bytes) -> None:
     assert declared is None or declared <= 1032 * len(raw)
     record = json.loads(b"".join(journal.encode_parts(_parts(0, raw, "gzip"), journal.Limits())))
     assert "declared_size" not in (record["request"].get("body_omitted") or {})
+
+
+def test_tail_assembles_a_line_longer_than_one_read(tmp_path: Path) -> None:
+    path = tmp_path / "j.ndjson"
+    big = b"x" * 100_000
+    path.write_bytes(b"a\n" + big + b"\nb\nc")
+    tail = journal.Tail(path)
+    got: list[bytes] = []
+    for _ in range(200):
+        got += tail.read(4096)
+    assert got == [b"a", big, b"b"]  # "c" has no newline yet
+    with path.open("ab") as fh:
+        fh.write(b"d\n")
+    assert tail.read(4096) == [b"cd"] and tail.offset == path.stat().st_size
