@@ -300,8 +300,7 @@ class Analyzer:
         parsed = xch.parse_exchange(ex)
         if parsed.endpoint is None:
             return self._feed_edge(ex) if edge_spec.maybe_edge_url(ex.url) else []
-        if self._capture_start is None or ex.timestamp_start < self._capture_start:
-            self._capture_start = ex.timestamp_start
+        self._note_start(ex)  # before judging: a sessionStart's mid-capture test reads it
         deltas: list[Delta] = []
         if parsed.endpoint == xch.EVENTS:
             self._events(parsed, deltas)
@@ -309,12 +308,7 @@ class Analyzer:
             self._downloaded(parsed, deltas)
         else:
             self._session_start(parsed, deltas)
-        latest = self._latest_t
-        for d in deltas:
-            ev = d.event
-            if ev is not None and (latest is None or ev.t > latest):
-                latest = ev.t
-        self._latest_t = latest
+        self._note_latest(deltas)
         return deltas
 
     def _feed_edge(self, ex: Exchange) -> list[Delta]:
@@ -322,15 +316,23 @@ class Analyzer:
         deltas: list[Delta] = []
         if not self._edge.feed(ex, deltas):
             return []
+        self._note_start(ex)
+        self._note_latest(deltas)
+        return deltas
+
+    def _note_start(self, ex: Exchange) -> None:
+        """The capture's first request start (a session starting near it may have started before it)."""
         if self._capture_start is None or ex.timestamp_start < self._capture_start:
             self._capture_start = ex.timestamp_start
+
+    def _note_latest(self, deltas: list[Delta]) -> None:
+        """The latest event time seen (the timeouts judged at the end are measured to it)."""
         latest = self._latest_t
         for d in deltas:
             ev = d.event
             if ev is not None and (latest is None or ev.t > latest):
                 latest = ev.t
         self._latest_t = latest
-        return deltas
 
     def _new_edge_session(self, key: str, sid: str | None, deltas: list[Delta], downloaded: bool) -> EdgeSession:
         """A new Edge session, registered by key (the ingest keeps Edge session ids apart from REST sids)."""
