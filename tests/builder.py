@@ -70,6 +70,17 @@ class Player:
     def ev(self, event_type: str, dt: int = 1000, **kw: Any) -> Exchange:
         raise NotImplementedError
 
+    def follow(self, event_type: str) -> None:
+        """What the event does to the player: playing or not, inside an ad break or not."""
+        if event_type == "play":
+            self.playing = True
+        elif event_type in ("pauseStart", "bufferStart", "sessionEnd", "sessionComplete"):
+            self.playing = False
+        elif event_type == "adBreakStart":
+            self.in_break = True
+        elif event_type == "adBreakComplete":
+            self.in_break = False
+
     def advance(self, dt: int) -> None:
         self.ts += dt
         if self.playing and not self.in_break:
@@ -144,14 +155,7 @@ class Capture(Player):
         if playhead is not None:
             self.playhead = playhead
         body = self.body(event_type, None, params, qoe, cm, ts)
-        if event_type == "play":
-            self.playing = True
-        elif event_type in ("pauseStart", "bufferStart", "sessionEnd", "sessionComplete"):
-            self.playing = False
-        elif event_type == "adBreakStart":
-            self.in_break = True
-        elif event_type == "adBreakComplete":
-            self.in_break = False
+        self.follow(event_type)
         return self.post(f"/api/v1/sessions/{self.sid if sid is None else sid}/events", body, status=status, **kw)
 
     def ad_break(self, ads: int = 1, ad_seconds: int = 5, index: int = 1, pings: bool = True) -> None:

@@ -167,14 +167,7 @@ class EdgeCapture(Player):
         if playhead is not None:
             self.playhead = playhead
         body = self.envelope(xdm if xdm is not None else self.xdm(event_type, None, mc, sid, timestamp))
-        if event_type == "play":
-            self.playing = True
-        elif event_type in ("pauseStart", "bufferStart", "sessionEnd", "sessionComplete"):
-            self.playing = False
-        elif event_type == "adBreakStart":
-            self.in_break = True
-        elif event_type == "adBreakComplete":
-            self.in_break = False
+        self.follow(event_type)
         return self.post(self.url(f"/va/v1/{path or event_type}", hint), body, status=status, resp_body=resp_body,
                          **kw)
 
