@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -536,17 +537,22 @@ def sources() -> dict[str, Any]:
     }
 
 
-def write_all(outdir: Path) -> list[Path]:
+def write_captures(outdir: Path, hars: Iterable[tuple[str, dict[str, Any]]], source_doc: dict[str, Any]) -> list[Path]:
+    """Each ``(name, HAR)`` as ``outdir/name.har`` and the sources as sources.json (beside ``captures/``)."""
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for sc in SCENARIOS:
-        path = outdir / f"{sc.name}.har"
-        path.write_text(dump_har(to_har(sc)), encoding="utf-8")
+    for name, har in hars:
+        path = outdir / f"{name}.har"
+        path.write_text(dump_har(har), encoding="utf-8")
         written.append(path)
     src = outdir.parent / "sources.json" if outdir.name == "captures" else outdir / "sources.json"
-    src.write_text(json.dumps(sources(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    src.write_text(json.dumps(source_doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(src)
     return written
+
+
+def write_all(outdir: Path) -> list[Path]:
+    return write_captures(outdir, ((sc.name, to_har(sc)) for sc in SCENARIOS), sources())
 
 
 def main(argv: list[str]) -> int:

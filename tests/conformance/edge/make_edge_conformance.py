@@ -1,6 +1,6 @@
 """Build the Media Edge API conformance captures (HAR 1.2) from Adobe's Edge Media SDK tests and Media Edge docs.
 
-    python tests/conformance/edge/make_edge_conformance.py [OUTDIR]     (default: tests/conformance/edge/captures)
+    python -m tests.conformance.edge.make_edge_conformance [OUTDIR]     (default: tests/conformance/edge/captures)
 
 No code of those repositories is copied here: only the data their tests and pages pin down (expected event
 lists with playhead and ts, the field values of the tests' MediaInfo/AdInfo, literal response bodies, the docs'
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from tests.conformance.make_conformance import write_captures
 
 # --------------------------------------------------------------------------------------------------
 # Sources (media-edge.md §4, §7)
@@ -796,31 +798,13 @@ def to_har(sc: Scenario) -> dict[str, Any]:
     }}
 
 
-def dump_har(har: dict[str, Any]) -> str:
-    """HAR text with one entry per line (small files, readable diffs)."""
-    log = dict(har["log"])
-    entries = log.pop("entries")
-    head = json.dumps(log, separators=(",", ":"), ensure_ascii=False)[:-1]
-    lines = ",\n".join(json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in entries)
-    return '{"log":' + head + ',"entries":[\n' + lines + "\n]}}\n"
-
-
 def sources() -> dict[str, Any]:
     return {"scenarios": {sc.name: {"repository": sc.repository, "commit": sc.commit, "paths": sc.paths,
                                     "test": sc.test, "summary": sc.summary} for sc in scenarios()}}
 
 
 def write_all(outdir: Path) -> list[Path]:
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for sc in scenarios():
-        path = outdir / f"{sc.name}.har"
-        path.write_text(dump_har(to_har(sc)), encoding="utf-8")
-        written.append(path)
-    src = outdir.parent / "sources.json" if outdir.name == "captures" else outdir / "sources.json"
-    src.write_text(json.dumps(sources(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    written.append(src)
-    return written
+    return write_captures(outdir, ((sc.name, to_har(sc)) for sc in scenarios()), sources())
 
 
 def main(argv: list[str]) -> int:
