@@ -3,9 +3,9 @@
 The journal is the record of truth (architecture.md, "Process model"): the addon's hooks hand it each
 collection flow's raw fields (``mcscope.io.flows.flow_parts``, attribute reads only) with
 :meth:`Journal.append_parts`, which never blocks and wakes nobody. A background thread of the proxy process
-wakes every :data:`FLUSH_INTERVAL` (30 ms), turns what accumulated into NDJSON records (bodies decoded from
+wakes every :data:`FLUSH_INTERVAL` (10 ms), turns what accumulated into NDJSON records (bodies decoded from
 Content-Encoding, bounded: :func:`encode_parts`) and writes and flushes them to the OS, so a ``kill -9``
-of the proxy loses at most the records of the last ~30 ms plus the time to encode what was queued (the
+of the proxy loses at most the records of the last ~10 ms plus the time to encode what was queued (the
 file is fsync'ed about once a second: a process kill does not lose what is in the page cache; a power cut
 might). The analysis and the viewers read *behind* it (:class:`Tail`), in the analysis process or on the
 proxy's loop, so a slow, dying or restarted analysis never delays or loses a record.
@@ -54,7 +54,7 @@ from mcscope.io.journal import encode_record, exchange_to_record
 log = logging.getLogger(__name__)
 
 #: The writer thread wakes this often; a record waits at most this long (plus the encoding) in memory.
-FLUSH_INTERVAL = 0.03
+FLUSH_INTERVAL = 0.01
 #: fsync at most this often (protects against power loss without costing per record).
 FSYNC_INTERVAL = 1.0
 #: Environment variable overriding the data directory (tests, portable installs).
@@ -67,7 +67,7 @@ DEFAULT_MAX_PENDING = 512 * MIB
 #: How much of an omitted body the journal keeps (its first bytes, as they came on the wire).
 HEAD_BYTES = 64 * 1024
 #: Bodies above this are base64-encoded in slices of this size (a multiple of 3).
-_SLICE = 3 * 256 * 1024
+_SLICE = 3 * 1024 * 1024
 #: Records written at once (small ones; a big one is written on its own).
 _BATCH_BYTES = 4 * MIB
 #: A shed or truncated body is logged at most this often.
