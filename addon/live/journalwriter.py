@@ -24,8 +24,8 @@ drop):
   (the record keeps the method, URL, headers, status and the body sizes; ``reason: "queue_full"``), counted
   in :attr:`Journal.shed` and logged.
 
-Costly records (a body to base64, to decompress or to hash) are encoded in steps of about a millisecond
-(base64 slices, 1 MiB of decompressed output, 4 MiB of hashing), so this thread never holds the GIL long (the
+Costly records (a body to base64, to decompress or to hash) are encoded in steps of a few milliseconds
+(3 MiB base64 slices, 1 MiB of decompressed output, 4 MiB of hashing), so this thread never holds the GIL long (the
 proxy's loop thread gets it back at the next switch interval), and between those steps it writes the cheap
 records that arrived meanwhile: a gzip bomb or a 10 MB upload on one connection does not hold back the
 journalling of the other connections' calls (they are written before it, not in arrival order).
@@ -110,7 +110,7 @@ class _TooBig(Exception):
 
 
 Steps = Generator[None, None, Any]
-"""A piece of the writer's work done in steps: it yields between steps of about a millisecond (so the writer
+"""A piece of the writer's work done in steps: it yields between steps of a few milliseconds (so the writer
 can write the cheap records that arrived meanwhile) and returns its result."""
 
 #: Output of one decompression step (a gzip bomb is decoded in steps of this size, never in one call).
@@ -282,7 +282,7 @@ def encode_parts(parts: tuple[Any, ...], limits: Limits, shed: bool = False) -> 
 
 
 def encode_steps(parts: tuple[Any, ...], limits: Limits, shed: bool = False) -> Generator[None, None, list[bytes]]:
-    """:func:`encode_parts` in steps of about a millisecond each (decompression, hashing, base64 slices)."""
+    """:func:`encode_parts` in steps of a few milliseconds each (decompression, hashing, base64 slices)."""
     flow_id, rq, rs, error, live, client = parts
     req_raw = rq[2]
     resp_raw = rs[2] if rs is not None else None
